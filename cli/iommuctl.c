@@ -1,0 +1,294 @@
+/* iommuctl: show the host's IOMMUs, their devices and groups, or dump the host document. */
+#include "config.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "lib/iommucap.h"
+#include "lib/macro.h"
+#include "tables.h"
+
+static const char *arg_sysroot = "/";
+static bool arg_offline;
+static bool arg_quiet;
+static bool arg_compact;
+static bool arg_list_columns;
+static struct table_opts arg_table;
+static const char *arg_command;
+static char **arg_filters;
+static size_t arg_n_filters;
+
+const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
+const char *argp_program_bug_address = PACKAGE_BUGREPORT;
+
+enum {
+	OPT_SYSROOT = 0x100,
+	OPT_OFFLINE,
+	OPT_LIST_COLUMNS,
+	OPT_COMPACT,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Where to read from:", 1 },
+	{ "sysroot", OPT_SYSROOT, "DIR", 0, "read sys/, proc/ and dev/ under DIR instead of /", 1 },
+	{ "offline", OPT_OFFLINE, NULL, 0, "probe directly, without the daemon", 1 },
+	{ NULL, 0, NULL, 0, "Output (show, devices, groups):", 2 },
+	{ "json", 'J', NULL, 0, "use JSON output format", 2 },
+	{ "raw", 'r', NULL, 0, "use raw output format", 2 },
+	{ "output", 'o', "LIST", 0, "columns to show (+LIST adds to the default)", 2 },
+	{ "noheadings", 'n', NULL, 0, "don't print headings", 2 },
+	{ "list-columns", OPT_LIST_COLUMNS, NULL, 0, "list the command's columns and exit", 2 },
+	{ NULL, 0, NULL, 0, "Output (dump):", 3 },
+	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 3 },
+	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "quiet", 'q', NULL, 0, "don't print warnings about unreadable values", 4 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"Show what the host's IOMMUs can do.\v"
+	"Commands:\n"
+	"  show [UNIT...]        one line per IOMMU unit (the default)\n"
+	"  devices [ADDRESS...]  PCI devices: unit, group, PASID, ATS, PRI, ACS\n"
+	"  groups [GROUP...]     IOMMU groups: default domain type and members\n"
+	"  dump                  the host document as JSON (schema/host.schema.json)\n"
+	"\n"
+	"Exit status: 0 success (also when some values could not be read: see the warnings),\n"
+	"1 failure, 64 usage error.";
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_SYSROOT:
+		arg_sysroot = arg;
+		break;
+	case OPT_OFFLINE:
+		arg_offline = true;
+		break;
+	case 'J':
+		arg_table.json = true;
+		break;
+	case 'r':
+		arg_table.raw = true;
+		break;
+	case 'o':
+		arg_table.output = arg;
+		break;
+	case 'n':
+		arg_table.noheadings = true;
+		break;
+	case OPT_LIST_COLUMNS:
+		arg_list_columns = true;
+		break;
+	case OPT_COMPACT:
+		arg_compact = true;
+		break;
+	case 'q':
+		arg_quiet = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (!arg_command)
+			arg_command = arg;
+		else {
+			char **nv = realloc(arg_filters, (arg_n_filters + 1) * sizeof(char *));
+
+			if (!nv)
+				argp_failure(state, EXIT_FAILURE, ENOMEM, "out of memory");
+			arg_filters = nv;
+			arg_filters[arg_n_filters++] = arg;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", doc, NULL, NULL,
+				  NULL };
+
+static void print_warnings(const struct iommucap_host *h)
+{
+	if (arg_quiet)
+		return;
+	for (size_t i = 0; i < h->n_warnings; i++)
+		fprintf(stderr, "iommuctl: warning: %s\n", h->warnings[i]);
+}
+
+static int probe(struct iommucap_host **ret)
+{
+	_cleanup_(iommucap_root_freep) struct iommucap_root *root = NULL;
+	int k = iommucap_root_open(arg_sysroot, &root);
+
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot open %s: %s\n", arg_sysroot, strerror(-k));
+		return EXIT_FAILURE;
+	}
+	k = iommucap_probe(root, ret);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot probe %s: %s\n", arg_sysroot, strerror(-k));
+		return EXIT_FAILURE;
+	}
+	print_warnings(*ret);
+	return EXIT_SUCCESS;
+}
+
+static bool wanted(const char *name)
+{
+	if (arg_n_filters == 0)
+		return true;
+	for (size_t i = 0; i < arg_n_filters; i++)
+		if (streq(arg_filters[i], name))
+			return true;
+	return false;
+}
+
+/* Every filter must name something that exists, as "lsblk /dev/nope" complains. */
+static int check_filters(const char *what, const char *const *names, size_t n)
+{
+	for (size_t f = 0; f < arg_n_filters; f++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found; i++)
+			found = streq(arg_filters[f], names[i]);
+		if (!found) {
+			fprintf(stderr, "iommuctl: %s: no such %s\n", arg_filters[f], what);
+			return EXIT_FAILURE;
+		}
+	}
+	return EXIT_SUCCESS;
+}
+
+static int list_command(const struct table_spec *spec)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	_cleanup_free_ size_t *cols = NULL;
+	_cleanup_free_ const void **rows = NULL;
+	_cleanup_free_ const char **names = NULL;
+	_cleanup_free_ char *bad = NULL;
+	char numbuf[4096];
+	size_t n_cols, n_rows = 0, n_all, numoff = 0;
+	cell_getter get;
+	int k, r;
+
+	if (arg_list_columns) {
+		table_list_columns(spec, arg_table.json);
+		return EXIT_SUCCESS;
+	}
+	k = table_parse_columns(spec, arg_table.output, &cols, &n_cols, &bad);
+	if (k == -ENOMEM) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: unknown column: %s (see --list-columns)\n", bad);
+		return EX_USAGE;
+	}
+	r = probe(&h);
+	if (r != EXIT_SUCCESS)
+		return r;
+	tables_set_host(h);
+
+	n_all = spec == &units_table ? h->n_units : spec == &devices_table ? h->n_devices : h->n_groups;
+	rows = calloc(n_all + 1, sizeof(void *));
+	names = calloc(n_all + 1, sizeof(char *));
+	if (!rows || !names) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < n_all; i++) {
+		const void *row;
+		const char *name;
+
+		if (spec == &units_table) {
+			row = &h->units[i];
+			name = h->units[i].name;
+			get = unit_cell;
+		} else if (spec == &devices_table) {
+			row = &h->devices[i];
+			name = h->devices[i].address;
+		} else {
+			int len;
+
+			row = &h->groups[i];
+			len = snprintf(numbuf + numoff, sizeof(numbuf) - numoff, "%d", h->groups[i].id);
+			if (len < 0 || (size_t)len >= sizeof(numbuf) - numoff)
+				name = "";
+			else {
+				name = numbuf + numoff;
+				numoff += (size_t)len + 1;
+			}
+		}
+		names[i] = name;
+		if (wanted(name))
+			rows[n_rows++] = row;
+	}
+	get = spec == &units_table ? unit_cell : spec == &devices_table ? device_cell : group_cell;
+	r = check_filters(spec == &units_table ? "unit" : spec == &devices_table ? "device" : "group",
+			  names, n_all);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = table_print(spec, &arg_table, cols, n_cols, rows, n_rows, get);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot print: %s\n", strerror(-k));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+static int cmd_dump(void)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	json_t *document = NULL;
+	int r, k;
+
+	if (arg_n_filters > 0) {
+		fprintf(stderr, "iommuctl: dump takes no arguments\n");
+		return EX_USAGE;
+	}
+	r = probe(&h);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = iommucap_host_to_json(h, &document);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot build the host document: %s\n", strerror(-k));
+		return EXIT_FAILURE;
+	}
+	k = json_dumpf(document, stdout,
+		       (arg_compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(document);
+	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	argp_err_exit_status = EX_USAGE;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL) != 0)
+		return EX_USAGE;
+
+	if (!arg_command || streq(arg_command, "show"))
+		r = list_command(&units_table);
+	else if (streq(arg_command, "devices"))
+		r = list_command(&devices_table);
+	else if (streq(arg_command, "groups"))
+		r = list_command(&groups_table);
+	else if (streq(arg_command, "dump"))
+		r = cmd_dump();
+	else {
+		fprintf(stderr, "iommuctl: unknown command: %s (see --help)\n", arg_command);
+		r = EX_USAGE;
+	}
+	free(arg_filters);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "iommuctl: write error: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return r;
+}

@@ -1,0 +1,409 @@
+/* The column tables of "show", "devices" and "groups", and how each cell is found in the model. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <libsmartcols.h>
+
+#include "lib/macro.h"
+#include "tables.h"
+
+static const struct iommucap_host *host;
+
+void tables_set_host(const struct iommucap_host *h)
+{
+	host = h;
+}
+
+enum {
+	COL_U_NAME,
+	COL_U_MODEL,
+	COL_U_MODEL_ID,
+	COL_U_PASID,
+	COL_U_INPUT,
+	COL_U_OUTPUT,
+	COL_U_ASID,
+	COL_U_FEATURES,
+	COL_U_DEVICES,
+	COL_U_STALL,
+	COL_U_HTTU,
+	COL_U_BTM,
+	COL_U_NESTING,
+	COL_U_PRI,
+	COL_U_ATS,
+	COL_U_DIRTY,
+	COL_U_CM,
+	COL_U_COHERENT,
+	COL_U_SM,
+	COL_U_PAGE_SIZES,
+	COL_U_PGTABLES,
+	COL_U_PASID_TABLES,
+	COL_U_PASID_ALIGN,
+	COL_U_PATH,
+};
+
+static const struct column unit_cols[] = {
+	[COL_U_NAME] = { "NAME", 0.1, SCOLS_FL_NOEXTREMES, COLF_PLAIN, true, "unit name" },
+	[COL_U_MODEL] = { "MODEL", 0.1, 0, COLF_PLAIN, true, "IOMMU model" },
+	[COL_U_MODEL_ID] = { "MODEL-ID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "model number" },
+	[COL_U_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "PASID (substream id) bits" },
+	[COL_U_INPUT] = { "INPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "input address bits" },
+	[COL_U_OUTPUT] = { "OUTPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "output address bits" },
+	[COL_U_ASID] = { "ASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "address space id bits" },
+	[COL_U_FEATURES] = { "FEATURES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, true,
+			     "features present (name? when unknown)" },
+	[COL_U_DEVICES] = { "DEVICES", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
+			    "number of devices behind the unit" },
+	[COL_U_STALL] = { "STALL", 5, 0, COLF_PLAIN, false, "stall model" },
+	[COL_U_HTTU] = { "HTTU", 5, 0, COLF_PLAIN, false, "hardware access/dirty updates" },
+	[COL_U_BTM] = { "BTM", 3, 0, COLF_PLAIN, false, "broadcast TLB maintenance" },
+	[COL_U_NESTING] = { "NESTING", 3, 0, COLF_PLAIN, false, "nested translation" },
+	[COL_U_PRI] = { "PRI", 3, 0, COLF_PLAIN, false, "page requests (PRI/PPR)" },
+	[COL_U_ATS] = { "ATS", 3, 0, COLF_PLAIN, false, "device TLBs (ATS)" },
+	[COL_U_DIRTY] = { "DIRTY", 3, 0, COLF_PLAIN, false, "dirty tracking" },
+	[COL_U_CM] = { "CM", 3, 0, COLF_PLAIN, false, "caching mode (virtualised IOMMU)" },
+	[COL_U_COHERENT] = { "COHERENT", 3, 0, COLF_PLAIN, false, "coherent page-table walks" },
+	[COL_U_SM] = { "SM", 3, 0, COLF_PLAIN, false, "VT-d scalable mode" },
+	[COL_U_PAGE_SIZES] = { "PAGE-SIZES", 0.1, 0, COLF_SIZE, false, "page sizes" },
+	[COL_U_PGTABLES] = { "PGTABLES", 0.2, SCOLS_FL_WRAP, COLF_PLAIN, false,
+			     "page-table formats" },
+	[COL_U_PASID_TABLES] = { "PASID-TABLES", 0.1, 0, COLF_PLAIN, false,
+				 "PASID-table formats" },
+	[COL_U_PASID_ALIGN] = { "PASID-ALIGN", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+				"PASID-table base alignment, bytes" },
+	[COL_U_PATH] = { "PATH", 0.3, SCOLS_FL_TRUNC, COLF_PLAIN, false, "sysfs path" },
+};
+
+const struct table_spec units_table = { "units", unit_cols, ELEMENTSOF(unit_cols) };
+
+static json_t *capval(const struct iommucap_unit *u, enum iommucap_cap c)
+{
+	const struct iommucap_capval *v = &u->caps[c];
+	json_t *a;
+
+	if (v->source == IOMMUCAP_SRC_UNKNOWN)
+		return json_null();
+	switch (iommucap_cap_info(c)->type) {
+	case IOMMUCAP_T_INT:
+		return json_integer(v->num);
+	case IOMMUCAP_T_BOOL:
+		return json_boolean(v->num);
+	case IOMMUCAP_T_STR:
+		return json_string(v->str);
+	case IOMMUCAP_T_INT_LIST:
+		a = json_array();
+		for (size_t i = 0; a && i < v->list.n; i++)
+			json_array_append_new(a, json_integer((json_int_t)v->list.nums[i]));
+		return a;
+	case IOMMUCAP_T_STR_LIST:
+		a = json_array();
+		for (size_t i = 0; a && i < v->list.n; i++)
+			json_array_append_new(a, json_string(v->list.strs[i]));
+		return a;
+	}
+	return NULL;
+}
+
+/* The boolean features that matter most, in the order an operator scans for them. */
+static json_t *features(const struct iommucap_unit *u)
+{
+	static const struct {
+		enum iommucap_cap cap;
+		const char *name;
+	} feats[] = {
+		{ IOMMUCAP_SCALABLE_MODE, "sm" },  { IOMMUCAP_NESTING, "nesting" },
+		{ IOMMUCAP_PRI, "pri" },	   { IOMMUCAP_ATS, "ats" },
+		{ IOMMUCAP_DIRTY_TRACKING, "dirty" }, { IOMMUCAP_CACHING_MODE, "cm" },
+		{ IOMMUCAP_BTM, "btm" },	   { IOMMUCAP_COHERENT, "coherent" },
+	};
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < ELEMENTSOF(feats); i++) {
+		const struct iommucap_capval *v = &u->caps[feats[i].cap];
+		char buf[32];
+
+		if (v->source == IOMMUCAP_SRC_UNKNOWN) {
+			snprintf(buf, sizeof(buf), "%s?", feats[i].name);
+			json_array_append_new(a, json_string(buf));
+		} else if (v->num)
+			json_array_append_new(a, json_string(feats[i].name));
+	}
+	return a;
+}
+
+json_t *unit_cell(const void *row, size_t col)
+{
+	const struct iommucap_unit *u = row;
+	char *p;
+	json_t *v;
+
+	switch (col) {
+	case COL_U_NAME:
+		return json_string(u->name);
+	case COL_U_MODEL:
+		return json_string(iommucap_model_name(u->model));
+	case COL_U_MODEL_ID:
+		return json_integer(u->model_id);
+	case COL_U_PASID:
+		return capval(u, IOMMUCAP_SSID_BITS);
+	case COL_U_INPUT:
+		return capval(u, IOMMUCAP_INPUT_BITS);
+	case COL_U_OUTPUT:
+		return capval(u, IOMMUCAP_OUTPUT_BITS);
+	case COL_U_ASID:
+		return capval(u, IOMMUCAP_ASID_BITS);
+	case COL_U_FEATURES:
+		return features(u);
+	case COL_U_DEVICES:
+		return json_integer((json_int_t)u->n_devices);
+	case COL_U_STALL:
+		return capval(u, IOMMUCAP_STALL);
+	case COL_U_HTTU:
+		return capval(u, IOMMUCAP_HTTU);
+	case COL_U_BTM:
+		return capval(u, IOMMUCAP_BTM);
+	case COL_U_NESTING:
+		return capval(u, IOMMUCAP_NESTING);
+	case COL_U_PRI:
+		return capval(u, IOMMUCAP_PRI);
+	case COL_U_ATS:
+		return capval(u, IOMMUCAP_ATS);
+	case COL_U_DIRTY:
+		return capval(u, IOMMUCAP_DIRTY_TRACKING);
+	case COL_U_CM:
+		return capval(u, IOMMUCAP_CACHING_MODE);
+	case COL_U_COHERENT:
+		return capval(u, IOMMUCAP_COHERENT);
+	case COL_U_SM:
+		return capval(u, IOMMUCAP_SCALABLE_MODE);
+	case COL_U_PAGE_SIZES:
+		return capval(u, IOMMUCAP_PAGE_SIZES);
+	case COL_U_PGTABLES:
+		return capval(u, IOMMUCAP_PGTABLE_FORMATS);
+	case COL_U_PASID_TABLES:
+		return capval(u, IOMMUCAP_PASID_TABLE_FORMATS);
+	case COL_U_PASID_ALIGN:
+		return capval(u, IOMMUCAP_PASID_TABLE_ALIGN);
+	case COL_U_PATH:
+		if (asprintf(&p, "/%s", u->path ? u->path : "") < 0)
+			return NULL;
+		v = json_string(p);
+		free(p);
+		return v;
+	}
+	return NULL;
+}
+
+enum {
+	COL_D_DEVICE,
+	COL_D_UNIT,
+	COL_D_GROUP,
+	COL_D_DRIVER,
+	COL_D_PASID,
+	COL_D_EFF_PASID,
+	COL_D_ATS,
+	COL_D_PRI,
+	COL_D_ACS,
+	COL_D_VENDOR,
+	COL_D_PRODUCT,
+	COL_D_CLASS,
+	COL_D_PASID_EXEC,
+	COL_D_PASID_PRIV,
+	COL_D_ATS_QDEP,
+	COL_D_PRI_REQS,
+	COL_D_MODEL,
+};
+
+static const struct column device_cols[] = {
+	[COL_D_DEVICE] = { "DEVICE", 12, 0, COLF_PLAIN, true, "PCI address" },
+	[COL_D_UNIT] = { "UNIT", 0.1, 0, COLF_PLAIN, true, "IOMMU unit" },
+	[COL_D_GROUP] = { "GROUP", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "IOMMU group" },
+	[COL_D_DRIVER] = { "DRIVER", 0.1, 0, COLF_PLAIN, true, "bound driver" },
+	[COL_D_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
+			  "PCI PASID width (0: no PASID capability)" },
+	[COL_D_EFF_PASID] = { "EFF-PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
+			      "effective PASID bits: min(device, unit)" },
+	[COL_D_ATS] = { "ATS", 3, 0, COLF_PLAIN, true, "PCI ATS capability" },
+	[COL_D_PRI] = { "PRI", 3, 0, COLF_PLAIN, true, "PCI PRI capability" },
+	[COL_D_ACS] = { "ACS", 0.1, 0, COLF_PLAIN, true, "PCI ACS capabilities" },
+	[COL_D_VENDOR] = { "VENDOR", 6, 0, COLF_PLAIN, false, "PCI vendor id" },
+	[COL_D_PRODUCT] = { "PRODUCT", 6, 0, COLF_PLAIN, false, "PCI device id" },
+	[COL_D_CLASS] = { "CLASS", 8, 0, COLF_PLAIN, false, "PCI class code" },
+	[COL_D_PASID_EXEC] = { "PASID-EXEC", 3, 0, COLF_PLAIN, false, "PASID execute permission" },
+	[COL_D_PASID_PRIV] = { "PASID-PRIV", 3, 0, COLF_PLAIN, false, "PASID privileged mode" },
+	[COL_D_ATS_QDEP] = { "ATS-QDEP", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+			     "ATS invalidate queue depth" },
+	[COL_D_PRI_REQS] = { "PRI-REQS", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+			     "PRI outstanding page request capacity" },
+	[COL_D_MODEL] = { "MODEL", 0.1, 0, COLF_PLAIN, false, "model of the IOMMU unit" },
+};
+
+const struct table_spec devices_table = { "devices", device_cols, ELEMENTSOF(device_cols) };
+
+static json_t *tri_int(const struct iommucap_tri *t)
+{
+	return t->known ? json_integer(t->value) : json_null();
+}
+
+static json_t *tri_bool(const struct iommucap_tri *t)
+{
+	return t->known ? json_boolean(t->value) : json_null();
+}
+
+/* A capability's detail: unknown if the capability is, nothing if it is absent. */
+static json_t *detail(const struct iommucap_tri *present, json_t *value)
+{
+	if (!present->known) {
+		json_decref(value);
+		return json_null();
+	}
+	if (!present->value) {
+		json_decref(value);
+		return NULL;
+	}
+	return value;
+}
+
+static json_t *hexid(uint32_t v, int width, bool known)
+{
+	char buf[16];
+
+	if (!known)
+		return json_null();
+	snprintf(buf, sizeof(buf), "0x%0*" PRIx32, width, v);
+	return json_string(buf);
+}
+
+json_t *device_cell(const void *row, size_t col)
+{
+	const struct iommucap_device *d = row;
+	const struct iommucap_unit *u;
+	json_t *a;
+
+	switch (col) {
+	case COL_D_DEVICE:
+		return json_string(d->address);
+	case COL_D_UNIT:
+		return d->unit ? json_string(d->unit) : NULL;
+	case COL_D_GROUP:
+		return d->group >= 0 ? json_integer(d->group) : NULL;
+	case COL_D_DRIVER:
+		return d->driver ? json_string(d->driver) : NULL;
+	case COL_D_PASID:
+		if (d->pasid.known && !d->pasid.value)
+			return json_integer(0);
+		return detail(&d->pasid, tri_int(&d->pasid_width));
+	case COL_D_EFF_PASID:
+		return tri_int(&d->effective_pasid_bits);
+	case COL_D_ATS:
+		return tri_bool(&d->ats);
+	case COL_D_PRI:
+		return tri_bool(&d->pri);
+	case COL_D_ACS:
+		if (!d->acs.known)
+			return json_null();
+		a = json_array();
+		for (size_t i = 0; a && d->acs.value && i < 7; i++)
+			if (d->acs_caps.value & (1 << i)) {
+				static const char *const n[] = { "sv", "tb", "rr", "cr",
+								 "uf", "ec", "dt" };
+				json_array_append_new(a, json_string(n[i]));
+			}
+		return a;
+	case COL_D_VENDOR:
+		return hexid(d->vendor, 4, d->have_ids);
+	case COL_D_PRODUCT:
+		return hexid(d->device_id, 4, d->have_ids);
+	case COL_D_CLASS:
+		return hexid(d->class_code, 6, d->have_ids);
+	case COL_D_PASID_EXEC:
+		return detail(&d->pasid, tri_bool(&d->pasid_exec));
+	case COL_D_PASID_PRIV:
+		return detail(&d->pasid, tri_bool(&d->pasid_priv));
+	case COL_D_ATS_QDEP:
+		return detail(&d->ats, tri_int(&d->ats_queue_depth));
+	case COL_D_PRI_REQS:
+		return detail(&d->pri, tri_int(&d->pri_max_requests));
+	case COL_D_MODEL:
+		u = d->unit && host ? iommucap_host_find_unit(host, d->unit) : NULL;
+		return u ? json_string(iommucap_model_name(u->model)) : NULL;
+	}
+	return NULL;
+}
+
+enum {
+	COL_G_GROUP,
+	COL_G_TYPE,
+	COL_G_NDEVS,
+	COL_G_DEVICES,
+	COL_G_UNIT,
+	COL_G_RESV,
+	COL_G_MSI,
+};
+
+static const struct column group_cols[] = {
+	[COL_G_GROUP] = { "GROUP", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "group number" },
+	[COL_G_TYPE] = { "TYPE", 6, 0, COLF_PLAIN, true, "default domain type" },
+	[COL_G_NDEVS] = { "NDEVS", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "number of devices" },
+	[COL_G_DEVICES] = { "DEVICES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, true, "member devices" },
+	[COL_G_UNIT] = { "UNIT", 0.1, 0, COLF_PLAIN, true, "IOMMU unit of the members" },
+	[COL_G_RESV] = { "RESV", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+			 "number of reserved regions" },
+	[COL_G_MSI] = { "MSI", 0.2, 0, COLF_PLAIN, false, "MSI reserved region start-end" },
+};
+
+const struct table_spec groups_table = { "groups", group_cols, ELEMENTSOF(group_cols) };
+
+/* The unit of a group's PCI members (units of non-PCI members are not recorded). */
+static const char *group_unit(const struct iommucap_group *g)
+{
+	const char *unit = NULL;
+
+	for (size_t i = 0; host && i < host->n_devices; i++) {
+		const struct iommucap_device *d = &host->devices[i];
+
+		if (d->group != g->id || !d->unit)
+			continue;
+		if (unit && !streq(unit, d->unit))
+			return "mixed";
+		unit = d->unit;
+	}
+	return unit;
+}
+
+json_t *group_cell(const void *row, size_t col)
+{
+	const struct iommucap_group *g = row;
+	const char *unit;
+	json_t *a;
+	char buf[64];
+
+	switch (col) {
+	case COL_G_GROUP:
+		return json_integer(g->id);
+	case COL_G_TYPE:
+		return g->type ? json_string(g->type) : json_null();
+	case COL_G_NDEVS:
+		return json_integer((json_int_t)g->n_devices);
+	case COL_G_DEVICES:
+		a = json_array();
+		for (size_t i = 0; a && i < g->n_devices; i++)
+			json_array_append_new(a, json_string(g->devices[i]));
+		return a;
+	case COL_G_UNIT:
+		unit = group_unit(g);
+		return unit ? json_string(unit) : NULL;
+	case COL_G_RESV:
+		return g->resv_reason ? json_null() : json_integer((json_int_t)g->n_resv);
+	case COL_G_MSI:
+		if (g->resv_reason)
+			return json_null();
+		for (size_t i = 0; i < g->n_resv; i++)
+			if (streq(g->resv[i].type, "msi")) {
+				snprintf(buf, sizeof(buf), "0x%" PRIx64 "-0x%" PRIx64,
+					 g->resv[i].start, g->resv[i].end);
+				return json_string(buf);
+			}
+		return NULL;
+	}
+	return NULL;
+}

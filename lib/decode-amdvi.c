@@ -1,0 +1,171 @@
+/* AMD-Vi: the amd-iommu/ attributes (cap, features in its three layouts) and their capabilities. */
+#include "config.h"
+
+#include "model.h"
+#include "parse.h"
+#include "regs-amdvi.h"
+#include "sysfs.h"
+
+#define SZ_4K UINT64_C(0x1000)
+#define SZ_2M UINT64_C(0x200000)
+#define SZ_1G UINT64_C(0x40000000)
+
+static int amdvi_pgtable_formats(struct iommucap_unit *u, uint64_t efr)
+{
+	static const char *const v1[] = { "amd-v1-4level", "amd-v1-5level", "amd-v1-6level" };
+	const char *fmts[5];
+	size_t n = 0;
+	uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
+
+	/* HATS 3 is reserved: the kernel then disables the v1 host page table. */
+	if (hats < 3)
+		fmts[n++] = v1[hats];
+	/* The v2 (x86 long-mode) table needs GIOSup and GT; GATS 1 allows 5 levels. */
+	if (reg_bits(&amdvi_efr_reg, efr, "giosup") && reg_bits(&amdvi_efr_reg, efr, "gt")) {
+		fmts[n++] = "amd-v2-4level";
+		if (reg_bits(&amdvi_efr_reg, efr, "gats") == 1)
+			fmts[n++] = "amd-v2-5level";
+	}
+	return cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, fmts, n, IOMMUCAP_SRC_REGISTER);
+}
+
+int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_efr,
+			 uint64_t efr, bool have_efr2, uint64_t efr2,
+			 const struct iommucap_hostinfo *hi)
+{
+	const enum iommucap_source R = IOMMUCAP_SRC_REGISTER;
+	int k = 0;
+
+	if (have_efr) {
+		bool gt = reg_bits(&amdvi_efr_reg, efr, "gt");
+		int ssid = gt ? (int)reg_bits(&amdvi_efr_reg, efr, "pasmax") + 1 : 0;
+		bool hd = reg_bits(&amdvi_efr_reg, efr, "hdsup");
+		bool ha = reg_bits(&amdvi_efr_reg, efr, "hasup");
+		uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
+		static const char *const amd_fmt[] = { "amd" };
+
+		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
+		k |= cap_set_bool(u, IOMMUCAP_PRI, reg_bits(&amdvi_efr_reg, efr, "ppr"), R);
+		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, hd, R);
+		k |= cap_set_str(u, IOMMUCAP_HTTU, hd ? "access+dirty" : ha ? "access" : "none", R);
+		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, amd_fmt, gt ? 1 : 0, R);
+		if (hats < 3) {
+			/* (HATS + 3) * 9 + 21 bits, capped by IVINFO.VASize (at most 64). */
+			int64_t bits = (int64_t)(hats + 3) * 9 + 21;
+
+			k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, bits > 64 ? 64 : bits, R);
+		} else
+			k |= cap_set_unknown(u, IOMMUCAP_INPUT_BITS,
+					     "EFR.HATS is 3 (reserved): the v1 host page table is "
+					     "disabled");
+		k |= amdvi_pgtable_formats(u, efr);
+		if (!have_efr2)
+			k |= cap_set_unknown(u, IOMMUCAP_NESTING,
+					     "EFR2 is unknown: this kernel's features attribute "
+					     "holds EFR only");
+		else
+			k |= cap_set_bool(u, IOMMUCAP_NESTING,
+					  gt && reg_bits(&amdvi_efr_reg, efr, "giosup") &&
+						  reg_bits(&amdvi_efr2_reg, efr2, "gcr3trpmode"),
+					  R);
+	}
+	if (have_cap) {
+		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_bits(&amdvi_cap_reg, cap, "iotlb"), R);
+		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, reg_bits(&amdvi_cap_reg, cap, "npcache"),
+				  R);
+	}
+	if (hi && hostinfo_cmdline_has_option(hi, "amd_iommu", "nohugepages")) {
+		static const uint64_t small[] = { SZ_4K };
+
+		k |= cap_set_nums(u, IOMMUCAP_PAGE_SIZES, small, 1, IOMMUCAP_SRC_CMDLINE);
+	} else {
+		static const uint64_t sizes[] = { SZ_4K, SZ_2M, SZ_1G };
+
+		k |= cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, ELEMENTSOF(sizes),
+				  IOMMUCAP_SRC_MODEL);
+	}
+	k |= cap_set_str(u, IOMMUCAP_STALL, "disabled", IOMMUCAP_SRC_MODEL);
+	k |= cap_set_bool(u, IOMMUCAP_BTM, false, IOMMUCAP_SRC_MODEL);
+	k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, IOMMUCAP_SRC_MODEL);
+	k |= cap_set_bool(u, IOMMUCAP_COHERENT, true, IOMMUCAP_SRC_DRIVER);
+	k |= cap_set_num(u, IOMMUCAP_PASID_TABLE_ALIGN, 4096, IOMMUCAP_SRC_MODEL);
+	k |= cap_set_unknown(u, IOMMUCAP_ASID_BITS,
+			     "AMD-Vi has no ASIDs; it tags translations by domain id");
+	k |= cap_set_unknown(u, IOMMUCAP_OUTPUT_BITS,
+			     "the physical address size is in the ACPI IVRS table, not in sysfs");
+	return k < 0 ? -ENOMEM : 0;
+}
+
+int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct iommucap_unit *u,
+		 const char *dir, struct iommucap_host *warn)
+{
+	_cleanup_free_ char *adir = path_join(dir, "amd-iommu");
+	_cleanup_free_ char *cap_reason = NULL, *feat_reason = NULL, *feat = NULL;
+	uint64_t cap = 0, efr = 0, efr2 = 0;
+	bool have_cap, have_efr = false, efr2_known = false, guessed = false;
+	enum amd_features_format fmt;
+	int k;
+
+	if (!adir)
+		return -ENOMEM;
+	k = attr_read_hex(r, adir, "cap", &cap, &cap_reason);
+	if (k == -ENOMEM)
+		return k;
+	have_cap = k >= 0;
+	if (unit_add_raw(u, "cap", have_cap, cap, cap_reason) < 0)
+		return -ENOMEM;
+	if (have_cap) {
+		if (reg_decode(&amdvi_cap_reg, cap, u) < 0)
+			return -ENOMEM;
+	} else if (host_warn(warn, "%s: %s", u->name, cap_reason) < 0)
+		return -ENOMEM;
+
+	k = attr_read(r, adir, "features", &feat, &feat_reason);
+	if (k == -ENOMEM)
+		return k;
+	if (k >= 0) {
+		k = parse_amd_features(feat, h->info.kernel_major, h->info.kernel_minor, &efr, &efr2,
+				       &efr2_known, &fmt, &guessed);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			_cleanup_free_ char *ex = value_excerpt(feat);
+
+			if (asprintf(&feat_reason, "features is not \"EFR\" or \"X:Y\" in hexadecimal: %s",
+				     ex ? ex : "?") < 0)
+				return -ENOMEM;
+		} else
+			have_efr = true;
+	}
+	if (!have_efr) {
+		if (unit_add_raw(u, "efr", false, 0, feat_reason) < 0 ||
+		    unit_add_raw(u, "efr2", false, 0, feat_reason) < 0 ||
+		    host_warn(warn, "%s: %s", u->name, feat_reason) < 0)
+			return -ENOMEM;
+	} else {
+		if (unit_add_raw(u, "efr", true, efr, NULL) < 0 ||
+		    unit_add_raw(u, "efr2", efr2_known, efr2,
+				 "this kernel's features attribute holds EFR only") < 0)
+			return -ENOMEM;
+		if (unit_add_field(u, "features", "format", IOMMUCAP_FIELD_STR, 0,
+				   amd_features_format_name(fmt)) < 0)
+			return -ENOMEM;
+		if (guessed && host_warn(warn,
+					 "%s: kernel release unknown: features read as EFR:EFR2 "
+					 "(Linux 6.7 and later)",
+					 u->name) < 0)
+			return -ENOMEM;
+		if (reg_decode(&amdvi_efr_reg, efr, u) < 0)
+			return -ENOMEM;
+		if (efr2_known && reg_decode(&amdvi_efr2_reg, efr2, u) < 0)
+			return -ENOMEM;
+	}
+
+	k = amdvi_caps_from_regs(u, have_cap, cap, have_efr, efr, efr2_known, efr2, &h->info);
+	if (k < 0)
+		return k;
+	if (!have_cap || !have_efr)
+		return caps_unknown_rest(u, (!have_efr ? feat_reason : cap_reason)
+						    ?: "register unavailable");
+	return 0;
+}

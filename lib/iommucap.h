@@ -1,0 +1,249 @@
+/* libiommucap: what the host's IOMMUs can do, read from sysfs under one root. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define IOMMUCAP_SCHEMA_VERSION 1
+
+/* The vendor-neutral model names; the number is the model_id of the host document. */
+enum iommucap_model {
+	IOMMUCAP_MODEL_UNKNOWN = 0,
+	IOMMUCAP_MODEL_INTEL_VTD = 1, /* the 2018 proposal's numbering */
+	IOMMUCAP_MODEL_ARM_SMMU_V3 = 2,
+	IOMMUCAP_MODEL_AMD_VI = 3, /* 3 and up: assigned by this project */
+	IOMMUCAP_MODEL_ARM_SMMU = 4,
+	IOMMUCAP_MODEL_VIRTIO_IOMMU = 5,
+	IOMMUCAP_MODEL_APPLE_DART = 6,
+	IOMMUCAP_MODEL_RISCV = 7,
+	IOMMUCAP_MODEL_S390 = 8,
+	IOMMUCAP_MODEL_SPAPR_TCE = 9,
+	_IOMMUCAP_MODEL_MAX,
+};
+
+const char *iommucap_model_name(enum iommucap_model m);
+
+/* Where a capability value came from; UNKNOWN means the value is not known. */
+enum iommucap_source {
+	IOMMUCAP_SRC_UNKNOWN = 0,
+	IOMMUCAP_SRC_REGISTER, /* decoded from a vendor register */
+	IOMMUCAP_SRC_PROPERTY, /* a proposal property file */
+	IOMMUCAP_SRC_DEFAULT,  /* the proposal's default for an absent property file */
+	IOMMUCAP_SRC_MODEL,    /* a fact of the IOMMU architecture */
+	IOMMUCAP_SRC_DRIVER,   /* a fact of the Linux driver for this model */
+	IOMMUCAP_SRC_FIRMWARE, /* an ACPI table */
+	IOMMUCAP_SRC_CMDLINE,  /* narrowed by a kernel command-line option */
+	_IOMMUCAP_SRC_MAX,
+};
+
+const char *iommucap_source_name(enum iommucap_source s);
+
+enum iommucap_cap_type {
+	IOMMUCAP_T_INT,
+	IOMMUCAP_T_BOOL,
+	IOMMUCAP_T_STR,
+	IOMMUCAP_T_INT_LIST,
+	IOMMUCAP_T_STR_LIST,
+};
+
+/* The capabilities block, in the order the host document prints it. */
+enum iommucap_cap {
+	IOMMUCAP_SSID_BITS,
+	IOMMUCAP_INPUT_BITS,
+	IOMMUCAP_OUTPUT_BITS,
+	IOMMUCAP_ASID_BITS,
+	IOMMUCAP_STALL,
+	IOMMUCAP_HTTU,
+	IOMMUCAP_BTM,
+	IOMMUCAP_NESTING,
+	IOMMUCAP_PRI,
+	IOMMUCAP_ATS,
+	IOMMUCAP_DIRTY_TRACKING,
+	IOMMUCAP_CACHING_MODE,
+	IOMMUCAP_COHERENT,
+	IOMMUCAP_SCALABLE_MODE,
+	IOMMUCAP_PAGE_SIZES,
+	IOMMUCAP_PGTABLE_FORMATS,
+	IOMMUCAP_PASID_TABLE_FORMATS,
+	IOMMUCAP_PASID_TABLE_ALIGN,
+	_IOMMUCAP_CAP_MAX,
+};
+
+struct iommucap_cap_info {
+	const char *name; /* JSON key */
+	enum iommucap_cap_type type;
+};
+
+const struct iommucap_cap_info *iommucap_cap_info(enum iommucap_cap c);
+
+/* A list of strings or numbers, owned. */
+struct iommucap_list {
+	size_t n;
+	uint64_t *nums;
+	char **strs;
+};
+
+/* One capability: known (source != UNKNOWN) with a value, or unknown with a reason. */
+struct iommucap_capval {
+	enum iommucap_source source;
+	char *reason;
+	int64_t num; /* INT and BOOL */
+	char *str;   /* STR */
+	struct iommucap_list list;
+};
+
+/* One decoded register field or property in the unit's per-register view. */
+enum iommucap_field_kind {
+	IOMMUCAP_FIELD_NUM, /* a number printed in decimal */
+	IOMMUCAP_FIELD_HEX, /* a number printed as a "0x…" string */
+	IOMMUCAP_FIELD_STR, /* a string kept as read */
+};
+
+struct iommucap_field {
+	const char *group; /* register or property-directory name, static */
+	char *name;
+	enum iommucap_field_kind kind;
+	uint64_t num;
+	char *str;
+};
+
+/* A raw register value kept verbatim; unknown when it could not be read or parsed. */
+struct iommucap_raw {
+	const char *name; /* static */
+	bool known;
+	uint64_t value;
+	char *reason; /* when !known */
+};
+
+#define IOMMUCAP_MAX_RAW 4
+
+struct iommucap_unit {
+	char *name;
+	enum iommucap_model model;
+	int model_id;      /* usually == model; a property file may carry an unknown number */
+	char *path;        /* sysfs path of the class device, relative to the root */
+	char *property_dir; /* the proposal property directory, when there is one */
+	struct iommucap_raw raw[IOMMUCAP_MAX_RAW];
+	size_t n_raw;
+	struct iommucap_field *fields;
+	size_t n_fields;
+	struct iommucap_capval caps[_IOMMUCAP_CAP_MAX];
+	char **devices; /* names of the devices/ links */
+	size_t n_devices;
+};
+
+struct iommucap_resv_region {
+	uint64_t start, end; /* end inclusive, as the kernel prints it */
+	char *type;
+};
+
+struct iommucap_group {
+	int id;
+	char *type; /* NULL when unreadable */
+	char *type_reason;
+	struct iommucap_resv_region *resv;
+	size_t n_resv;
+	char *resv_reason; /* set when reserved_regions could not be read or parsed */
+	char **devices;
+	size_t n_devices;
+};
+
+/* A three-valued small integer or flag, with the reason when unknown. */
+struct iommucap_tri {
+	bool known;
+	int64_t value;
+	char *reason;
+};
+
+struct iommucap_device {
+	char *address;
+	char *unit;  /* name of the IOMMU unit, NULL when none */
+	int group;   /* -1 when none */
+	char *driver;
+	uint32_t vendor, device_id, class_code;
+	bool have_ids;
+	bool config_ext; /* extended configuration space was readable */
+	char *config_reason;
+	struct iommucap_tri pasid, pasid_width, pasid_exec, pasid_priv;
+	struct iommucap_tri ats, ats_queue_depth;
+	struct iommucap_tri pri, pri_max_requests;
+	struct iommucap_tri acs, acs_caps;
+	struct iommucap_tri effective_pasid_bits;
+};
+
+enum iommucap_cpu_flag {
+	IOMMUCAP_CPU_LAM,
+	IOMMUCAP_CPU_ENQCMD,
+	IOMMUCAP_CPU_LA57,
+	IOMMUCAP_CPU_PDPE1GB,
+	_IOMMUCAP_CPU_FLAG_MAX,
+};
+
+struct iommucap_kv {
+	char *key;
+	char *value; /* NULL for a bare flag */
+};
+
+struct iommucap_hostinfo {
+	char *hostname;
+	char *machine_id;
+	char *kernel_release;
+	int kernel_major, kernel_minor; /* -1 when unknown */
+	struct iommucap_kv *cmdline;
+	size_t n_cmdline;
+	bool cmdline_known;
+	char *cpu_vendor;
+	bool cpu_flags_known;
+	char *cpu_flags_reason;
+	bool cpu_flags[_IOMMUCAP_CPU_FLAG_MAX];
+	bool dev_iommu, dev_vfio;
+	int dmar_haw;      /* host address width from the ACPI DMAR table; 0 when unreadable */
+	char *dmar_reason; /* why dmar_haw is unknown */
+	char *domain_type; /* the groups' default-domain type, "mixed", or NULL (no groups) */
+	char *domain_mode; /* passthrough, strict, lazy, ... derived from domain_type */
+	char *domain_reason;
+};
+
+struct iommucap_host {
+	struct iommucap_hostinfo info;
+	struct iommucap_unit *units;
+	size_t n_units;
+	struct iommucap_group *groups;
+	size_t n_groups;
+	struct iommucap_device *devices;
+	size_t n_devices;
+	char **warnings; /* one line each: what could not be read and why */
+	size_t n_warnings;
+};
+
+/* The root every path is read under. */
+struct iommucap_root;
+
+int iommucap_root_open(const char *sysroot, struct iommucap_root **ret);
+struct iommucap_root *iommucap_root_free(struct iommucap_root *r);
+
+/* Probe everything; the host is complete even when parts could not be read (see warnings). */
+int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret);
+struct iommucap_host *iommucap_host_free(struct iommucap_host *h);
+
+const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h,
+						    const char *name);
+
+/* The host document (schema/host.schema.json). */
+int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret);
+int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret);
+int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
+int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
+
+/* Cleanup helpers. */
+static inline void iommucap_root_freep(struct iommucap_root **r)
+{
+	iommucap_root_free(*r);
+}
+static inline void iommucap_host_freep(struct iommucap_host **h)
+{
+	iommucap_host_free(*h);
+}

@@ -1,0 +1,341 @@
+/* The host model: names, capability setters, and freeing. */
+#include "config.h"
+
+#include <stdarg.h>
+
+#include "model.h"
+#include "sysfs.h"
+
+static const char *const model_names[_IOMMUCAP_MODEL_MAX] = {
+	[IOMMUCAP_MODEL_UNKNOWN] = "unknown",
+	[IOMMUCAP_MODEL_INTEL_VTD] = "intel-vtd",
+	[IOMMUCAP_MODEL_ARM_SMMU_V3] = "arm-smmu-v3",
+	[IOMMUCAP_MODEL_AMD_VI] = "amd-vi",
+	[IOMMUCAP_MODEL_ARM_SMMU] = "arm-smmu",
+	[IOMMUCAP_MODEL_VIRTIO_IOMMU] = "virtio-iommu",
+	[IOMMUCAP_MODEL_APPLE_DART] = "apple-dart",
+	[IOMMUCAP_MODEL_RISCV] = "riscv-iommu",
+	[IOMMUCAP_MODEL_S390] = "s390-iommu",
+	[IOMMUCAP_MODEL_SPAPR_TCE] = "spapr-tce",
+};
+
+const char *iommucap_model_name(enum iommucap_model m)
+{
+	if ((unsigned)m >= _IOMMUCAP_MODEL_MAX)
+		return "unknown";
+	return model_names[m];
+}
+
+static const char *const source_names[_IOMMUCAP_SRC_MAX] = {
+	[IOMMUCAP_SRC_UNKNOWN] = "unknown",   [IOMMUCAP_SRC_REGISTER] = "register",
+	[IOMMUCAP_SRC_PROPERTY] = "property", [IOMMUCAP_SRC_DEFAULT] = "default",
+	[IOMMUCAP_SRC_MODEL] = "model",       [IOMMUCAP_SRC_DRIVER] = "driver",
+	[IOMMUCAP_SRC_FIRMWARE] = "firmware", [IOMMUCAP_SRC_CMDLINE] = "cmdline",
+};
+
+const char *iommucap_source_name(enum iommucap_source s)
+{
+	if ((unsigned)s >= _IOMMUCAP_SRC_MAX)
+		return "unknown";
+	return source_names[s];
+}
+
+static const struct iommucap_cap_info cap_infos[_IOMMUCAP_CAP_MAX] = {
+	[IOMMUCAP_SSID_BITS] = { "ssid_bits", IOMMUCAP_T_INT },
+	[IOMMUCAP_INPUT_BITS] = { "input_bits", IOMMUCAP_T_INT },
+	[IOMMUCAP_OUTPUT_BITS] = { "output_bits", IOMMUCAP_T_INT },
+	[IOMMUCAP_ASID_BITS] = { "asid_bits", IOMMUCAP_T_INT },
+	[IOMMUCAP_STALL] = { "stall", IOMMUCAP_T_STR },
+	[IOMMUCAP_HTTU] = { "httu", IOMMUCAP_T_STR },
+	[IOMMUCAP_BTM] = { "btm", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_NESTING] = { "nesting", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_PRI] = { "pri", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_ATS] = { "ats", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_DIRTY_TRACKING] = { "dirty_tracking", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_CACHING_MODE] = { "caching_mode", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_COHERENT] = { "coherent", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_SCALABLE_MODE] = { "scalable_mode", IOMMUCAP_T_BOOL },
+	[IOMMUCAP_PAGE_SIZES] = { "page_sizes", IOMMUCAP_T_INT_LIST },
+	[IOMMUCAP_PGTABLE_FORMATS] = { "pgtable_formats", IOMMUCAP_T_STR_LIST },
+	[IOMMUCAP_PASID_TABLE_FORMATS] = { "pasid_table_formats", IOMMUCAP_T_STR_LIST },
+	[IOMMUCAP_PASID_TABLE_ALIGN] = { "pasid_table_align", IOMMUCAP_T_INT },
+};
+
+const struct iommucap_cap_info *iommucap_cap_info(enum iommucap_cap c)
+{
+	if ((unsigned)c >= _IOMMUCAP_CAP_MAX)
+		return NULL;
+	return &cap_infos[c];
+}
+
+void capval_clear(struct iommucap_capval *v)
+{
+	free(v->reason);
+	free(v->str);
+	free(v->list.nums);
+	strv_free(v->list.strs, v->list.strs ? v->list.n : 0);
+	memset(v, 0, sizeof(*v));
+}
+
+static struct iommucap_capval *cap_reset(struct iommucap_unit *u, enum iommucap_cap c,
+					 enum iommucap_source s)
+{
+	struct iommucap_capval *v = &u->caps[c];
+
+	capval_clear(v);
+	v->source = s;
+	return v;
+}
+
+int cap_set_num(struct iommucap_unit *u, enum iommucap_cap c, int64_t n, enum iommucap_source s)
+{
+	cap_reset(u, c, s)->num = n;
+	return 0;
+}
+
+int cap_set_bool(struct iommucap_unit *u, enum iommucap_cap c, bool b, enum iommucap_source s)
+{
+	cap_reset(u, c, s)->num = b;
+	return 0;
+}
+
+int cap_set_str(struct iommucap_unit *u, enum iommucap_cap c, const char *str,
+		enum iommucap_source s)
+{
+	struct iommucap_capval *v = cap_reset(u, c, s);
+
+	v->str = strdup(str);
+	if (!v->str) {
+		v->source = IOMMUCAP_SRC_UNKNOWN;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int cap_set_nums(struct iommucap_unit *u, enum iommucap_cap c, const uint64_t *nums, size_t n,
+		 enum iommucap_source s)
+{
+	struct iommucap_capval *v = cap_reset(u, c, s);
+
+	v->list.nums = calloc(n ? n : 1, sizeof(uint64_t));
+	if (!v->list.nums) {
+		v->source = IOMMUCAP_SRC_UNKNOWN;
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(v->list.nums, nums, n * sizeof(uint64_t));
+	v->list.n = n;
+	return 0;
+}
+
+int cap_set_strs(struct iommucap_unit *u, enum iommucap_cap c, const char *const *strs, size_t n,
+		 enum iommucap_source s)
+{
+	struct iommucap_capval *v = cap_reset(u, c, s);
+
+	v->list.strs = calloc(n ? n : 1, sizeof(char *));
+	if (!v->list.strs) {
+		v->source = IOMMUCAP_SRC_UNKNOWN;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v->list.strs[i] = strdup(strs[i]);
+		v->list.n = i + 1;
+		if (!v->list.strs[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int cap_set_unknown(struct iommucap_unit *u, enum iommucap_cap c, const char *fmt, ...)
+{
+	struct iommucap_capval *v = cap_reset(u, c, IOMMUCAP_SRC_UNKNOWN);
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&v->reason, fmt, ap);
+	va_end(ap);
+	if (k < 0) {
+		v->reason = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int caps_unknown_rest(struct iommucap_unit *u, const char *reason)
+{
+	for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++) {
+		if (u->caps[c].source != IOMMUCAP_SRC_UNKNOWN || u->caps[c].reason)
+			continue;
+		if (cap_set_unknown(u, (enum iommucap_cap)c, "%s", reason) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
+		   enum iommucap_field_kind kind, uint64_t num, const char *str)
+{
+	struct iommucap_field *nf = realloc(u->fields, (u->n_fields + 1) * sizeof(*nf));
+	struct iommucap_field *f;
+
+	if (!nf)
+		return -ENOMEM;
+	u->fields = nf;
+	f = &nf[u->n_fields];
+	*f = (struct iommucap_field){ .group = group, .kind = kind, .num = num };
+	f->name = strdup(name);
+	if (str)
+		f->str = strdup(str);
+	if (!f->name || (str && !f->str)) {
+		free(f->name);
+		free(f->str);
+		return -ENOMEM;
+	}
+	u->n_fields++;
+	return 0;
+}
+
+int unit_add_raw(struct iommucap_unit *u, const char *name, bool known, uint64_t value,
+		 const char *reason)
+{
+	struct iommucap_raw *r;
+
+	if (u->n_raw >= IOMMUCAP_MAX_RAW)
+		return -E2BIG;
+	r = &u->raw[u->n_raw];
+	*r = (struct iommucap_raw){ .name = name, .known = known, .value = value };
+	if (!known) {
+		r->reason = strdup(reason ? reason : "not available");
+		if (!r->reason)
+			return -ENOMEM;
+	}
+	u->n_raw++;
+	return 0;
+}
+
+int host_warn(struct iommucap_host *h, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	return strv_push(&h->warnings, &h->n_warnings, s);
+}
+
+int tri_set(struct iommucap_tri *t, int64_t v)
+{
+	free(t->reason);
+	t->reason = NULL;
+	t->known = true;
+	t->value = v;
+	return 0;
+}
+
+int tri_unknown(struct iommucap_tri *t, const char *reason)
+{
+	free(t->reason);
+	t->known = false;
+	t->value = 0;
+	t->reason = strdup(reason);
+	return t->reason ? 0 : -ENOMEM;
+}
+
+void unit_done(struct iommucap_unit *u)
+{
+	free(u->name);
+	free(u->path);
+	free(u->property_dir);
+	for (size_t i = 0; i < u->n_raw; i++)
+		free(u->raw[i].reason);
+	for (size_t i = 0; i < u->n_fields; i++) {
+		free(u->fields[i].name);
+		free(u->fields[i].str);
+	}
+	free(u->fields);
+	for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++)
+		capval_clear(&u->caps[c]);
+	strv_free(u->devices, u->n_devices);
+}
+
+void group_done(struct iommucap_group *g)
+{
+	free(g->type);
+	free(g->type_reason);
+	for (size_t i = 0; i < g->n_resv; i++)
+		free(g->resv[i].type);
+	free(g->resv);
+	free(g->resv_reason);
+	strv_free(g->devices, g->n_devices);
+}
+
+static void tri_done(struct iommucap_tri *t)
+{
+	free(t->reason);
+}
+
+void device_done(struct iommucap_device *d)
+{
+	free(d->address);
+	free(d->unit);
+	free(d->driver);
+	free(d->config_reason);
+	struct iommucap_tri *tris[] = { &d->pasid,	     &d->pasid_width, &d->pasid_exec,
+					&d->pasid_priv,	     &d->ats,	      &d->ats_queue_depth,
+					&d->pri,	     &d->pri_max_requests, &d->acs,
+					&d->acs_caps,	     &d->effective_pasid_bits };
+	for (size_t i = 0; i < ELEMENTSOF(tris); i++)
+		tri_done(tris[i]);
+}
+
+void hostinfo_done(struct iommucap_hostinfo *i)
+{
+	free(i->hostname);
+	free(i->machine_id);
+	free(i->kernel_release);
+	for (size_t k = 0; k < i->n_cmdline; k++) {
+		free(i->cmdline[k].key);
+		free(i->cmdline[k].value);
+	}
+	free(i->cmdline);
+	free(i->cpu_vendor);
+	free(i->cpu_flags_reason);
+	free(i->dmar_reason);
+	free(i->domain_type);
+	free(i->domain_mode);
+	free(i->domain_reason);
+}
+
+struct iommucap_host *iommucap_host_free(struct iommucap_host *h)
+{
+	if (!h)
+		return NULL;
+	hostinfo_done(&h->info);
+	for (size_t i = 0; i < h->n_units; i++)
+		unit_done(&h->units[i]);
+	free(h->units);
+	for (size_t i = 0; i < h->n_groups; i++)
+		group_done(&h->groups[i]);
+	free(h->groups);
+	for (size_t i = 0; i < h->n_devices; i++)
+		device_done(&h->devices[i]);
+	free(h->devices);
+	strv_free(h->warnings, h->n_warnings);
+	free(h);
+	return NULL;
+}
+
+const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h,
+						    const char *name)
+{
+	for (size_t i = 0; i < h->n_units; i++)
+		if (streq(h->units[i].name, name))
+			return &h->units[i];
+	return NULL;
+}

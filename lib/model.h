@@ -1,0 +1,71 @@
+/* Internal helpers that build and free the host model. */
+#pragma once
+
+#include "iommucap.h"
+#include "macro.h"
+
+/* Append a field to the unit's per-register view (str is copied). */
+int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
+		   enum iommucap_field_kind kind, uint64_t num, const char *str);
+
+/* Capability setters; each replaces what was there. */
+int cap_set_num(struct iommucap_unit *u, enum iommucap_cap c, int64_t v, enum iommucap_source s);
+int cap_set_bool(struct iommucap_unit *u, enum iommucap_cap c, bool v, enum iommucap_source s);
+int cap_set_str(struct iommucap_unit *u, enum iommucap_cap c, const char *v,
+		enum iommucap_source s);
+int cap_set_nums(struct iommucap_unit *u, enum iommucap_cap c, const uint64_t *v, size_t n,
+		 enum iommucap_source s);
+int cap_set_strs(struct iommucap_unit *u, enum iommucap_cap c, const char *const *v, size_t n,
+		 enum iommucap_source s);
+int cap_set_unknown(struct iommucap_unit *u, enum iommucap_cap c, const char *fmt, ...)
+	_printf_(3, 4);
+void capval_clear(struct iommucap_capval *v);
+
+/* Mark every capability not yet set as unknown, with one reason. */
+int caps_unknown_rest(struct iommucap_unit *u, const char *reason);
+
+int unit_add_raw(struct iommucap_unit *u, const char *name, bool known, uint64_t value,
+		 const char *reason);
+
+int host_warn(struct iommucap_host *h, const char *fmt, ...) _printf_(2, 3);
+
+int tri_set(struct iommucap_tri *t, int64_t v);
+int tri_unknown(struct iommucap_tri *t, const char *reason);
+
+void unit_done(struct iommucap_unit *u);
+void group_done(struct iommucap_group *g);
+void device_done(struct iommucap_device *d);
+void hostinfo_done(struct iommucap_hostinfo *i);
+
+/* Probing steps (probe-*.c); each fills its part of the host, warning on what it cannot read. */
+struct iommucap_root;
+int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h);
+int probe_units(struct iommucap_root *r, struct iommucap_host *h);
+int probe_groups(struct iommucap_root *r, struct iommucap_host *h);
+int probe_devices(struct iommucap_root *r, struct iommucap_host *h);
+
+/* Decoders: fill a unit from what its sysfs directory holds. */
+int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct iommucap_unit *u,
+	       const char *dir, struct iommucap_host *warn);
+int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct iommucap_unit *u,
+		 const char *dir, struct iommucap_host *warn);
+int decode_properties(struct iommucap_root *r, struct iommucap_unit *u, const char *dir,
+		      const char *propdir, struct iommucap_host *warn);
+int decode_generic(struct iommucap_unit *u);
+
+/* Pure decoders used by the ones above and by the unit tests. */
+int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_ecap,
+		       uint64_t ecap, const struct iommucap_hostinfo *hi);
+int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_efr,
+			 uint64_t efr, bool have_efr2, uint64_t efr2,
+			 const struct iommucap_hostinfo *hi);
+
+/* PCI configuration space: fill the device's PASID/ATS/PRI/ACS from a config-space image. */
+int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len);
+
+/* Kernel command line, /proc/cpuinfo. */
+int parse_cmdline(const char *s, struct iommucap_kv **ret, size_t *ret_n);
+int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi);
+const char *hostinfo_cmdline_get(const struct iommucap_hostinfo *hi, const char *key);
+bool hostinfo_cmdline_has_option(const struct iommucap_hostinfo *hi, const char *key,
+				 const char *option);

@@ -1,0 +1,492 @@
+/* Enumeration: IOMMU units, groups and PCI devices, and the probe that ties them together. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "model.h"
+#include "parse.h"
+#include "sysfs.h"
+
+#define VIRTIO_ID_IOMMU 23
+
+static const struct {
+	const char *prefix;
+	enum iommucap_model model;
+} name_prefixes[] = {
+	{ "smmu3.", IOMMUCAP_MODEL_ARM_SMMU_V3 },   { "smmu.", IOMMUCAP_MODEL_ARM_SMMU },
+	{ "apple-dart.", IOMMUCAP_MODEL_APPLE_DART }, { "riscv-iommu@", IOMMUCAP_MODEL_RISCV },
+	{ "s390-iommu.", IOMMUCAP_MODEL_S390 },       { "iommu-phb", IOMMUCAP_MODEL_SPAPR_TCE },
+};
+
+static bool is_dir(struct iommucap_root *r, const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = path_join(dir, name);
+	struct stat st;
+
+	return p && fstatat(r->fd, p, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A unit whose parent device is a virtio device with device id 23 is a virtio-iommu. */
+static bool is_virtio_iommu(struct iommucap_root *r, const char *dir)
+{
+	_cleanup_free_ char *parent = NULL, *reason = NULL;
+	uint64_t id;
+
+	if (sysfs_resolve_link(r, dir, "device", &parent) < 0)
+		return false;
+	if (attr_read_hex(r, parent, "device", &id, &reason) < 0)
+		return false;
+	return id == VIRTIO_ID_IOMMU && strstr(parent, "/virtio");
+}
+
+/* The proposal's property directory: a subdirectory holding a "model" file. */
+static int find_property_dir(struct iommucap_root *r, const char *dir, char **ret)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int k = sysfs_list(r, dir, &names, &n);
+
+	*ret = NULL;
+	if (k < 0)
+		return k == -ENOMEM ? k : 0;
+	for (size_t i = 0; i < n && !*ret; i++) {
+		_cleanup_free_ char *sub = path_join(dir, names[i]);
+		_cleanup_free_ char *m = sub ? path_join(sub, "model") : NULL;
+		struct stat st;
+
+		if (!m) {
+			k = -ENOMEM;
+			break;
+		}
+		if (streq(names[i], "devices") || streq(names[i], "power") ||
+		    streq(names[i], "subsystem") || streq(names[i], "device"))
+			continue;
+		if (fstatat(r->fd, m, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+			*ret = strdup(names[i]);
+			if (!*ret)
+				k = -ENOMEM;
+		}
+	}
+	strv_free(names, n);
+	return k < 0 ? k : 0;
+}
+
+static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_unit *u)
+{
+	_cleanup_free_ char *propdir = NULL, *devdir = NULL;
+	const char *dir;
+	int k;
+
+	k = sysfs_resolve_link(r, "sys/class/iommu", u->name, &u->path);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		/* A real directory (not a link) is fine too; anything else is reported. */
+		u->path = path_join("sys/class/iommu", u->name);
+		if (!u->path)
+			return -ENOMEM;
+		if (!is_dir(r, "sys/class/iommu", u->name) &&
+		    host_warn(h, "%s: class entry is neither a link nor a directory: %s", u->name,
+			      strerror(-k)) < 0)
+			return -ENOMEM;
+	}
+	dir = u->path;
+
+	if (is_dir(r, dir, "intel-iommu"))
+		u->model = IOMMUCAP_MODEL_INTEL_VTD;
+	else if (is_dir(r, dir, "amd-iommu"))
+		u->model = IOMMUCAP_MODEL_AMD_VI;
+	else if (is_dir(r, dir, "spapr-tce-iommu"))
+		u->model = IOMMUCAP_MODEL_SPAPR_TCE;
+	else {
+		for (size_t i = 0; i < ELEMENTSOF(name_prefixes); i++)
+			if (startswith(u->name, name_prefixes[i].prefix)) {
+				u->model = name_prefixes[i].model;
+				break;
+			}
+		if (u->model == IOMMUCAP_MODEL_UNKNOWN && is_virtio_iommu(r, dir))
+			u->model = IOMMUCAP_MODEL_VIRTIO_IOMMU;
+	}
+	u->model_id = (int)u->model;
+
+	if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
+		k = decode_vtd(r, h, u, dir, h);
+	else if (u->model == IOMMUCAP_MODEL_AMD_VI)
+		k = decode_amdvi(r, h, u, dir, h);
+	if (k < 0 && k != -ENOENT && k != -ENOTDIR && k != -EINVAL)
+		return k;
+
+	k = find_property_dir(r, dir, &propdir);
+	if (k < 0)
+		return k;
+	if (propdir) {
+		k = decode_properties(r, u, dir, propdir, h);
+		if (k < 0)
+			return k;
+	}
+	k = decode_generic(u);
+	if (k < 0)
+		return k;
+
+	devdir = path_join(dir, "devices");
+	if (!devdir)
+		return -ENOMEM;
+	k = sysfs_list(r, devdir, &u->devices, &u->n_devices);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0 && k != -ENOENT && host_warn(h, "%s: cannot list devices: %s", u->name,
+					       strerror(-k)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int probe_units(struct iommucap_root *r, struct iommucap_host *h)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int k = sysfs_list(r, "sys/class/iommu", &names, &n);
+
+	if (k == -ENOENT)
+		return 0; /* no IOMMU class: no IOMMU driver registered anything */
+	if (k < 0)
+		return k == -ENOMEM ? k : host_warn(h, "cannot list sys/class/iommu: %s", strerror(-k));
+	h->units = calloc(n ? n : 1, sizeof(*h->units));
+	if (!h->units) {
+		strv_free(names, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct iommucap_unit *u = &h->units[h->n_units++];
+
+		u->name = TAKE_PTR(names[i]);
+		k = probe_unit(r, h, u);
+		if (k < 0)
+			break;
+	}
+	strv_free(names, n);
+	return k < 0 ? k : 0;
+}
+
+static int parse_resv(struct iommucap_group *g, char *text)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct iommucap_resv_region *nr;
+		uint64_t start, end;
+		char *type;
+		int k = parse_resv_region(line, &start, &end, &type);
+
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			_cleanup_free_ char *ex = value_excerpt(line);
+
+			if (asprintf(&g->resv_reason, "reserved_regions has a malformed line: %s",
+				     ex ? ex : "?") < 0)
+				return -ENOMEM;
+			return -EINVAL;
+		}
+		nr = realloc(g->resv, (g->n_resv + 1) * sizeof(*nr));
+		if (!nr) {
+			free(type);
+			return -ENOMEM;
+		}
+		g->resv = nr;
+		g->resv[g->n_resv++] = (struct iommucap_resv_region){ start, end, type };
+	}
+	return 0;
+}
+
+static int probe_group(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_group *g,
+		       const char *dir)
+{
+	_cleanup_free_ char *resv = NULL, *resv_path = path_join(dir, "reserved_regions");
+	_cleanup_free_ char *devdir = path_join(dir, "devices");
+	char *reason = NULL;
+	size_t len = 0;
+	int k;
+
+	if (!devdir || !resv_path)
+		return -ENOMEM;
+	k = attr_read(r, dir, "type", &g->type, &reason);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		g->type = NULL;
+		g->type_reason = reason;
+		if (host_warn(h, "group %d: %s", g->id, reason ? reason : "type unreadable") < 0)
+			return -ENOMEM;
+	}
+
+	k = sysfs_read(r, resv_path, 64 * 1024, &resv, &len);
+	if (k == -ENOMEM)
+		return k;
+	if (k >= 0 && memchr(resv, 0, len))
+		k = -EBADMSG;
+	if (k >= 0)
+		k = parse_resv(g, resv);
+	else if (asprintf(&g->resv_reason, "cannot read reserved_regions: %s", strerror(-k)) < 0)
+		return -ENOMEM;
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0 && host_warn(h, "group %d: %s", g->id, g->resv_reason) < 0)
+		return -ENOMEM;
+
+	k = sysfs_list(r, devdir, &g->devices, &g->n_devices);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0 && host_warn(h, "group %d: cannot list devices: %s", g->id, strerror(-k)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int probe_groups(struct iommucap_root *r, struct iommucap_host *h)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int k = sysfs_list(r, "sys/kernel/iommu_groups", &names, &n);
+
+	if (k == -ENOENT)
+		return 0;
+	if (k < 0)
+		return k == -ENOMEM ? k
+				    : host_warn(h, "cannot list sys/kernel/iommu_groups: %s",
+						strerror(-k));
+	h->groups = calloc(n ? n : 1, sizeof(*h->groups));
+	if (!h->groups) {
+		strv_free(names, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *dir = path_join("sys/kernel/iommu_groups", names[i]);
+		struct iommucap_group *g;
+		uint64_t id;
+
+		if (!dir) {
+			k = -ENOMEM;
+			break;
+		}
+		if (parse_dec_u64(names[i], &id) < 0 || id > INT32_MAX) {
+			k = host_warn(h, "sys/kernel/iommu_groups/%s is not a group number; ignored",
+				      names[i]);
+			if (k < 0)
+				break;
+			continue;
+		}
+		g = &h->groups[h->n_groups++];
+		g->id = (int)id;
+		k = probe_group(r, h, g, dir);
+		if (k < 0)
+			break;
+	}
+	strv_free(names, n);
+	return k < 0 ? k : 0;
+}
+
+/* The last path component of a resolved link (unit name, driver name, group number). */
+static int link_name(struct iommucap_root *r, const char *dir, const char *name, char **ret)
+{
+	_cleanup_free_ char *target = NULL;
+	int k = sysfs_resolve_link(r, dir, name, &target);
+
+	if (k < 0)
+		return k;
+	*ret = strdup(path_basename(target));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int probe_config(struct iommucap_root *r, struct iommucap_device *d, const char *dir)
+{
+	_cleanup_free_ char *path = path_join(dir, "config"), *cfg = NULL;
+	size_t len;
+	int k;
+
+	if (!path)
+		return -ENOMEM;
+	k = sysfs_read(r, path, SYSFS_CONFIG_MAX, &cfg, &len);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		if (k == -ENOENT)
+			k = asprintf(&d->config_reason, "no config file");
+		else
+			k = asprintf(&d->config_reason, "cannot read config: %s", strerror(-k));
+		return k < 0 ? -ENOMEM : 0;
+	}
+	return pci_parse_config(d, (const uint8_t *)cfg, len);
+}
+
+static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_device *d)
+{
+	_cleanup_free_ char *dir = NULL, *reason = NULL, *group = NULL;
+	uint64_t v;
+	int k;
+
+	k = sysfs_resolve_link(r, "sys/bus/pci/devices", d->address, &dir);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		dir = path_join("sys/bus/pci/devices", d->address);
+		if (!dir)
+			return -ENOMEM;
+	}
+
+	k = link_name(r, dir, "iommu", &d->unit);
+	if (k == -ENOMEM)
+		return k;
+	k = link_name(r, dir, "iommu_group", &group);
+	if (k == -ENOMEM)
+		return k;
+	d->group = -1;
+	if (k >= 0) {
+		if (parse_dec_u64(group, &v) >= 0 && v <= INT32_MAX)
+			d->group = (int)v;
+		else if (host_warn(h, "%s: iommu_group link does not name a group", d->address) < 0)
+			return -ENOMEM;
+	}
+	k = link_name(r, dir, "driver", &d->driver);
+	if (k == -ENOMEM)
+		return k;
+
+	/* Identity: vendor, device and class are world-readable attributes. */
+	d->have_ids = true;
+	if (attr_read_hex(r, dir, "vendor", &v, &reason) >= 0)
+		d->vendor = (uint32_t)v;
+	else
+		d->have_ids = false;
+	free(reason);
+	reason = NULL;
+	if (attr_read_hex(r, dir, "device", &v, &reason) >= 0)
+		d->device_id = (uint32_t)v;
+	else
+		d->have_ids = false;
+	free(reason);
+	reason = NULL;
+	if (attr_read_hex(r, dir, "class", &v, &reason) >= 0)
+		d->class_code = (uint32_t)v;
+	else
+		d->have_ids = false;
+
+	return probe_config(r, d, dir);
+}
+
+int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int k = sysfs_list(r, "sys/bus/pci/devices", &names, &n);
+
+	if (k == -ENOENT)
+		return 0; /* no PCI bus */
+	if (k < 0)
+		return k == -ENOMEM ? k
+				    : host_warn(h, "cannot list sys/bus/pci/devices: %s",
+						strerror(-k));
+	h->devices = calloc(n ? n : 1, sizeof(*h->devices));
+	if (!h->devices) {
+		strv_free(names, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct iommucap_device *d = &h->devices[h->n_devices++];
+
+		d->address = TAKE_PTR(names[i]);
+		k = probe_device(r, h, d);
+		if (k < 0)
+			break;
+	}
+	strv_free(names, n);
+	return k < 0 ? k : 0;
+}
+
+/* Effective PASID width: the smaller of the device's and its unit's; 0 on either side wins. */
+static int device_effective_pasid(const struct iommucap_host *h, struct iommucap_device *d)
+{
+	const struct iommucap_unit *u = d->unit ? iommucap_host_find_unit(h, d->unit) : NULL;
+	const struct iommucap_capval *ssid = u ? &u->caps[IOMMUCAP_SSID_BITS] : NULL;
+	bool unit_known = ssid && ssid->source != IOMMUCAP_SRC_UNKNOWN;
+	bool dev_known = d->pasid.known && (!d->pasid.value || d->pasid_width.known);
+	int64_t dev_bits = d->pasid.value ? d->pasid_width.value : 0;
+
+	if (!d->unit)
+		return tri_set(&d->effective_pasid_bits, 0); /* no IOMMU translates it */
+	if (!u)
+		return tri_unknown(&d->effective_pasid_bits, "its IOMMU unit is not listed");
+	if ((unit_known && ssid->num == 0) || (dev_known && dev_bits == 0))
+		return tri_set(&d->effective_pasid_bits, 0);
+	if (!unit_known)
+		return tri_unknown(&d->effective_pasid_bits, "the unit's ssid_bits is unknown");
+	if (!dev_known)
+		return tri_unknown(&d->effective_pasid_bits,
+				   d->pasid.reason ? d->pasid.reason
+						   : "the device's PASID capability is unknown");
+	return tri_set(&d->effective_pasid_bits, dev_bits < ssid->num ? dev_bits : ssid->num);
+}
+
+static const char *domain_mode(const char *type)
+{
+	static const struct {
+		const char *type, *mode;
+	} map[] = {
+		{ "identity", "passthrough" }, { "DMA", "strict" },	   { "DMA-FQ", "lazy" },
+		{ "blocked", "blocked" },      { "unmanaged", "unmanaged" }, { "unknown", "platform" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(map); i++)
+		if (streq(map[i].type, type))
+			return map[i].mode;
+	return "unknown";
+}
+
+/* The effective default-domain mode, from the groups' types rather than the command line. */
+static int derive_domain_mode(struct iommucap_host *h)
+{
+	struct iommucap_hostinfo *hi = &h->info;
+	const char *type = NULL;
+	bool mixed = false;
+
+	for (size_t i = 0; i < h->n_groups; i++) {
+		if (!h->groups[i].type)
+			continue;
+		if (!type)
+			type = h->groups[i].type;
+		else if (!streq(type, h->groups[i].type))
+			mixed = true;
+	}
+	if (!type)
+		return asprintf(&hi->domain_reason, "%s",
+				h->n_groups ? "no group's type is readable" : "there are no IOMMU groups") < 0
+			       ? -ENOMEM
+			       : 0;
+	hi->domain_type = strdup(mixed ? "mixed" : type);
+	hi->domain_mode = strdup(mixed ? "mixed" : domain_mode(type));
+	return hi->domain_type && hi->domain_mode ? 0 : -ENOMEM;
+}
+
+int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
+{
+	struct iommucap_host *h = calloc(1, sizeof(*h));
+	int k;
+
+	if (!h)
+		return -ENOMEM;
+	k = probe_hostinfo(root, h);
+	if (k >= 0)
+		k = probe_units(root, h);
+	if (k >= 0)
+		k = probe_groups(root, h);
+	if (k >= 0)
+		k = probe_devices(root, h);
+	for (size_t i = 0; k >= 0 && i < h->n_devices; i++)
+		k = device_effective_pasid(h, &h->devices[i]);
+	if (k >= 0)
+		k = derive_domain_mode(h);
+	if (k < 0) {
+		iommucap_host_free(h);
+		return k;
+	}
+	*ret = h;
+	return 0;
+}

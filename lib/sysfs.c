@@ -1,0 +1,393 @@
+/* Bounded reads, link resolution and directory listing under one root directory fd. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "macro.h"
+#include "parse.h"
+#include "sysfs.h"
+
+int iommucap_root_open(const char *sysroot, struct iommucap_root **ret)
+{
+	_cleanup_free_ struct iommucap_root *r = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!sysroot || !*sysroot)
+		sysroot = "/";
+	fd = open(sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->path = strdup(sysroot);
+	if (!r->path)
+		return -ENOMEM;
+	/* On "/" there is nothing to escape from; under a captured tree, links must not leave it. */
+	r->in_root = !streq(sysroot, "/");
+	r->fd = TAKE_FD(fd);
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+struct iommucap_root *iommucap_root_free(struct iommucap_root *r)
+{
+	if (!r)
+		return NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->path);
+	free(r);
+	return NULL;
+}
+
+int sysfs_open(struct iommucap_root *r, const char *path, int flags)
+{
+	int fd;
+
+	flags |= O_CLOEXEC | O_NOCTTY;
+	if (r->in_root) {
+		struct open_how how = {
+			.flags = (uint64_t)flags,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+		fd = (int)syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		/* openat2 missing (or filtered): plain openat; links are resolved by us anyway. */
+		r->in_root = 0;
+	}
+	fd = openat(r->fd, path, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t cap = 256, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap > max)
+				return -EFBIG;
+			cap = cap * 4 > max + 1 ? max + 1 : cap * 4;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = 0;
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = sysfs_open(r, path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return read_fd_bounded(fd, max, ret, ret_len);
+}
+
+int sysfs_read_line(struct iommucap_root *r, const char *path, char **ret)
+{
+	char *s;
+	size_t len;
+	int k = sysfs_read(r, path, SYSFS_ATTR_MAX, &s, &len);
+
+	if (k < 0)
+		return k;
+	if (memchr(s, 0, len)) {
+		free(s);
+		return -EBADMSG;
+	}
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]))
+		s[--len] = 0;
+	*ret = s;
+	return 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	char *s;
+
+	if (!a || !*a)
+		return strdup(b);
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+const char *path_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+int sysfs_path_join(const char *dir, const char *target, char **ret)
+{
+	_cleanup_free_ char *joined = NULL;
+	_cleanup_free_ char *out = NULL;
+	size_t o = 0;
+	char *save = NULL, *tok;
+
+	if (target[0] == '/')
+		joined = strdup(target);
+	else
+		joined = path_join(dir, target);
+	if (!joined)
+		return -ENOMEM;
+	out = malloc(strlen(joined) + 1);
+	if (!out)
+		return -ENOMEM;
+	for (tok = strtok_r(joined, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (streq(tok, "."))
+			continue;
+		if (streq(tok, "..")) {
+			/* Like a chroot: ".." at the root stays at the root. */
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		if (o > 0)
+			out[o++] = '/';
+		memcpy(out + o, tok, strlen(tok));
+		o += strlen(tok);
+	}
+	out[o] = 0;
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+static bool looks_like_link_target(const char *s)
+{
+	if (!*s || strchr(s, '\n'))
+		return false;
+	return s[0] == '/' || startswith(s, "../") || startswith(s, "./");
+}
+
+int sysfs_resolve_link(struct iommucap_root *r, const char *dir, const char *name, char **ret)
+{
+	_cleanup_free_ char *path = path_join(dir, name);
+	char target[4096];
+	ssize_t n;
+
+	if (!path)
+		return -ENOMEM;
+	n = readlinkat(r->fd, path, target, sizeof(target) - 1);
+	if (n >= 0) {
+		target[n] = 0;
+		return sysfs_path_join(dir, target, ret);
+	}
+	if (errno == EINVAL) {
+		/* Not a symbolic link: maybe a link file from a capture that flattened links. */
+		_cleanup_free_ char *s = NULL;
+		size_t len;
+		int k = sysfs_read(r, path, sizeof(target) - 1, &s, &len);
+
+		if (k < 0)
+			return k == -EISDIR ? -EINVAL : k;
+		if (memchr(s, 0, len) || !looks_like_link_target(s))
+			return -EINVAL;
+		return sysfs_path_join(dir, s, ret);
+	}
+	return -errno;
+}
+
+void strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int strv_push(char ***v, size_t *n, char *s)
+{
+	char **nv;
+
+	if (!s)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+static int cmp_version(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int fd = sysfs_open(r, path, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int k = -errno;
+
+		close(fd);
+		return k;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		if (strv_push(&v, &n, strdup(de->d_name)) < 0) {
+			strv_free(v, n);
+			return -ENOMEM;
+		}
+	}
+	if (errno) {
+		int k = -errno;
+
+		strv_free(v, n);
+		return k;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_version);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+bool sysfs_exists(struct iommucap_root *r, const char *path)
+{
+	struct stat st;
+
+	return fstatat(r->fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+char *value_excerpt(const char *s)
+{
+	char buf[32 * 4 + 8];
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; s[i] && i < 32; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+	}
+	if (s[i]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = 0;
+	return strdup(buf);
+}
+
+static char *read_error_reason(const char *name, int err)
+{
+	char *s = NULL;
+	int k;
+
+	if (err == -EFBIG)
+		k = asprintf(&s, "%s is larger than %d bytes", name, SYSFS_ATTR_MAX);
+	else if (err == -EBADMSG)
+		k = asprintf(&s, "%s holds binary data", name);
+	else if (err == -ENOENT)
+		k = asprintf(&s, "%s is missing", name);
+	else
+		k = asprintf(&s, "cannot read %s: %s", name, strerror(-err));
+	return k < 0 ? NULL : s;
+}
+
+int attr_read(struct iommucap_root *r, const char *dir, const char *name, char **ret,
+	      char **ret_reason)
+{
+	_cleanup_free_ char *path = path_join(dir, name);
+	char *s;
+	int k;
+
+	if (!path)
+		return -ENOMEM;
+	k = sysfs_read_line(r, path, &s);
+	if (k < 0) {
+		*ret_reason = read_error_reason(name, k);
+		return k;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int attr_read_num(struct iommucap_root *r, const char *dir, const char *name, bool hex,
+			 uint64_t *ret, char **ret_reason)
+{
+	_cleanup_free_ char *s = NULL;
+	int k = attr_read(r, dir, name, &s, ret_reason);
+
+	if (k < 0)
+		return k;
+	if (!*s) {
+		if (asprintf(ret_reason, "%s is empty", name) < 0)
+			*ret_reason = NULL;
+		return -ENODATA;
+	}
+	k = hex ? parse_hex_u64(s, ret) : parse_dec_u64(s, ret);
+	if (k < 0) {
+		_cleanup_free_ char *ex = value_excerpt(s);
+
+		if (asprintf(ret_reason, "%s is not a %s number: %s", name,
+			     hex ? "hexadecimal" : "decimal", ex ? ex : "?") < 0)
+			*ret_reason = NULL;
+		return k;
+	}
+	return 0;
+}
+
+int attr_read_hex(struct iommucap_root *r, const char *dir, const char *name, uint64_t *ret,
+		  char **ret_reason)
+{
+	return attr_read_num(r, dir, name, true, ret, ret_reason);
+}
+
+int attr_read_dec(struct iommucap_root *r, const char *dir, const char *name, uint64_t *ret,
+		  char **ret_reason)
+{
+	return attr_read_num(r, dir, name, false, ret, ret_reason);
+}

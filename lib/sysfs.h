@@ -1,0 +1,67 @@
+/* Bounded reads, link resolution and directory listing under one root directory fd. */
+#pragma once
+
+#include <stddef.h>
+
+#include "iommucap.h"
+
+/* Largest sysfs attribute we accept (a page, as the kernel's sysfs_emit). */
+#define SYSFS_ATTR_MAX 4096
+/* PCI configuration space: 4 KiB of extended space. */
+#define SYSFS_CONFIG_MAX 4096
+/* /proc/cpuinfo can be long on big machines; we read the first CPU's block only. */
+#define SYSFS_CPUINFO_MAX (256 * 1024)
+
+struct iommucap_root {
+	int fd;
+	char *path;
+	int in_root; /* use openat2(RESOLVE_IN_ROOT): 1 yes, 0 no (plain openat) */
+};
+
+/* Open a path relative to the root, never leaving it. */
+int sysfs_open(struct iommucap_root *r, const char *path, int flags);
+
+/* Read a whole file of at most max bytes, NUL-terminated. -EFBIG when longer. */
+int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Read a one-line attribute with trailing whitespace stripped. */
+int sysfs_read_line(struct iommucap_root *r, const char *path, char **ret);
+
+/*
+ * Resolve the link dir/name to a normalised path relative to the root. Accepts a real symbolic
+ * link or a "link file": a small regular file holding the link's target, which is what capture
+ * tools that cannot store links leave behind. -EINVAL when it is neither.
+ */
+int sysfs_resolve_link(struct iommucap_root *r, const char *dir, const char *name, char **ret);
+
+/* Join dir and a (relative or absolute) link target and normalise it, clamped at the root. */
+int sysfs_path_join(const char *dir, const char *target, char **ret);
+
+/* The names in a directory, sorted in version order, without "." and "..". */
+int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n);
+
+bool sysfs_exists(struct iommucap_root *r, const char *path);
+
+char *path_join(const char *a, const char *b);
+const char *path_basename(const char *p);
+
+void strv_free(char **v, size_t n);
+int strv_push(char ***v, size_t *n, char *s);
+
+/*
+ * Read dir/name as one line. On failure *ret_reason says why, in words ("cannot read cap:
+ * Permission denied", "cap is empty", ...), and a negative errno is returned.
+ */
+int attr_read(struct iommucap_root *r, const char *dir, const char *name, char **ret,
+	      char **ret_reason);
+
+/* Read dir/name as a hexadecimal number, with the same reasons. */
+int attr_read_hex(struct iommucap_root *r, const char *dir, const char *name, uint64_t *ret,
+		  char **ret_reason);
+
+/* Read dir/name as a decimal number, with the same reasons. */
+int attr_read_dec(struct iommucap_root *r, const char *dir, const char *name, uint64_t *ret,
+		  char **ret_reason);
+
+/* Short quoted excerpt of a bad value for messages (at most 32 characters, escaped). */
+char *value_excerpt(const char *s);
