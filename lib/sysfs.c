@@ -108,10 +108,18 @@ static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
 
 int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = sysfs_open(r, path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO planted in a captured tree must not hang us. */
+	_cleanup_close_ int fd = sysfs_open(r, path, O_RDONLY | O_NONBLOCK);
+	struct stat st;
 
 	if (fd < 0)
 		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EFTYPE_NOTREG;
 	return read_fd_bounded(fd, max, ret, ret_len);
 }
 
@@ -326,7 +334,9 @@ static char *read_error_reason(const char *name, int err)
 	char *s = NULL;
 	int k;
 
-	if (err == -EFBIG)
+	if (err == -EFTYPE_NOTREG)
+		k = asprintf(&s, "%s is not a regular file", name);
+	else if (err == -EFBIG)
 		k = asprintf(&s, "%s is larger than %d bytes", name, SYSFS_ATTR_MAX);
 	else if (err == -EBADMSG)
 		k = asprintf(&s, "%s holds binary data", name);

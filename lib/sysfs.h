@@ -12,6 +12,9 @@
 /* /proc/cpuinfo can be long on big machines; we read the first CPU's block only. */
 #define SYSFS_CPUINFO_MAX (256 * 1024)
 
+/* Returned for a path that is a FIFO, socket or device node where a file belongs. */
+#define EFTYPE_NOTREG ENOSTR
+
 struct iommucap_root {
 	int fd;
 	char *path;

@@ -1,0 +1,1 @@
+# Benchmarks: probe time against a bare open/read/close loop.

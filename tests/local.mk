@@ -1,0 +1,1 @@
+# CLI golden tests, schema validation, valgrind and sanitizer runs.

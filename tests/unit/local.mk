@@ -1,0 +1,1 @@
+# Unit tests (cmocka): decoders and parsers from raw values.
