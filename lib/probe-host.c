@@ -218,7 +218,7 @@ int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h)
 	int k;
 
 	hi->kernel_major = hi->kernel_minor = -1;
-	if (attr_read(r, "proc/sys/kernel", "osrelease", &hi->kernel_release, &reason) >= 0) {
+	if (attr_read(r, "", "proc/sys/kernel/osrelease", &hi->kernel_release, &reason) >= 0) {
 		if (parse_kernel_release(hi->kernel_release, &hi->kernel_major, &hi->kernel_minor) < 0 &&
 		    host_warn(h, "kernel release %s is not \"major.minor...\"", hi->kernel_release) < 0)
 			return -ENOMEM;

@@ -1,1 +1,25 @@
-# CLI golden tests, schema validation, valgrind and sanitizer runs.
+# CLI golden tests, schema validation, kernel cross-checks, valgrind and sanitizer runs.
+
+TEST_EXTENSIONS = .sh .py
+TAP_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(TAP_DRIVER)
+SH_LOG_COMPILER = $(BASH)
+PY_LOG_DRIVER = $(TAP_DRIVER)
+PY_LOG_COMPILER = $(PYTHON3)
+AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+	PYTHON3='$(PYTHON3)' IOMMUCTL='$(abs_top_builddir)/cli/iommuctl' \
+	IOMMUCTL_WRAPPER='$(IOMMUCTL_WRAPPER)'; \
+	export srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
+LOG_COMPILER = $(CMOCKA_WRAPPER)
+
+TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh
+
+EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/validate-json \
+	schema/host.schema.json tests/fixtures tests/expected
+
+# The whole suite with every iommuctl run under valgrind (leaks and invalid accesses fail it).
+check-valgrind: all
+	$(MAKE) $(AM_MAKEFLAGS) check \
+		IOMMUCTL_WRAPPER='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect' \
+		CMOCKA_WRAPPER='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect'
+.PHONY: check-valgrind
