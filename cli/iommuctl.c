@@ -57,8 +57,8 @@ static const char doc[] =
 	"  groups [GROUP...]     IOMMU groups: default domain type and members\n"
 	"  dump                  the host document as JSON (schema/host.schema.json)\n"
 	"\n"
-	"Exit status: 0 success (also when some values could not be read: see the warnings),\n"
-	"1 failure, 64 usage error.";
+	"Exit status: 0 success, 1 failure, 64 usage error. Values that cannot be read\n"
+	"are reported as warnings (see --quiet) and leave the status at 0.";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {

@@ -12,9 +12,10 @@ AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)'
 	export srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
 LOG_COMPILER = $(CMOCKA_WRAPPER)
 
-TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh
+TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh
 
-EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/validate-json \
+EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
+	tests/validate-json \
 	schema/host.schema.json tests/fixtures tests/expected
 
 # The whole suite with every iommuctl run under valgrind (leaks and invalid accesses fail it).
