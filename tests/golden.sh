@@ -48,7 +48,7 @@ for dir in "$srcdir"/tests/fixtures/*/; do
 		$WRAP "$IOMMUCTL" --sysroot "$dir" $args >"$out/$name.out" 2>"$out/$name.err"
 		echo "exit $?" >>"$out/$name.err"
 		# Valgrind's own messages are not part of the expected output.
-		sed -i '/^==[0-9]*==/d' "$out/$name.err"
+		sed -i '/^==[0-9]*==/d; /^--[0-9]*--/d' "$out/$name.err"
 		if [ $update = 1 ]; then
 			mkdir -p "$exp"
 			cp "$out/$name.out" "$exp/$name.out"
