@@ -39,9 +39,10 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 	if (have_efr) {
 		bool gt = reg_bits(&amdvi_efr_reg, efr, "gt");
 		int ssid = gt ? (int)reg_bits(&amdvi_efr_reg, efr, "pasmax") + 1 : 0;
-		bool hd = reg_bits(&amdvi_efr_reg, efr, "hdsup");
-		bool ha = reg_bits(&amdvi_efr_reg, efr, "hasup");
 		uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
+		/* Dirty tracking works on v1 page tables only, which HATS 3 disables (hatdis). */
+		bool hd = reg_bits(&amdvi_efr_reg, efr, "hdsup") && hats != 3;
+		bool ha = reg_bits(&amdvi_efr_reg, efr, "hasup");
 		static const char *const amd_fmt[] = { "amd" };
 
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);

@@ -10,13 +10,38 @@
 #define SZ_2M UINT64_C(0x200000)
 #define SZ_1G UINT64_C(0x40000000)
 
-static int vtd_pgtable_formats(struct iommucap_unit *u, uint64_t cap, uint64_t ecap)
+/* intel_iommu=sm_on/sm_off, the last one winning as the kernel parses them; -1 when absent. */
+static int vtd_cmdline_sm(const struct iommucap_hostinfo *hi)
+{
+	int sm = -1;
+
+	for (size_t i = 0; hi && i < hi->n_cmdline; i++) {
+		const char *p = hi->cmdline[i].value;
+
+		if (!p || !streq(hi->cmdline[i].key, "intel_iommu"))
+			continue;
+		while (*p) {
+			size_t l = strcspn(p, ",");
+
+			if (l == 5 && strncmp(p, "sm_on", 5) == 0)
+				sm = 1;
+			else if (l == 6 && strncmp(p, "sm_off", 6) == 0)
+				sm = 0;
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+	}
+	return sm;
+}
+
+static int vtd_pgtable_formats(struct iommucap_unit *u, uint64_t cap, uint64_t ecap, bool sm_off)
 {
 	static const char *const ss_names[] = { "vtd-ss-2level", "vtd-ss-3level", "vtd-ss-4level",
 						"vtd-ss-5level", "vtd-ss-6level" };
 	const char *fmts[ELEMENTSOF(ss_names) + 2];
 	size_t n = 0;
-	bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts");
+	bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts") && !sm_off;
 	uint64_t sagaw = reg_bits(&vtd_cap_reg, cap, "sagaw");
 
 	/* Legacy mode walks second-stage tables only; scalable mode offers what SLTS/FLTS say. */
@@ -35,11 +60,15 @@ static int vtd_pgtable_formats(struct iommucap_unit *u, uint64_t cap, uint64_t e
 int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_ecap,
 		       uint64_t ecap, const struct iommucap_hostinfo *hi)
 {
-	const enum iommucap_source R = IOMMUCAP_SRC_REGISTER;
 	int k = 0;
 
 	if (have_ecap) {
-		bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts");
+		/* sm_supported(): the hardware offers it and the kernel was not told sm_off. */
+		bool sm_off = vtd_cmdline_sm(hi) == 0;
+		bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts") && !sm_off;
+		const enum iommucap_source R = sm_off && reg_bits(&vtd_ecap_reg, ecap, "smts")
+						       ? IOMMUCAP_SRC_CMDLINE
+						       : IOMMUCAP_SRC_REGISTER;
 		bool pasid = reg_bits(&vtd_ecap_reg, ecap, "pasid") && sm;
 		bool slads = reg_bits(&vtd_ecap_reg, ecap, "slads");
 		bool smpwc = reg_bits(&vtd_ecap_reg, ecap, "smpwc");
@@ -60,6 +89,7 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, intel_fmt, ssid > 0 ? 1 : 0, R);
 	}
 	if (have_cap) {
+		const enum iommucap_source R = IOMMUCAP_SRC_REGISTER;
 		uint64_t sllps = reg_bits(&vtd_cap_reg, cap, "sllps");
 		uint64_t sizes[3];
 		size_t n = 0;
@@ -80,7 +110,7 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n, ps);
 	}
 	if (have_cap && have_ecap)
-		k |= vtd_pgtable_formats(u, cap, ecap);
+		k |= vtd_pgtable_formats(u, cap, ecap, vtd_cmdline_sm(hi) == 0);
 
 	/* Facts of the architecture, true whatever the registers say. */
 	k |= cap_set_str(u, IOMMUCAP_STALL, "disabled", IOMMUCAP_SRC_MODEL);

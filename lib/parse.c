@@ -144,15 +144,24 @@ int parse_amd_features(const char *s, int kmajor, int kminor, uint64_t *ret_efr,
 
 int parse_resv_region(const char *line, uint64_t *ret_start, uint64_t *ret_end, char **ret_type)
 {
-	char a[32], b[32], t[64];
+	_cleanup_free_ char *copy = strdup(line);
+	char *tok[4], *save = NULL;
+	size_t n = 0;
 	uint64_t start, end;
-	char extra;
 
-	if (sscanf(line, "%31s %31s %63s %c", a, b, t, &extra) != 3)
+	if (!copy)
+		return -ENOMEM;
+	/* Exactly three words: "0x%016llx 0x%016llx %s". */
+	for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		if (n == ELEMENTSOF(tok))
+			return -EINVAL;
+		tok[n++] = t;
+	}
+	if (n != 3)
 		return -EINVAL;
-	if (parse_hex_u64(a, &start) < 0 || parse_hex_u64(b, &end) < 0 || end < start)
+	if (parse_hex_u64(tok[0], &start) < 0 || parse_hex_u64(tok[1], &end) < 0 || end < start)
 		return -EINVAL;
-	*ret_type = strdup(t);
+	*ret_type = strdup(tok[2]);
 	if (!*ret_type)
 		return -ENOMEM;
 	*ret_start = start;

@@ -30,7 +30,9 @@ static int all_unknown(struct iommucap_device *d, const char *reason)
 int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len)
 {
 	size_t off = PCI_CFG_SPACE_SIZE;
-	unsigned guard = 0;
+	/* As the kernel's pci_find_next_ext_capability(): the list need not be ordered, so any
+	 * pointer at or above 0x100 is followed, at most as many times as capabilities fit. */
+	unsigned ttl = (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 8;
 	int k = 0;
 
 	d->config_ext = false;
@@ -54,7 +56,7 @@ int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len)
 	if (k < 0)
 		return -ENOMEM;
 
-	while (d->config_ext && off >= PCI_CFG_SPACE_SIZE && off + 8 <= len && guard++ < 1024) {
+	while (d->config_ext && off >= PCI_CFG_SPACE_SIZE && off + 8 <= len && ttl-- > 0) {
 		uint32_t h = rd32(cfg, off);
 
 		if (h == 0 || h == 0xffffffff)
@@ -88,8 +90,6 @@ int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len)
 		default:
 			break;
 		}
-		if (PCI_EXT_CAP_NEXT(h) <= off)
-			break; /* the list only moves forward; anything else is a loop */
 		off = PCI_EXT_CAP_NEXT(h);
 	}
 	return k < 0 ? -ENOMEM : 0;

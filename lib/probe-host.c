@@ -58,6 +58,10 @@ int parse_cmdline(const char *s, struct iommucap_kv **ret, size_t *ret_n)
 		char *eq = strchr(word, '=');
 		if (eq)
 			*eq = 0;
+		/* The kernel treats '-' and '_' in parameter names alike (parameqn). */
+		for (char *p = word; *p; p++)
+			if (*p == '-')
+				*p = '_';
 		if (!is_iommu_param(word))
 			continue;
 		struct iommucap_kv *nkv = realloc(kv, (n + 1) * sizeof(*kv));
