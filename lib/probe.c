@@ -19,14 +19,6 @@ static const struct {
 	{ "s390-iommu.", IOMMUCAP_MODEL_S390 },       { "iommu-phb", IOMMUCAP_MODEL_SPAPR_TCE },
 };
 
-static bool is_dir(struct iommucap_root *r, const char *dir, const char *name)
-{
-	_cleanup_free_ char *p = path_join(dir, name);
-	struct stat st;
-
-	return p && fstatat(r->fd, p, &st, 0) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* A unit whose parent device is a virtio device with device id 23 is a virtio-iommu. */
 static bool is_virtio_iommu(struct iommucap_root *r, const char *dir)
 {
@@ -62,7 +54,7 @@ static int find_property_dir(struct iommucap_root *r, const char *dir, char **re
 		if (streq(names[i], "devices") || streq(names[i], "power") ||
 		    streq(names[i], "subsystem") || streq(names[i], "device"))
 			continue;
-		if (fstatat(r->fd, m, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+		if (sysfs_stat(r, m, &st) == 0 && S_ISREG(st.st_mode)) {
 			*ret = strdup(names[i]);
 			if (!*ret)
 				k = -ENOMEM;
@@ -86,18 +78,18 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 		u->path = path_join("sys/class/iommu", u->name);
 		if (!u->path)
 			return -ENOMEM;
-		if (!is_dir(r, "sys/class/iommu", u->name) &&
+		if (!sysfs_is_dir(r, "sys/class/iommu", u->name) &&
 		    host_warn(h, "%s: class entry is neither a link nor a directory: %s", u->name,
 			      strerror(-k)) < 0)
 			return -ENOMEM;
 	}
 	dir = u->path;
 
-	if (is_dir(r, dir, "intel-iommu"))
+	if (sysfs_is_dir(r, dir, "intel-iommu"))
 		u->model = IOMMUCAP_MODEL_INTEL_VTD;
-	else if (is_dir(r, dir, "amd-iommu"))
+	else if (sysfs_is_dir(r, dir, "amd-iommu"))
 		u->model = IOMMUCAP_MODEL_AMD_VI;
-	else if (is_dir(r, dir, "spapr-tce-iommu"))
+	else if (sysfs_is_dir(r, dir, "spapr-tce-iommu"))
 		u->model = IOMMUCAP_MODEL_SPAPR_TCE;
 	else {
 		for (size_t i = 0; i < ELEMENTSOF(name_prefixes); i++)

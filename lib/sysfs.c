@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <sys/syscall.h>
 
 #include "macro.h"
@@ -27,7 +28,10 @@ int iommucap_root_open(const char *sysroot, struct iommucap_root **ret)
 	if (!r->path)
 		return -ENOMEM;
 	/* On "/" there is nothing to escape from; under a captured tree, links must not leave it. */
-	r->in_root = !streq(sysroot, "/");
+	r->confined = !streq(sysroot, "/");
+	r->have_openat2 = true;
+	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+		r->dirs[i].fd = -1;
 	r->fd = TAKE_FD(fd);
 	*ret = TAKE_PTR(r);
 	return 0;
@@ -37,6 +41,11 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r)
 {
 	if (!r)
 		return NULL;
+	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++) {
+		if (r->dirs[i].fd >= 0)
+			close(r->dirs[i].fd);
+		free(r->dirs[i].path);
+	}
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->path);
@@ -44,14 +53,102 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r)
 	return NULL;
 }
 
-int sysfs_open(struct iommucap_root *r, const char *path, int flags)
+/*
+ * Without openat2(): walk the path one name at a time with O_NOFOLLOW, splicing each link's
+ * target in lexically (an absolute target or ".." never climbs above the root).
+ */
+static int chase(struct iommucap_root *r, const char *path)
+{
+	_cleanup_free_ char *todo = NULL;
+	unsigned hops = 0;
+	int k = sysfs_path_join("", path, &todo);
+
+	if (k < 0)
+		return k;
+restart:;
+	_cleanup_free_ char *done = strdup("");
+	int fd = dup(r->fd);
+	char *p = todo;
+
+	if (fd < 0 || !done) {
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? -errno : -ENOMEM;
+	}
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		char name[NAME_MAX + 1];
+		struct stat st;
+		int nfd;
+
+		if (len > NAME_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(name, p, len);
+		name[len] = 0;
+		p += len + (p[len] == '/');
+		nfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 || fstat(nfd, &st) < 0) {
+			k = -errno;
+			if (nfd >= 0)
+				close(nfd);
+			close(fd);
+			return k;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(nfd, "", target, sizeof(target) - 1);
+			_cleanup_free_ char *base = NULL, *rest = NULL;
+
+			k = n < 0 ? -errno : 0;
+			close(nfd);
+			close(fd);
+			if (k < 0)
+				return k;
+			if (++hops > 40)
+				return -ELOOP;
+			target[n] = 0;
+			k = sysfs_path_join(done, target, &base);
+			if (k < 0)
+				return k;
+			rest = *p ? path_join(base, p) : strdup(base);
+			if (!rest)
+				return -ENOMEM;
+			free(todo);
+			todo = NULL;
+			k = sysfs_path_join("", rest, &todo);
+			if (k < 0)
+				return k;
+			free(done);
+			done = NULL;
+			goto restart;
+		}
+		close(fd);
+		fd = nfd;
+		char *nd = path_join(done, name);
+		if (!nd) {
+			close(fd);
+			return -ENOMEM;
+		}
+		free(done);
+		done = nd;
+	}
+	return fd;
+}
+
+/* Open a directory (O_PATH) relative to the root, confined to it when the root is not "/". */
+static int open_dir_uncached(struct iommucap_root *r, const char *path)
 {
 	int fd;
 
-	flags |= O_CLOEXEC | O_NOCTTY;
-	if (r->in_root) {
+	if (!r->confined) {
+		fd = openat(r->fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (r->have_openat2) {
 		struct open_how how = {
-			.flags = (uint64_t)flags,
+			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
 		fd = (int)syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
@@ -59,11 +156,114 @@ int sysfs_open(struct iommucap_root *r, const char *path, int flags)
 			return fd;
 		if (errno != ENOSYS && errno != EPERM)
 			return -errno;
-		/* openat2 missing (or filtered): plain openat; links are resolved by us anyway. */
-		r->in_root = 0;
+		r->have_openat2 = false; /* old kernel, seccomp or valgrind: walk it ourselves */
 	}
-	fd = openat(r->fd, path, flags);
-	return fd < 0 ? -errno : fd;
+	fd = chase(r, path);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			int k = fstat(fd, &st) < 0 ? -errno : -ENOTDIR;
+
+			close(fd);
+			return k;
+		}
+	}
+	return fd;
+}
+
+/* A cached directory fd (owned by the cache: callers never close it). */
+static int open_dir(struct iommucap_root *r, const char *path)
+{
+	unsigned slot;
+	int fd;
+
+	if (!*path)
+		return r->fd;
+	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+		if (r->dirs[i].path && streq(r->dirs[i].path, path))
+			return r->dirs[i].fd;
+	fd = open_dir_uncached(r, path);
+	if (fd < 0)
+		return fd;
+	slot = r->next_slot++ % SYSFS_DIR_CACHE;
+	if (r->dirs[slot].fd >= 0)
+		close(r->dirs[slot].fd);
+	free(r->dirs[slot].path);
+	r->dirs[slot].path = strdup(path);
+	r->dirs[slot].fd = fd;
+	if (!r->dirs[slot].path) {
+		close(fd);
+		r->dirs[slot].fd = -1;
+		return -ENOMEM;
+	}
+	return fd;
+}
+
+/* Split path into its directory (opened through the cache) and its last name. */
+static int split(struct iommucap_root *r, const char *path, const char **ret_name)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (!slash) {
+		*ret_name = path;
+		return r->fd;
+	}
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	*ret_name = slash + 1;
+	return open_dir(r, dir);
+}
+
+static int open_depth(struct iommucap_root *r, const char *path, int flags, unsigned depth)
+{
+	_cleanup_free_ char *target = NULL;
+	const char *name;
+	char dir[PATH_MAX];
+	int dfd = split(r, path, &name), fd, k;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, name, flags | O_CLOEXEC | O_NOCTTY | (r->confined ? O_NOFOLLOW : 0));
+	if (fd >= 0)
+		return fd;
+	if (errno != ELOOP || !r->confined)
+		return -errno;
+	/* The last name is a link: follow it inside the root. */
+	if (depth >= 40)
+		return -ELOOP;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(name > path ? name - path - 1 : 0), path);
+	k = sysfs_resolve_link(r, dir, name, &target);
+	if (k < 0)
+		return k;
+	return open_depth(r, target, flags, depth + 1);
+}
+
+int sysfs_open(struct iommucap_root *r, const char *path, int flags)
+{
+	return open_depth(r, path, flags, 0);
+}
+
+int sysfs_stat(struct iommucap_root *r, const char *path, struct stat *ret)
+{
+	const char *name;
+	int dfd = split(r, path, &name);
+
+	if (dfd < 0)
+		return dfd;
+	return fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
+{
+	int dfd = open_dir(r, dir);
+	struct stat st;
+
+	return dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
@@ -208,10 +408,13 @@ int sysfs_resolve_link(struct iommucap_root *r, const char *dir, const char *nam
 	_cleanup_free_ char *path = path_join(dir, name);
 	char target[4096];
 	ssize_t n;
+	int dfd = open_dir(r, dir);
 
 	if (!path)
 		return -ENOMEM;
-	n = readlinkat(r->fd, path, target, sizeof(target) - 1);
+	if (dfd < 0)
+		return dfd;
+	n = readlinkat(dfd, name, target, sizeof(target) - 1);
 	if (n >= 0) {
 		target[n] = 0;
 		return sysfs_path_join(dir, target, ret);
@@ -267,10 +470,13 @@ int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *r
 	char **v = NULL;
 	size_t n = 0;
 	struct dirent *de;
-	int fd = sysfs_open(r, path, O_RDONLY | O_DIRECTORY);
+	int dfd = open_dir(r, path), fd;
 
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	d = fdopendir(fd);
 	if (!d) {
 		int k = -errno;
@@ -303,7 +509,7 @@ bool sysfs_exists(struct iommucap_root *r, const char *path)
 {
 	struct stat st;
 
-	return fstatat(r->fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return sysfs_stat(r, path, &st) == 0;
 }
 
 char *value_excerpt(const char *s)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "iommucap.h"
 
@@ -15,14 +16,33 @@
 /* Returned for a path that is a FIFO, socket or device node where a file belongs. */
 #define EFTYPE_NOTREG ENOSTR
 
+#define SYSFS_DIR_CACHE 4
+
+/*
+ * The root, and the few directories read last: a unit's or a device's attributes are read one
+ * after the other, so each directory is opened once. Every file is opened by its last name
+ * relative to such a directory fd, which was itself opened without leaving the root.
+ */
 struct iommucap_root {
 	int fd;
 	char *path;
-	int in_root; /* use openat2(RESOLVE_IN_ROOT): 1 yes, 0 no (plain openat) */
+	bool confined; /* a --sysroot other than "/": links must not lead out of it */
+	bool have_openat2;
+	struct {
+		char *path;
+		int fd; /* O_PATH */
+	} dirs[SYSFS_DIR_CACHE];
+	unsigned next_slot;
 };
 
 /* Open a path relative to the root, never leaving it. */
 int sysfs_open(struct iommucap_root *r, const char *path, int flags);
+
+/* stat() a path relative to the root without following a final link. */
+int sysfs_stat(struct iommucap_root *r, const char *path, struct stat *ret);
+
+/* Is dir/name a directory (not a link to one)? */
+bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name);
 
 /* Read a whole file of at most max bytes, NUL-terminated. -EFBIG when longer. */
 int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len);
