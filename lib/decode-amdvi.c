@@ -124,7 +124,10 @@ int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct 
 	k = attr_read(r, adir, "features", &feat, &feat_reason);
 	if (k == -ENOMEM)
 		return k;
-	if (k >= 0) {
+	if (k >= 0 && !*feat) {
+		if (asprintf(&feat_reason, "features is empty") < 0)
+			return -ENOMEM;
+	} else if (k >= 0) {
 		k = parse_amd_features(feat, h->info.kernel_major, h->info.kernel_minor, &efr, &efr2,
 				       &efr2_known, &fmt, &guessed);
 		if (k == -ENOMEM)
@@ -165,8 +168,12 @@ int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct 
 	k = amdvi_caps_from_regs(u, have_cap, cap, have_efr, efr, efr2_known, efr2, &h->info);
 	if (k < 0)
 		return k;
-	if (!have_cap || !have_efr)
-		return caps_unknown_rest(u, (!have_efr ? feat_reason : cap_reason)
-						    ?: "register unavailable");
+	/* What a missing register would have told stays unknown, with that register's reason. */
+	if (!have_cap && (cap_set_unknown(u, IOMMUCAP_ATS, "%s", cap_reason ?: "cap unavailable") < 0 ||
+			  cap_set_unknown(u, IOMMUCAP_CACHING_MODE, "%s",
+					  cap_reason ?: "cap unavailable") < 0))
+		return -ENOMEM;
+	if (!have_efr)
+		return caps_unknown_rest(u, feat_reason ?: "features unavailable");
 	return 0;
 }

@@ -162,7 +162,12 @@ static int vtd_read_version(struct iommucap_root *r, struct iommucap_unit *u, co
 	int k = attr_read(r, adir, "version", &s, &reason);
 
 	/* "%d:%d" of VER_REG; we keep the register as 0x<major><minor>. */
-	if (k >= 0 && (sscanf(s, "%u:%u%c", &maj, &min, &extra) != 2 || maj > 15 || min > 15)) {
+	if (k >= 0 && !*s) {
+		free(reason);
+		if (asprintf(&reason, "version is empty") < 0)
+			return -ENOMEM;
+		k = -ENODATA;
+	} else if (k >= 0 && (sscanf(s, "%u:%u%c", &maj, &min, &extra) != 2 || maj > 15 || min > 15)) {
 		_cleanup_free_ char *ex = value_excerpt(s);
 
 		free(reason);
@@ -211,13 +216,18 @@ int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct io
 	k = vtd_caps_from_regs(u, have_cap, cap, have_ecap, ecap, &h->info);
 	if (k < 0)
 		return k;
-	/* What the missing register would have told stays unknown, with its reason. */
-	if (!have_cap || !have_ecap) {
-		_cleanup_free_ char *why = NULL;
+	/* What a missing register would have told stays unknown, with that register's reason. */
+	if (!have_cap) {
+		static const enum iommucap_cap from_cap[] = { IOMMUCAP_INPUT_BITS,
+							      IOMMUCAP_CACHING_MODE,
+							      IOMMUCAP_PAGE_SIZES,
+							      IOMMUCAP_PGTABLE_FORMATS };
 
-		if (asprintf(&why, "%s", (!have_ecap ? ecap_reason : cap_reason) ?: "register unavailable") < 0)
-			return -ENOMEM;
-		return caps_unknown_rest(u, why);
+		for (size_t i = 0; i < ELEMENTSOF(from_cap); i++)
+			if (cap_set_unknown(u, from_cap[i], "%s", cap_reason ?: "cap unavailable") < 0)
+				return -ENOMEM;
 	}
+	if (!have_ecap)
+		return caps_unknown_rest(u, ecap_reason ?: "ecap unavailable");
 	return 0;
 }

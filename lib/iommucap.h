@@ -165,6 +165,7 @@ struct iommucap_device {
 	char *driver;
 	uint32_t vendor, device_id, class_code;
 	bool have_ids;
+	bool missing;    /* its sysfs directory does not exist (a dangling link) */
 	bool config_ext; /* extended configuration space was readable */
 	char *config_reason;
 	struct iommucap_tri pasid, pasid_width, pasid_exec, pasid_priv;

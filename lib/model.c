@@ -331,11 +331,17 @@ struct iommucap_host *iommucap_host_free(struct iommucap_host *h)
 	return NULL;
 }
 
+static int cmp_unit(const void *a, const void *b)
+{
+	return strverscmp(((const struct iommucap_unit *)a)->name,
+			  ((const struct iommucap_unit *)b)->name);
+}
+
+/* Units are kept in version order (sysfs_list), so a lookup is a binary search. */
 const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h,
 						    const char *name)
 {
-	for (size_t i = 0; i < h->n_units; i++)
-		if (streq(h->units[i].name, name))
-			return &h->units[i];
-	return NULL;
+	struct iommucap_unit key = { .name = (char *)name };
+
+	return bsearch(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
 }

@@ -17,6 +17,8 @@ static const struct {
 	{ "smmu3.", IOMMUCAP_MODEL_ARM_SMMU_V3 },   { "smmu.", IOMMUCAP_MODEL_ARM_SMMU },
 	{ "apple-dart.", IOMMUCAP_MODEL_APPLE_DART }, { "riscv-iommu@", IOMMUCAP_MODEL_RISCV },
 	{ "s390-iommu.", IOMMUCAP_MODEL_S390 },       { "iommu-phb", IOMMUCAP_MODEL_SPAPR_TCE },
+	/* The drivers' own names, for units whose attribute directory is missing. */
+	{ "dmar", IOMMUCAP_MODEL_INTEL_VTD },	      { "ivhd", IOMMUCAP_MODEL_AMD_VI },
 };
 
 /* A unit whose parent device is a virtio device with device id 23 is a virtio-iommu. */
@@ -85,9 +87,27 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 	}
 	dir = u->path;
 
-	if (sysfs_is_dir(r, dir, "intel-iommu"))
+	struct stat st;
+	if (sysfs_stat(r, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		for (size_t i = 0; i < ELEMENTSOF(name_prefixes); i++)
+			if (startswith(u->name, name_prefixes[i].prefix)) {
+				u->model = name_prefixes[i].model;
+				break;
+			}
+		u->model_id = (int)u->model;
+		if (host_warn(h, "%s: class entry points to /%s, which does not exist", u->name,
+			      dir) < 0)
+			return -ENOMEM;
+		return caps_unknown_rest(u, "the unit's sysfs directory does not exist");
+	}
+
+	bool has_intel = sysfs_is_dir(r, dir, "intel-iommu");
+	bool has_amd = !has_intel && sysfs_is_dir(r, dir, "amd-iommu");
+	const char *attrs = NULL;
+
+	if (has_intel)
 		u->model = IOMMUCAP_MODEL_INTEL_VTD;
-	else if (sysfs_is_dir(r, dir, "amd-iommu"))
+	else if (has_amd)
 		u->model = IOMMUCAP_MODEL_AMD_VI;
 	else if (sysfs_is_dir(r, dir, "spapr-tce-iommu"))
 		u->model = IOMMUCAP_MODEL_SPAPR_TCE;
@@ -102,12 +122,24 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 	}
 	u->model_id = (int)u->model;
 
-	if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
+	if (has_intel)
 		k = decode_vtd(r, h, u, dir, h);
-	else if (u->model == IOMMUCAP_MODEL_AMD_VI)
+	else if (has_amd)
 		k = decode_amdvi(r, h, u, dir, h);
+	else if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
+		attrs = "intel-iommu";
+	else if (u->model == IOMMUCAP_MODEL_AMD_VI)
+		attrs = "amd-iommu";
 	if (k < 0 && k != -ENOENT && k != -ENOTDIR && k != -EINVAL)
 		return k;
+	if (attrs) {
+		/* Named like a VT-d or AMD-Vi unit, but the driver's attributes are not there. */
+		_cleanup_free_ char *why = NULL;
+
+		if (asprintf(&why, "%s/ is missing: the registers are unknown", attrs) < 0 ||
+		    host_warn(h, "%s: %s", u->name, why) < 0 || caps_unknown_rest(u, why) < 0)
+			return -ENOMEM;
+	}
 
 	k = find_property_dir(r, dir, &propdir);
 	if (k < 0)
@@ -125,6 +157,7 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 	if (!devdir)
 		return -ENOMEM;
 	k = sysfs_list(r, devdir, &u->devices, &u->n_devices);
+	strv_sort(u->devices, u->n_devices);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0 && k != -ENOENT && host_warn(h, "%s: cannot list devices: %s", u->name,
@@ -227,6 +260,7 @@ static int probe_group(struct iommucap_root *r, struct iommucap_host *h, struct 
 		return -ENOMEM;
 
 	k = sysfs_list(r, devdir, &g->devices, &g->n_devices);
+	strv_sort(g->devices, g->n_devices);
 	if (k == -ENOMEM)
 		return k;
 	if (k < 0 && host_warn(h, "group %d: cannot list devices: %s", g->id, strerror(-k)) < 0)
@@ -324,6 +358,15 @@ static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct
 		if (!dir)
 			return -ENOMEM;
 	}
+	d->group = -1;
+	if (!sysfs_dir_ok(r, dir)) {
+		if (host_warn(h, "%s: the device's sysfs directory /%s does not exist", d->address,
+			      dir) < 0 ||
+		    asprintf(&d->config_reason, "the device's sysfs directory does not exist") < 0)
+			return -ENOMEM;
+		d->missing = true;
+		return 0;
+	}
 
 	k = link_name(r, dir, "iommu", &d->unit);
 	if (k == -ENOMEM)
@@ -331,7 +374,6 @@ static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct
 	k = link_name(r, dir, "iommu_group", &group);
 	if (k == -ENOMEM)
 		return k;
-	d->group = -1;
 	if (k >= 0) {
 		if (parse_dec_u64(group, &v) >= 0 && v <= INT32_MAX)
 			d->group = (int)v;
@@ -370,6 +412,8 @@ int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
 	size_t n = 0;
 	int k = sysfs_list(r, "sys/bus/pci/devices", &names, &n);
 
+	strv_sort(names, n);
+
 	if (k == -ENOENT)
 		return 0; /* no PCI bus */
 	if (k < 0)
@@ -397,6 +441,9 @@ int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
 static int device_effective_pasid(const struct iommucap_host *h, struct iommucap_device *d)
 {
 	const struct iommucap_unit *u = d->unit ? iommucap_host_find_unit(h, d->unit) : NULL;
+
+	if (d->missing)
+		return tri_unknown(&d->effective_pasid_bits, d->config_reason);
 	const struct iommucap_capval *ssid = u ? &u->caps[IOMMUCAP_SSID_BITS] : NULL;
 	bool unit_known = ssid && ssid->source != IOMMUCAP_SRC_UNKNOWN;
 	bool dev_known = d->pasid.known && (!d->pasid.value || d->pasid_width.known);
@@ -457,6 +504,72 @@ static int derive_domain_mode(struct iommucap_host *h)
 	return hi->domain_type && hi->domain_mode ? 0 : -ENOMEM;
 }
 
+static int cmp_group(const void *a, const void *b)
+{
+	const struct iommucap_group *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static const struct iommucap_group *find_group(const struct iommucap_host *h, int id)
+{
+	struct iommucap_group key = { .id = id };
+
+	return bsearch(&key, h->groups, h->n_groups, sizeof(*h->groups), cmp_group);
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+	return strcmp(((const struct iommucap_device *)a)->address,
+		      ((const struct iommucap_device *)b)->address);
+}
+
+static bool is_pci_device(const struct iommucap_host *h, const char *name)
+{
+	struct iommucap_device key = { .address = (char *)name };
+
+	return bsearch(&key, h->devices, h->n_devices, sizeof(*h->devices), cmp_device);
+}
+
+/* Links that name what is not there: a device's unit or group, a group's member. */
+static int cross_check(struct iommucap_root *r, struct iommucap_host *h)
+{
+	for (size_t i = 0; i < h->n_devices; i++) {
+		const struct iommucap_device *d = &h->devices[i];
+
+		if (d->unit && !iommucap_host_find_unit(h, d->unit) &&
+		    host_warn(h, "%s: its iommu link names %s, which is not an IOMMU unit",
+			      d->address, d->unit) < 0)
+			return -ENOMEM;
+		if (d->group >= 0 && !find_group(h, d->group) &&
+		    host_warn(h, "%s: its iommu_group link names group %d, which does not exist",
+			      d->address, d->group) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->n_groups; i++) {
+		const struct iommucap_group *g = &h->groups[i];
+		char dir[64];
+
+		snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%d/devices", g->id);
+		for (size_t j = 0; j < g->n_devices; j++) {
+			_cleanup_free_ char *target = NULL;
+			struct stat st;
+			int k;
+
+			/* Non-PCI members (platform devices) are fine if their link leads somewhere. */
+			if (is_pci_device(h, g->devices[j]))
+				continue;
+			k = sysfs_resolve_link(r, dir, g->devices[j], &target);
+			if (k == -ENOMEM)
+				return k;
+			if ((k < 0 || sysfs_stat(r, target, &st) < 0) &&
+			    host_warn(h, "group %d: member %s does not exist", g->id, g->devices[j]) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 {
 	struct iommucap_host *h = calloc(1, sizeof(*h));
@@ -471,8 +584,12 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 		k = probe_groups(root, h);
 	if (k >= 0)
 		k = probe_devices(root, h);
+	if (k >= 0 && h->n_groups > 1)
+		qsort(h->groups, h->n_groups, sizeof(*h->groups), cmp_group);
 	for (size_t i = 0; k >= 0 && i < h->n_devices; i++)
 		k = device_effective_pasid(h, &h->devices[i]);
+	if (k >= 0)
+		k = cross_check(root, h);
 	if (k >= 0)
 		k = derive_domain_mode(h);
 	if (k < 0) {

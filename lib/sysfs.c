@@ -257,6 +257,22 @@ int sysfs_stat(struct iommucap_root *r, const char *path, struct stat *ret)
 	return fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
+bool sysfs_dir_ok(struct iommucap_root *r, const char *path)
+{
+	return open_dir(r, path) >= 0;
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(char *), cmp_bytes);
+}
+
 bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
 {
 	int dfd = open_dir(r, dir);

@@ -41,6 +41,12 @@ int sysfs_open(struct iommucap_root *r, const char *path, int flags);
 /* stat() a path relative to the root without following a final link. */
 int sysfs_stat(struct iommucap_root *r, const char *path, struct stat *ret);
 
+/* Can the directory be opened (inside the root)? Cheap: it is then cached for what follows. */
+bool sysfs_dir_ok(struct iommucap_root *r, const char *path);
+
+/* Sort names in plain byte order (fixed-width hexadecimal PCI addresses sort correctly). */
+void strv_sort(char **v, size_t n);
+
 /* Is dir/name a directory (not a link to one)? */
 bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name);
 

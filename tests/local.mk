@@ -15,7 +15,8 @@ LOG_COMPILER = $(CMOCKA_WRAPPER)
 TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh
 
 EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
-	tests/validate-json \
+	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
+	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
 	schema/host.schema.json tests/fixtures tests/expected
 
 # The whole suite with every iommuctl run under valgrind (leaks and invalid accesses fail it).
