@@ -12,9 +12,11 @@ AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)'
 	export srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
 LOG_COMPILER = $(CMOCKA_WRAPPER)
 
-TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh
+TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
+	tests/capture.sh
 
 EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
+	tests/capture.sh \
 	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
 	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
 	schema/host.schema.json tests/fixtures tests/expected
