@@ -108,8 +108,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", doc, NULL, NULL,
-				  NULL };
+static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", doc, NULL, NULL, NULL };
 
 static void print_warnings(const struct iommucap_host *h)
 {
@@ -193,7 +192,9 @@ static int list_command(const struct table_spec *spec)
 		return r;
 	tables_set_host(h);
 
-	n_all = spec == &units_table ? h->n_units : spec == &devices_table ? h->n_devices : h->n_groups;
+	n_all = spec == &units_table	 ? h->n_units
+		: spec == &devices_table ? h->n_devices
+					 : h->n_groups;
 	rows = calloc(n_all + 1, sizeof(void *));
 	names = calloc(n_all + 1, sizeof(char *));
 	if (!rows || !names) {
@@ -215,7 +216,8 @@ static int list_command(const struct table_spec *spec)
 			int len;
 
 			row = &h->groups[i];
-			len = snprintf(numbuf + numoff, sizeof(numbuf) - numoff, "%d", h->groups[i].id);
+			len = snprintf(numbuf + numoff, sizeof(numbuf) - numoff, "%d",
+				       h->groups[i].id);
 			if (len < 0 || (size_t)len >= sizeof(numbuf) - numoff)
 				name = "";
 			else {
@@ -228,7 +230,9 @@ static int list_command(const struct table_spec *spec)
 			rows[n_rows++] = row;
 	}
 	get = spec == &units_table ? unit_cell : spec == &devices_table ? device_cell : group_cell;
-	r = check_filters(spec == &units_table ? "unit" : spec == &devices_table ? "device" : "group",
+	r = check_filters(spec == &units_table	   ? "unit"
+			  : spec == &devices_table ? "device"
+						   : "group",
 			  names, n_all);
 	if (r != EXIT_SUCCESS)
 		return r;

@@ -25,15 +25,17 @@ static char *json_key(const char *name)
 static int find_col(const struct table_spec *spec, const char *name, size_t len)
 {
 	for (size_t i = 0; i < spec->n_cols; i++)
-		if (strlen(spec->cols[i].name) == len && strncasecmp(spec->cols[i].name, name, len) == 0)
+		if (strlen(spec->cols[i].name) == len &&
+		    strncasecmp(spec->cols[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
 }
 
-int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret,
-			size_t *ret_n, char **ret_bad)
+int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret, size_t *ret_n,
+			char **ret_bad)
 {
-	size_t *v = calloc(spec->n_cols * 2 + 64, sizeof(size_t)), n = 0, cap = spec->n_cols * 2 + 64;
+	size_t *v = calloc(spec->n_cols * 2 + 64, sizeof(size_t)), n = 0,
+	       cap = spec->n_cols * 2 + 64;
 
 	if (!v)
 		return -ENOMEM;
@@ -74,9 +76,9 @@ void table_list_columns(const struct table_spec *spec, bool json)
 		json_t *a = json_array();
 
 		for (size_t i = 0; a && i < spec->n_cols; i++)
-			json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "name", spec->cols[i].name,
-							   "help", spec->cols[i].help, "default",
-							   spec->cols[i].dflt));
+			json_array_append_new(
+				a, json_pack("{s:s, s:s, s:b}", "name", spec->cols[i].name, "help",
+					     spec->cols[i].help, "default", spec->cols[i].dflt));
 		json_t *o = json_pack("{s:o}", "columns", a);
 		if (o) {
 			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -148,8 +150,7 @@ static char *cell_text(json_t *v, enum col_format f)
 	m = open_memstream(&out, &len);
 	if (!m)
 		return NULL;
-	json_array_foreach(v, i, e)
-	{
+	json_array_foreach (v, i, e) {
 		_cleanup_free_ char *t = scalar_text(e, f);
 
 		fprintf(m, "%s%s", i ? "," : "", t ? t : "");

@@ -37,8 +37,8 @@ struct table_spec {
 };
 
 /* Parse "-o" into column indexes ("+LIST" appends to the defaults). -EINVAL names the column. */
-int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret,
-			size_t *ret_n, char **ret_bad);
+int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret, size_t *ret_n,
+			char **ret_bad);
 
 void table_list_columns(const struct table_spec *spec, bool json);
 

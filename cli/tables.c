@@ -45,7 +45,8 @@ static const struct column unit_cols[] = {
 	[COL_U_NAME] = { "NAME", 0.1, SCOLS_FL_NOEXTREMES, COLF_PLAIN, true, "unit name" },
 	[COL_U_MODEL] = { "MODEL", 0.1, 0, COLF_PLAIN, true, "IOMMU model" },
 	[COL_U_MODEL_ID] = { "MODEL-ID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "model number" },
-	[COL_U_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "PASID (substream id) bits" },
+	[COL_U_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
+			  "PASID (substream id) bits" },
 	[COL_U_INPUT] = { "INPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "input address bits" },
 	[COL_U_OUTPUT] = { "OUTPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "output address bits" },
 	[COL_U_ASID] = { "ASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "address space id bits" },
@@ -66,8 +67,7 @@ static const struct column unit_cols[] = {
 	[COL_U_PAGE_SIZES] = { "PAGE-SIZES", 0.1, 0, COLF_SIZE, false, "page sizes" },
 	[COL_U_PGTABLES] = { "PGTABLES", 0.2, SCOLS_FL_WRAP, COLF_PLAIN, false,
 			     "page-table formats" },
-	[COL_U_PASID_TABLES] = { "PASID-TABLES", 0.1, 0, COLF_PLAIN, false,
-				 "PASID-table formats" },
+	[COL_U_PASID_TABLES] = { "PASID-TABLES", 0.1, 0, COLF_PLAIN, false, "PASID-table formats" },
 	[COL_U_PASID_ALIGN] = { "PASID-ALIGN", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
 				"PASID-table base alignment, bytes" },
 	[COL_U_PATH] = { "PATH", 0.3, SCOLS_FL_TRUNC, COLF_PLAIN, false, "sysfs path" },
@@ -110,10 +110,14 @@ static json_t *features(const struct iommucap_unit *u)
 		enum iommucap_cap cap;
 		const char *name;
 	} feats[] = {
-		{ IOMMUCAP_SCALABLE_MODE, "sm" },  { IOMMUCAP_NESTING, "nesting" },
-		{ IOMMUCAP_PRI, "pri" },	   { IOMMUCAP_ATS, "ats" },
-		{ IOMMUCAP_DIRTY_TRACKING, "dirty" }, { IOMMUCAP_CACHING_MODE, "cm" },
-		{ IOMMUCAP_BTM, "btm" },	   { IOMMUCAP_COHERENT, "coherent" },
+		{ IOMMUCAP_SCALABLE_MODE, "sm" },
+		{ IOMMUCAP_NESTING, "nesting" },
+		{ IOMMUCAP_PRI, "pri" },
+		{ IOMMUCAP_ATS, "ats" },
+		{ IOMMUCAP_DIRTY_TRACKING, "dirty" },
+		{ IOMMUCAP_CACHING_MODE, "cm" },
+		{ IOMMUCAP_BTM, "btm" },
+		{ IOMMUCAP_COHERENT, "coherent" },
 	};
 	json_t *a = json_array();
 

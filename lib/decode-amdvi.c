@@ -72,8 +72,8 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 	}
 	if (have_cap) {
 		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_bits(&amdvi_cap_reg, cap, "iotlb"), R);
-		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, reg_bits(&amdvi_cap_reg, cap, "npcache"),
-				  R);
+		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE,
+				  reg_bits(&amdvi_cap_reg, cap, "npcache"), R);
 	}
 	if (hi && hostinfo_cmdline_has_option(hi, "amd_iommu", "nohugepages")) {
 		static const uint64_t small[] = { SZ_4K };
@@ -128,14 +128,15 @@ int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct 
 		if (asprintf(&feat_reason, "features is empty") < 0)
 			return -ENOMEM;
 	} else if (k >= 0) {
-		k = parse_amd_features(feat, h->info.kernel_major, h->info.kernel_minor, &efr, &efr2,
-				       &efr2_known, &fmt, &guessed);
+		k = parse_amd_features(feat, h->info.kernel_major, h->info.kernel_minor, &efr,
+				       &efr2, &efr2_known, &fmt, &guessed);
 		if (k == -ENOMEM)
 			return k;
 		if (k < 0) {
 			_cleanup_free_ char *ex = value_excerpt(feat);
 
-			if (asprintf(&feat_reason, "features is not \"EFR\" or \"X:Y\" in hexadecimal: %s",
+			if (asprintf(&feat_reason,
+				     "features is not \"EFR\" or \"X:Y\" in hexadecimal: %s",
 				     ex ? ex : "?") < 0)
 				return -ENOMEM;
 		} else
@@ -169,9 +170,9 @@ int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct 
 	if (k < 0)
 		return k;
 	/* What a missing register would have told stays unknown, with that register's reason. */
-	if (!have_cap && (cap_set_unknown(u, IOMMUCAP_ATS, "%s", cap_reason ?: "cap unavailable") < 0 ||
-			  cap_set_unknown(u, IOMMUCAP_CACHING_MODE, "%s",
-					  cap_reason ?: "cap unavailable") < 0))
+	if (!have_cap &&
+	    (cap_set_unknown(u, IOMMUCAP_ATS, "%s", cap_reason ?: "cap unavailable") < 0 ||
+	     cap_set_unknown(u, IOMMUCAP_CACHING_MODE, "%s", cap_reason ?: "cap unavailable") < 0))
 		return -ENOMEM;
 	if (!have_efr)
 		return caps_unknown_rest(u, feat_reason ?: "features unavailable");

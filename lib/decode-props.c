@@ -15,7 +15,7 @@ struct prop {
 	enum iommucap_cap cap;
 	enum prop_kind kind;
 	const char *const *values; /* PROP_ENUM: the accepted strings */
-	const char *dflt;          /* value when the file is absent; NULL: unknown */
+	const char *dflt;	   /* value when the file is absent; NULL: unknown */
 };
 
 static const char *const btm_values[] = { "enabled", "disabled", NULL };
@@ -58,7 +58,8 @@ static int prop_set(struct iommucap_unit *u, const struct prop *p, const char *v
 bad:;
 	_cleanup_free_ char *ex = value_excerpt(value);
 
-	if (asprintf(ret_reason, "property %s has an invalid value: %s", p->name, ex ? ex : "?") < 0)
+	if (asprintf(ret_reason, "property %s has an invalid value: %s", p->name, ex ? ex : "?") <
+	    0)
 		return -ENOMEM;
 	return -EINVAL;
 }
@@ -85,10 +86,11 @@ static int read_pgtable_formats(struct iommucap_root *r, struct iommucap_unit *u
 	if (k == -ENOENT || k == -ENOTDIR)
 		return cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, NULL, 0, IOMMUCAP_SRC_DEFAULT);
 	if (k < 0) {
-		if (host_warn(warn, "%s: cannot list pgtable_format: %s", u->name, strerror(-k)) < 0)
+		if (host_warn(warn, "%s: cannot list pgtable_format: %s", u->name, strerror(-k)) <
+		    0)
 			return -ENOMEM;
-		return cap_set_unknown(u, IOMMUCAP_PGTABLE_FORMATS, "cannot list pgtable_format: %s",
-				       strerror(-k));
+		return cap_set_unknown(u, IOMMUCAP_PGTABLE_FORMATS,
+				       "cannot list pgtable_format: %s", strerror(-k));
 	}
 	k = cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, (const char *const *)names, n,
 			 IOMMUCAP_SRC_PROPERTY);
@@ -179,9 +181,10 @@ int decode_properties(struct iommucap_root *r, struct iommucap_unit *u, const ch
 		if (!cap_unset(u, p->cap))
 			continue;
 		if (!p->dflt)
-			k = cap_set_unknown(u, p->cap,
-					    "no %s property file, and the proposal defines no default",
-					    p->name);
+			k = cap_set_unknown(
+				u, p->cap,
+				"no %s property file, and the proposal defines no default",
+				p->name);
 		else
 			k = prop_set(u, p, p->dflt, IOMMUCAP_SRC_DEFAULT, &reason);
 		free(reason);
@@ -242,9 +245,10 @@ int decode_generic(struct iommucap_unit *u)
 			k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, M);
 		if (cap_unset(u, IOMMUCAP_CACHING_MODE))
 			k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, false, M);
-		why = u->property_dir ? "the proposal's property files do not describe it"
-				      : "the kernel exposes no SMMUv3 register in sysfs (only iommufd "
-					"hw_info and the boot log carry them)";
+		why = u->property_dir
+			      ? "the proposal's property files do not describe it"
+			      : "the kernel exposes no SMMUv3 register in sysfs (only iommufd "
+				"hw_info and the boot log carry them)";
 		break;
 	case IOMMUCAP_MODEL_ARM_SMMU:
 		/* SMMUv1/v2 have no substream ids. */
@@ -270,7 +274,8 @@ int decode_generic(struct iommucap_unit *u)
 			k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, M);
 		if (cap_unset(u, IOMMUCAP_PASID_TABLE_FORMATS))
 			k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, NULL, 0, D);
-		why = "virtio-iommu reports its ranges and features to the driver only, not in sysfs";
+		why = "virtio-iommu reports its ranges and features to the driver only, not in "
+		      "sysfs";
 		break;
 	default:
 		if (u->property_dir)

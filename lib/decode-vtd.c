@@ -95,8 +95,8 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		size_t n = 0;
 		enum iommucap_source ps = R;
 
-		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, (int64_t)reg_bits(&vtd_cap_reg, cap, "mgaw") + 1,
-				 R);
+		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS,
+				 (int64_t)reg_bits(&vtd_cap_reg, cap, "mgaw") + 1, R);
 		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, reg_bits(&vtd_cap_reg, cap, "cm"), R);
 		sizes[n++] = SZ_4K;
 		if (hi && hostinfo_cmdline_has_option(hi, "intel_iommu", "sp_off"))
@@ -116,8 +116,9 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 	k |= cap_set_str(u, IOMMUCAP_STALL, "disabled", IOMMUCAP_SRC_MODEL);
 	k |= cap_set_bool(u, IOMMUCAP_BTM, false, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_num(u, IOMMUCAP_PASID_TABLE_ALIGN, 4096, IOMMUCAP_SRC_MODEL);
-	k |= cap_set_unknown(u, IOMMUCAP_ASID_BITS,
-			     "VT-d has no ASIDs; it tags translations by domain id (fields.cap.nd)");
+	k |= cap_set_unknown(
+		u, IOMMUCAP_ASID_BITS,
+		"VT-d has no ASIDs; it tags translations by domain id (fields.cap.nd)");
 	if (hi && hi->dmar_haw > 0)
 		k |= cap_set_num(u, IOMMUCAP_OUTPUT_BITS, hi->dmar_haw, IOMMUCAP_SRC_FIRMWARE);
 	else
@@ -167,7 +168,8 @@ static int vtd_read_version(struct iommucap_root *r, struct iommucap_unit *u, co
 		if (asprintf(&reason, "version is empty") < 0)
 			return -ENOMEM;
 		k = -ENODATA;
-	} else if (k >= 0 && (sscanf(s, "%u:%u%c", &maj, &min, &extra) != 2 || maj > 15 || min > 15)) {
+	} else if (k >= 0 &&
+		   (sscanf(s, "%u:%u%c", &maj, &min, &extra) != 2 || maj > 15 || min > 15)) {
 		_cleanup_free_ char *ex = value_excerpt(s);
 
 		free(reason);
@@ -224,7 +226,8 @@ int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct io
 							      IOMMUCAP_PGTABLE_FORMATS };
 
 		for (size_t i = 0; i < ELEMENTSOF(from_cap); i++)
-			if (cap_set_unknown(u, from_cap[i], "%s", cap_reason ?: "cap unavailable") < 0)
+			if (cap_set_unknown(u, from_cap[i], "%s", cap_reason ?: "cap unavailable") <
+			    0)
 				return -ENOMEM;
 	}
 	if (!have_ecap)

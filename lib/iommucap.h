@@ -123,8 +123,8 @@ struct iommucap_raw {
 struct iommucap_unit {
 	char *name;
 	enum iommucap_model model;
-	int model_id;      /* usually == model; a property file may carry an unknown number */
-	char *path;        /* sysfs path of the class device, relative to the root */
+	int model_id;	    /* usually == model; a property file may carry an unknown number */
+	char *path;	    /* sysfs path of the class device, relative to the root */
 	char *property_dir; /* the proposal property directory, when there is one */
 	struct iommucap_raw raw[IOMMUCAP_MAX_RAW];
 	size_t n_raw;
@@ -160,12 +160,12 @@ struct iommucap_tri {
 
 struct iommucap_device {
 	char *address;
-	char *unit;  /* name of the IOMMU unit, NULL when none */
-	int group;   /* -1 when none */
+	char *unit; /* name of the IOMMU unit, NULL when none */
+	int group;  /* -1 when none */
 	char *driver;
 	uint32_t vendor, device_id, class_code;
 	bool have_ids;
-	bool missing;    /* its sysfs directory does not exist (a dangling link) */
+	bool missing;	 /* its sysfs directory does not exist (a dangling link) */
 	bool config_ext; /* extended configuration space was readable */
 	char *config_reason;
 	struct iommucap_tri pasid, pasid_width, pasid_exec, pasid_priv;
@@ -201,7 +201,7 @@ struct iommucap_hostinfo {
 	char *cpu_flags_reason;
 	bool cpu_flags[_IOMMUCAP_CPU_FLAG_MAX];
 	bool dev_iommu, dev_vfio;
-	int dmar_haw;      /* host address width from the ACPI DMAR table; 0 when unreadable */
+	int dmar_haw;	   /* host address width from the ACPI DMAR table; 0 when unreadable */
 	char *dmar_reason; /* why dmar_haw is unknown */
 	char *domain_type; /* the groups' default-domain type, "mixed", or NULL (no groups) */
 	char *domain_mode; /* passthrough, strict, lazy, ... derived from domain_type */

@@ -94,7 +94,8 @@ static json_t *capabilities_json(const struct iommucap_unit *u, bool *oom)
 
 		set(o, info->name, capval_json(v, info->type, oom), oom);
 		if (v->source == IOMMUCAP_SRC_UNKNOWN)
-			set(unknown, info->name, json_string(v->reason ? v->reason : "not known"), oom);
+			set(unknown, info->name, json_string(v->reason ? v->reason : "not known"),
+			    oom);
 		else
 			set(sources, info->name, json_string(iommucap_source_name(v->source)), oom);
 	}
@@ -195,8 +196,8 @@ int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret)
 		set(o, "reserved_regions", g->resv_reason ? json_null() : json_incref(resv), &oom);
 		set(o, "devices", strv_json(g->devices, g->n_devices, &oom), &oom);
 		if (!g->type)
-			set(unknown, "type", json_string(g->type_reason ? g->type_reason : "unreadable"),
-			    &oom);
+			set(unknown, "type",
+			    json_string(g->type_reason ? g->type_reason : "unreadable"), &oom);
 		if (g->resv_reason)
 			set(unknown, "reserved_regions", json_string(g->resv_reason), &oom);
 		set(o, "unknown", json_incref(unknown), &oom);
@@ -277,9 +278,9 @@ int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret)
 		for (size_t i = 0; i < ELEMENTSOF(tris); i++)
 			if (!tris[i].t->known)
 				set(unknown, tris[i].name,
-				    json_string(tris[i].t->reason ? tris[i].t->reason
-								  : d->config_reason ? d->config_reason
-										     : "not known"),
+				    json_string(tris[i].t->reason  ? tris[i].t->reason
+						: d->config_reason ? d->config_reason
+								   : "not known"),
 				    &oom);
 		set(o, "unknown", json_incref(unknown), &oom);
 	}

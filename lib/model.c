@@ -29,7 +29,7 @@ const char *iommucap_model_name(enum iommucap_model m)
 static const char *const source_names[_IOMMUCAP_SRC_MAX] = {
 	[IOMMUCAP_SRC_UNKNOWN] = "unknown",   [IOMMUCAP_SRC_REGISTER] = "register",
 	[IOMMUCAP_SRC_PROPERTY] = "property", [IOMMUCAP_SRC_DEFAULT] = "default",
-	[IOMMUCAP_SRC_MODEL] = "model",       [IOMMUCAP_SRC_DRIVER] = "driver",
+	[IOMMUCAP_SRC_MODEL] = "model",	      [IOMMUCAP_SRC_DRIVER] = "driver",
 	[IOMMUCAP_SRC_FIRMWARE] = "firmware", [IOMMUCAP_SRC_CMDLINE] = "cmdline",
 };
 
@@ -286,10 +286,17 @@ void device_done(struct iommucap_device *d)
 	free(d->unit);
 	free(d->driver);
 	free(d->config_reason);
-	struct iommucap_tri *tris[] = { &d->pasid,	     &d->pasid_width, &d->pasid_exec,
-					&d->pasid_priv,	     &d->ats,	      &d->ats_queue_depth,
-					&d->pri,	     &d->pri_max_requests, &d->acs,
-					&d->acs_caps,	     &d->effective_pasid_bits };
+	struct iommucap_tri *tris[] = { &d->pasid,
+					&d->pasid_width,
+					&d->pasid_exec,
+					&d->pasid_priv,
+					&d->ats,
+					&d->ats_queue_depth,
+					&d->pri,
+					&d->pri_max_requests,
+					&d->acs,
+					&d->acs_caps,
+					&d->effective_pasid_bits };
 	for (size_t i = 0; i < ELEMENTSOF(tris); i++)
 		tri_done(tris[i]);
 }
@@ -338,8 +345,7 @@ static int cmp_unit(const void *a, const void *b)
 }
 
 /* Units are kept in version order (sysfs_list), so a lookup is a binary search. */
-const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h,
-						    const char *name)
+const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h, const char *name)
 {
 	struct iommucap_unit key = { .name = (char *)name };
 

@@ -87,9 +87,8 @@ const char *amd_features_format_name(enum amd_features_format f)
 	return "unknown";
 }
 
-int parse_amd_features(const char *s, int kmajor, int kminor, uint64_t *ret_efr,
-		       uint64_t *ret_efr2, bool *ret_efr2_known, enum amd_features_format *ret_fmt,
-		       bool *ret_guessed)
+int parse_amd_features(const char *s, int kmajor, int kminor, uint64_t *ret_efr, uint64_t *ret_efr2,
+		       bool *ret_efr2_known, enum amd_features_format *ret_fmt, bool *ret_guessed)
 {
 	_cleanup_free_ char *copy = strdup(s);
 	char *colon;

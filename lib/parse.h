@@ -29,9 +29,8 @@ enum amd_features_format {
  * order depends on the kernel (major/minor, -1 when unknown: then the newest order is assumed
  * and *ret_guessed is set). ret_efr2_known is false when the string holds EFR only.
  */
-int parse_amd_features(const char *s, int kmajor, int kminor, uint64_t *ret_efr,
-		       uint64_t *ret_efr2, bool *ret_efr2_known, enum amd_features_format *ret_fmt,
-		       bool *ret_guessed);
+int parse_amd_features(const char *s, int kmajor, int kminor, uint64_t *ret_efr, uint64_t *ret_efr2,
+		       bool *ret_efr2_known, enum amd_features_format *ret_fmt, bool *ret_guessed);
 
 const char *amd_features_format_name(enum amd_features_format f);
 

@@ -17,9 +17,11 @@ static uint32_t rd32(const uint8_t *c, size_t off)
 
 static int all_unknown(struct iommucap_device *d, const char *reason)
 {
-	struct iommucap_tri *t[] = { &d->pasid, &d->pasid_width,     &d->pasid_exec, &d->pasid_priv,
-				     &d->ats,	&d->ats_queue_depth, &d->pri,	     &d->pri_max_requests,
-				     &d->acs,	&d->acs_caps };
+	struct iommucap_tri *t[] = { &d->pasid,	     &d->pasid_width,
+				     &d->pasid_exec, &d->pasid_priv,
+				     &d->ats,	     &d->ats_queue_depth,
+				     &d->pri,	     &d->pri_max_requests,
+				     &d->acs,	     &d->acs_caps };
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
 		if (tri_unknown(t[i], reason) < 0)
@@ -39,7 +41,8 @@ int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len)
 	if (len < PCI_CFG_HEADER_SIZE)
 		return all_unknown(d, "config is shorter than the 64-byte header");
 	if (len == PCI_CFG_HEADER_SIZE)
-		return all_unknown(d, "extended configuration space not readable (needs CAP_SYS_ADMIN)");
+		return all_unknown(
+			d, "extended configuration space not readable (needs CAP_SYS_ADMIN)");
 
 	/* Below 4 KiB there is no extended space at all: a conventional PCI function. */
 	d->config_ext = len > PCI_CFG_SPACE_SIZE;
@@ -81,7 +84,8 @@ int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len)
 		case PCI_EXT_CAP_ID_PRI:
 			k |= tri_set(&d->pri, 1);
 			if (off + PCI_PRI_MAX_REQ + 4 <= len)
-				k |= tri_set(&d->pri_max_requests, rd32(cfg, off + PCI_PRI_MAX_REQ));
+				k |= tri_set(&d->pri_max_requests,
+					     rd32(cfg, off + PCI_PRI_MAX_REQ));
 			break;
 		case PCI_EXT_CAP_ID_ACS:
 			k |= tri_set(&d->acs, 1);

@@ -11,13 +11,13 @@
 static bool is_iommu_param(const char *key)
 {
 	static const char *const keys[] = {
-		"iommu",	"intel_iommu",	"amd_iommu",	"amd_iommu_intr", "amd_iommu_dump",
-		"nointremap",	"intremap",	"ivrs_ioapic",	"ivrs_hpet",	  "ivrs_acpihid",
-		"s390_iommu",	"s390_iommu_aperture",
+		"iommu",	  "intel_iommu",  "amd_iommu",	"amd_iommu_intr",
+		"amd_iommu_dump", "nointremap",	  "intremap",	"ivrs_ioapic",
+		"ivrs_hpet",	  "ivrs_acpihid", "s390_iommu", "s390_iommu_aperture",
 	};
 	static const char *const prefixes[] = {
-		"iommu.",   "iommufd.",	    "vfio.",   "vfio_iommu_type1.", "vfio_pci.",
-		"arm_smmu.", "arm_smmu_v3.", "intel_iommu.", "amd_iommu.", "virtio_iommu.",
+		"iommu.",    "iommufd.",     "vfio.",	     "vfio_iommu_type1.", "vfio_pci.",
+		"arm_smmu.", "arm_smmu_v3.", "intel_iommu.", "amd_iommu.",	  "virtio_iommu.",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
@@ -171,8 +171,8 @@ int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi)
 			flags = line_value(line);
 			if (!flags)
 				return -ENOMEM;
-		} else if (!hi->cpu_vendor && (startswith(line, "vendor_id") ||
-					       startswith(line, "CPU implementer"))) {
+		} else if (!hi->cpu_vendor &&
+			   (startswith(line, "vendor_id") || startswith(line, "CPU implementer"))) {
 			hi->cpu_vendor = line_value(line);
 			if (!hi->cpu_vendor)
 				return -ENOMEM;
@@ -223,8 +223,10 @@ int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h)
 
 	hi->kernel_major = hi->kernel_minor = -1;
 	if (attr_read(r, "", "proc/sys/kernel/osrelease", &hi->kernel_release, &reason) >= 0) {
-		if (parse_kernel_release(hi->kernel_release, &hi->kernel_major, &hi->kernel_minor) < 0 &&
-		    host_warn(h, "kernel release %s is not \"major.minor...\"", hi->kernel_release) < 0)
+		if (parse_kernel_release(hi->kernel_release, &hi->kernel_major, &hi->kernel_minor) <
+			    0 &&
+		    host_warn(h, "kernel release %s is not \"major.minor...\"",
+			      hi->kernel_release) < 0)
 			return -ENOMEM;
 	} else if (host_warn(h, "host: %s", reason ? reason : "osrelease unreadable") < 0)
 		return -ENOMEM;

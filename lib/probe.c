@@ -14,11 +14,15 @@ static const struct {
 	const char *prefix;
 	enum iommucap_model model;
 } name_prefixes[] = {
-	{ "smmu3.", IOMMUCAP_MODEL_ARM_SMMU_V3 },   { "smmu.", IOMMUCAP_MODEL_ARM_SMMU },
-	{ "apple-dart.", IOMMUCAP_MODEL_APPLE_DART }, { "riscv-iommu@", IOMMUCAP_MODEL_RISCV },
-	{ "s390-iommu.", IOMMUCAP_MODEL_S390 },       { "iommu-phb", IOMMUCAP_MODEL_SPAPR_TCE },
+	{ "smmu3.", IOMMUCAP_MODEL_ARM_SMMU_V3 },
+	{ "smmu.", IOMMUCAP_MODEL_ARM_SMMU },
+	{ "apple-dart.", IOMMUCAP_MODEL_APPLE_DART },
+	{ "riscv-iommu@", IOMMUCAP_MODEL_RISCV },
+	{ "s390-iommu.", IOMMUCAP_MODEL_S390 },
+	{ "iommu-phb", IOMMUCAP_MODEL_SPAPR_TCE },
 	/* The drivers' own names, for units whose attribute directory is missing. */
-	{ "dmar", IOMMUCAP_MODEL_INTEL_VTD },	      { "ivhd", IOMMUCAP_MODEL_AMD_VI },
+	{ "dmar", IOMMUCAP_MODEL_INTEL_VTD },
+	{ "ivhd", IOMMUCAP_MODEL_AMD_VI },
 };
 
 /* A unit whose parent device is a virtio device with device id 23 is a virtio-iommu. */
@@ -160,8 +164,8 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 	strv_sort(u->devices, u->n_devices);
 	if (k == -ENOMEM)
 		return k;
-	if (k < 0 && k != -ENOENT && host_warn(h, "%s: cannot list devices: %s", u->name,
-					       strerror(-k)) < 0)
+	if (k < 0 && k != -ENOENT &&
+	    host_warn(h, "%s: cannot list devices: %s", u->name, strerror(-k)) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -175,7 +179,8 @@ int probe_units(struct iommucap_root *r, struct iommucap_host *h)
 	if (k == -ENOENT)
 		return 0; /* no IOMMU class: no IOMMU driver registered anything */
 	if (k < 0)
-		return k == -ENOMEM ? k : host_warn(h, "cannot list sys/class/iommu: %s", strerror(-k));
+		return k == -ENOMEM ? k
+				    : host_warn(h, "cannot list sys/class/iommu: %s", strerror(-k));
 	h->units = calloc(n ? n : 1, sizeof(*h->units));
 	if (!h->units) {
 		strv_free(names, n);
@@ -295,7 +300,8 @@ int probe_groups(struct iommucap_root *r, struct iommucap_host *h)
 			break;
 		}
 		if (parse_dec_u64(names[i], &id) < 0 || id > INT32_MAX) {
-			k = host_warn(h, "sys/kernel/iommu_groups/%s is not a group number; ignored",
+			k = host_warn(h,
+				      "sys/kernel/iommu_groups/%s is not a group number; ignored",
 				      names[i]);
 			if (k < 0)
 				break;
@@ -417,9 +423,9 @@ int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
 	if (k == -ENOENT)
 		return 0; /* no PCI bus */
 	if (k < 0)
-		return k == -ENOMEM ? k
-				    : host_warn(h, "cannot list sys/bus/pci/devices: %s",
-						strerror(-k));
+		return k == -ENOMEM
+			       ? k
+			       : host_warn(h, "cannot list sys/bus/pci/devices: %s", strerror(-k));
 	h->devices = calloc(n ? n : 1, sizeof(*h->devices));
 	if (!h->devices) {
 		strv_free(names, n);
@@ -469,8 +475,9 @@ static const char *domain_mode(const char *type)
 	static const struct {
 		const char *type, *mode;
 	} map[] = {
-		{ "identity", "passthrough" }, { "DMA", "strict" },	   { "DMA-FQ", "lazy" },
-		{ "blocked", "blocked" },      { "unmanaged", "unmanaged" }, { "unknown", "platform" },
+		{ "identity", "passthrough" }, { "DMA", "strict" },
+		{ "DMA-FQ", "lazy" },	       { "blocked", "blocked" },
+		{ "unmanaged", "unmanaged" },  { "unknown", "platform" },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(map); i++)
@@ -496,7 +503,8 @@ static int derive_domain_mode(struct iommucap_host *h)
 	}
 	if (!type)
 		return asprintf(&hi->domain_reason, "%s",
-				h->n_groups ? "no group's type is readable" : "there are no IOMMU groups") < 0
+				h->n_groups ? "no group's type is readable"
+					    : "there are no IOMMU groups") < 0
 			       ? -ENOMEM
 			       : 0;
 	hi->domain_type = strdup(mixed ? "mixed" : type);
@@ -556,14 +564,16 @@ static int cross_check(struct iommucap_root *r, struct iommucap_host *h)
 			struct stat st;
 			int k;
 
-			/* Non-PCI members (platform devices) are fine if their link leads somewhere. */
+			/* Non-PCI members (platform devices) are fine if their link leads
+			 * somewhere. */
 			if (is_pci_device(h, g->devices[j]))
 				continue;
 			k = sysfs_resolve_link(r, dir, g->devices[j], &target);
 			if (k == -ENOMEM)
 				return k;
 			if ((k < 0 || sysfs_stat(r, target, &st) < 0) &&
-			    host_warn(h, "group %d: member %s does not exist", g->id, g->devices[j]) < 0)
+			    host_warn(h, "group %d: member %s does not exist", g->id,
+				      g->devices[j]) < 0)
 				return -ENOMEM;
 		}
 	}

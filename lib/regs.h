@@ -1,4 +1,5 @@
-/* The register-table engine: a register is data (fields with bit positions), decoded by one walk. */
+/* The register-table engine: a register is data (fields with bit positions), decoded by one walk.
+ */
 #pragma once
 
 #include <stddef.h>
@@ -8,11 +9,11 @@
 
 /* How a field's bits become the value shown, following the kernel's accessor macro. */
 enum regfield_xform {
-	XF_RAW,      /* the bits as they are */
-	XF_PLUS1,    /* bits + 1 (e.g. cap_mgaw, cap_num_fault_regs) */
-	XF_TIMES16,  /* bits * 16, a register offset in bytes (cap_fault_reg_offset) */
-	XF_NDOMS,    /* 1 << (4 + 2 * bits), the number of domain ids (cap_ndoms) */
-	XF_HEX,      /* the bits, shown as a hex string (bitmaps) */
+	XF_RAW,	    /* the bits as they are */
+	XF_PLUS1,   /* bits + 1 (e.g. cap_mgaw, cap_num_fault_regs) */
+	XF_TIMES16, /* bits * 16, a register offset in bytes (cap_fault_reg_offset) */
+	XF_NDOMS,   /* 1 << (4 + 2 * bits), the number of domain ids (cap_ndoms) */
+	XF_HEX,	    /* the bits, shown as a hex string (bitmaps) */
 };
 
 struct regfield {
@@ -25,12 +26,15 @@ struct regfield {
 
 struct regdef {
 	const char *name; /* the register's name in "raw" and "fields" */
-	unsigned bits;    /* 32 or 64 */
+	unsigned bits;	  /* 32 or 64 */
 	const struct regfield *fields;
 	size_t n_fields;
 };
 
-#define REGDEF(n, b, f) { .name = (n), .bits = (b), .fields = (f), .n_fields = ELEMENTSOF(f) }
+#define REGDEF(n, b, f)                                                                            \
+	{                                                                                          \
+		.name = (n), .bits = (b), .fields = (f), .n_fields = ELEMENTSOF(f)                 \
+	}
 
 /* Value of a named field of a register as the table's transform gives it; -ENOENT if unnamed. */
 int reg_field(const struct regdef *def, uint64_t value, const char *name, uint64_t *ret);

@@ -27,7 +27,8 @@ int iommucap_root_open(const char *sysroot, struct iommucap_root **ret)
 	r->path = strdup(sysroot);
 	if (!r->path)
 		return -ENOMEM;
-	/* On "/" there is nothing to escape from; under a captured tree, links must not leave it. */
+	/* On "/" there is nothing to escape from; under a captured tree, links must not leave it.
+	 */
 	r->confined = !streq(sysroot, "/");
 	r->have_openat2 = true;
 	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
@@ -278,8 +279,7 @@ bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
 	int dfd = open_dir(r, dir);
 	struct stat st;
 
-	return dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISDIR(st.st_mode);
+	return dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)

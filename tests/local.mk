@@ -13,10 +13,10 @@ AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)'
 LOG_COMPILER = $(CMOCKA_WRAPPER)
 
 TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
-	tests/capture.sh
+	tests/capture.sh tests/format.sh
 
 EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
-	tests/capture.sh \
+	tests/capture.sh tests/format.sh \
 	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
 	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
 	schema/host.schema.json tests/fixtures tests/expected
