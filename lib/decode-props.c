@@ -156,7 +156,7 @@ int decode_properties(struct iommucap_root *r, struct iommucap_unit *u, const ch
 			continue;
 		}
 		/* Every property is shown as read, known or not. */
-		k = unit_add_field(u, "properties", names[i], IOMMUCAP_FIELD_STR, 0, value);
+		k = unit_add_field_dup(u, "properties", names[i], IOMMUCAP_FIELD_STR, 0, value);
 		if (k < 0)
 			goto out;
 		if (!p)

@@ -104,7 +104,8 @@ enum iommucap_field_kind {
 
 struct iommucap_field {
 	const char *group; /* register or property-directory name, static */
-	char *name;
+	const char *name;  /* static, or name_owned */
+	char *name_owned;
 	enum iommucap_field_kind kind;
 	uint64_t num;
 	char *str;
@@ -129,7 +130,7 @@ struct iommucap_unit {
 	struct iommucap_raw raw[IOMMUCAP_MAX_RAW];
 	size_t n_raw;
 	struct iommucap_field *fields;
-	size_t n_fields;
+	size_t n_fields, n_fields_alloc;
 	struct iommucap_capval caps[_IOMMUCAP_CAP_MAX];
 	char **devices; /* names of the devices/ links */
 	size_t n_devices;

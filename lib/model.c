@@ -174,27 +174,48 @@ int caps_unknown_rest(struct iommucap_unit *u, const char *reason)
 	return 0;
 }
 
-int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
-		   enum iommucap_field_kind kind, uint64_t num, const char *str)
+static int add_field(struct iommucap_unit *u, const char *group, const char *name, bool dup,
+		     enum iommucap_field_kind kind, uint64_t num, const char *str)
 {
-	struct iommucap_field *nf = realloc(u->fields, (u->n_fields + 1) * sizeof(*nf));
 	struct iommucap_field *f;
 
-	if (!nf)
-		return -ENOMEM;
-	u->fields = nf;
-	f = &nf[u->n_fields];
-	*f = (struct iommucap_field){ .group = group, .kind = kind, .num = num };
-	f->name = strdup(name);
-	if (str)
+	if (u->n_fields == u->n_fields_alloc) {
+		size_t n = u->n_fields_alloc ? u->n_fields_alloc * 2 : 64;
+		struct iommucap_field *nf = realloc(u->fields, n * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		u->fields = nf;
+		u->n_fields_alloc = n;
+	}
+	f = &u->fields[u->n_fields];
+	*f = (struct iommucap_field){ .group = group, .name = name, .kind = kind, .num = num };
+	if (dup) {
+		f->name = f->name_owned = strdup(name);
+		if (!f->name_owned)
+			return -ENOMEM;
+	}
+	if (str) {
 		f->str = strdup(str);
-	if (!f->name || (str && !f->str)) {
-		free(f->name);
-		free(f->str);
-		return -ENOMEM;
+		if (!f->str) {
+			free(f->name_owned);
+			return -ENOMEM;
+		}
 	}
 	u->n_fields++;
 	return 0;
+}
+
+int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
+		   enum iommucap_field_kind kind, uint64_t num, const char *str)
+{
+	return add_field(u, group, name, false, kind, num, str);
+}
+
+int unit_add_field_dup(struct iommucap_unit *u, const char *group, const char *name,
+		       enum iommucap_field_kind kind, uint64_t num, const char *str)
+{
+	return add_field(u, group, name, true, kind, num, str);
 }
 
 int unit_add_raw(struct iommucap_unit *u, const char *name, bool known, uint64_t value,
@@ -255,7 +276,7 @@ void unit_done(struct iommucap_unit *u)
 	for (size_t i = 0; i < u->n_raw; i++)
 		free(u->raw[i].reason);
 	for (size_t i = 0; i < u->n_fields; i++) {
-		free(u->fields[i].name);
+		free(u->fields[i].name_owned);
 		free(u->fields[i].str);
 	}
 	free(u->fields);

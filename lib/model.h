@@ -4,9 +4,13 @@
 #include "iommucap.h"
 #include "macro.h"
 
-/* Append a field to the unit's per-register view (str is copied). */
+/* Append a field to the unit's per-register view; name must be static, str is copied. */
 int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
 		   enum iommucap_field_kind kind, uint64_t num, const char *str);
+
+/* The same for a name that is not static (a property file's name): it is copied. */
+int unit_add_field_dup(struct iommucap_unit *u, const char *group, const char *name,
+		       enum iommucap_field_kind kind, uint64_t num, const char *str);
 
 /* Capability setters; each replaces what was there. */
 int cap_set_num(struct iommucap_unit *u, enum iommucap_cap c, int64_t v, enum iommucap_source s);

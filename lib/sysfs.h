@@ -69,6 +69,9 @@ int sysfs_path_join(const char *dir, const char *target, char **ret);
 /* The names in a directory, sorted in version order, without "." and "..". */
 int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n);
 
+/* The same, keeping only subdirectories (by d_type; entries of unknown type are kept). */
+int sysfs_list_dirs(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n);
+
 bool sysfs_exists(struct iommucap_root *r, const char *path);
 
 char *path_join(const char *a, const char *b);
