@@ -11,7 +11,7 @@
 #include "gen-tree.h"
 
 /*
- * Layout (kernel-iommu.md §1-2 and the captured trees in /work/shared/fixtures). Unit i sits on
+ * Layout (the kernel's sysfs layout, as in the captured trees in tests/fixtures/). Unit i sits on
  * PCI segment i / 256, root bus i % 256, so every unit has a host bridge "pciSSSS:BB" of its own:
  *
  *   sys/class/iommu/dmarN -> ../../devices/virtual/iommu/dmarN
