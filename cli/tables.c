@@ -77,30 +77,7 @@ const struct table_spec units_table = { "units", unit_cols, ELEMENTSOF(unit_cols
 
 static json_t *capval(const struct iommucap_unit *u, enum iommucap_cap c)
 {
-	const struct iommucap_capval *v = &u->caps[c];
-	json_t *a;
-
-	if (v->source == IOMMUCAP_SRC_UNKNOWN)
-		return json_null();
-	switch (iommucap_cap_info(c)->type) {
-	case IOMMUCAP_T_INT:
-		return json_integer(v->num);
-	case IOMMUCAP_T_BOOL:
-		return json_boolean(v->num);
-	case IOMMUCAP_T_STR:
-		return json_string(v->str);
-	case IOMMUCAP_T_INT_LIST:
-		a = json_array();
-		for (size_t i = 0; a && i < v->list.n; i++)
-			json_array_append_new(a, json_integer((json_int_t)v->list.nums[i]));
-		return a;
-	case IOMMUCAP_T_STR_LIST:
-		a = json_array();
-		for (size_t i = 0; a && i < v->list.n; i++)
-			json_array_append_new(a, json_string(v->list.strs[i]));
-		return a;
-	}
-	return NULL;
+	return iommucap_capval_to_json(u, c);
 }
 
 /* The boolean features that matter most, in the order an operator scans for them. */

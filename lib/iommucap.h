@@ -240,6 +240,9 @@ int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret);
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
 
+/* One capability's value as the document prints it: null when unknown, NULL on no memory. */
+json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);
+
 /* Cleanup helpers. */
 static inline void iommucap_root_freep(struct iommucap_root **r)
 {

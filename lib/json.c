@@ -53,13 +53,15 @@ static json_t *strv_json(char **v, size_t n, bool *oom)
 	return a;
 }
 
-static json_t *capval_json(const struct iommucap_capval *v, enum iommucap_cap_type t, bool *oom)
+json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c)
 {
+	const struct iommucap_capval *v = &u->caps[c];
+	bool oom = false;
 	json_t *a;
 
 	if (v->source == IOMMUCAP_SRC_UNKNOWN)
 		return json_null();
-	switch (t) {
+	switch (iommucap_cap_info(c)->type) {
 	case IOMMUCAP_T_INT:
 		return json_integer(v->num);
 	case IOMMUCAP_T_BOOL:
@@ -69,12 +71,19 @@ static json_t *capval_json(const struct iommucap_capval *v, enum iommucap_cap_ty
 	case IOMMUCAP_T_INT_LIST:
 		a = json_array();
 		for (size_t i = 0; a && i < v->list.n; i++)
-			append(a, json_integer((json_int_t)v->list.nums[i]), oom);
-		return a;
+			append(a, json_integer((json_int_t)v->list.nums[i]), &oom);
+		break;
 	case IOMMUCAP_T_STR_LIST:
-		return strv_json(v->list.strs, v->list.n, oom);
+		a = strv_json(v->list.strs, v->list.n, &oom);
+		break;
+	default:
+		return NULL;
 	}
-	return NULL;
+	if (oom) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
 }
 
 static json_t *capabilities_json(const struct iommucap_unit *u, bool *oom)
@@ -92,7 +101,7 @@ static json_t *capabilities_json(const struct iommucap_unit *u, bool *oom)
 		const struct iommucap_cap_info *info = iommucap_cap_info((enum iommucap_cap)c);
 		const struct iommucap_capval *v = &u->caps[c];
 
-		set(o, info->name, capval_json(v, info->type, oom), oom);
+		set(o, info->name, iommucap_capval_to_json(u, (enum iommucap_cap)c), oom);
 		if (v->source == IOMMUCAP_SRC_UNKNOWN)
 			set(unknown, info->name, json_string(v->reason ? v->reason : "not known"),
 			    oom);

@@ -31,12 +31,12 @@ tests_unit_test_regs_SOURCES = tests/unit/test-regs.c tests/unit/unit.h
 tests_unit_test_regs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_regs_LDADD = $(UNIT_LDADD)
 
-tests_unit_test_vtd_SOURCES = tests/unit/test-vtd.c tests/unit/unit.h \
+tests_unit_test_vtd_SOURCES = tests/unit/test-vtd.c tests/unit/regcheck.h tests/unit/unit.h \
 	tests/unit/tree.c tests/unit/tree.h
 tests_unit_test_vtd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vtd_LDADD = $(UNIT_LDADD)
 
-tests_unit_test_amdvi_SOURCES = tests/unit/test-amdvi.c tests/unit/unit.h \
+tests_unit_test_amdvi_SOURCES = tests/unit/test-amdvi.c tests/unit/regcheck.h tests/unit/unit.h \
 	tests/unit/tree.c tests/unit/tree.h
 tests_unit_test_amdvi_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_amdvi_LDADD = $(UNIT_LDADD)

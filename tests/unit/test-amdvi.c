@@ -1,6 +1,7 @@
 /* Unit tests of AMD-Vi decoding: the cap/EFR/EFR2 tables and amdvi_caps_from_regs(). */
 #include "config.h"
 
+#include "regcheck.h"
 #include "unit.h"
 #include "tree.h"
 #include "regs-amdvi.h"
@@ -27,16 +28,6 @@
 #define EFR2_GCR3TRPMODE BIT(3)
 #define CAP_IOTLB	 BIT(24)
 #define CAP_NPCACHE	 BIT(26)
-
-static uint64_t mask_of(unsigned shift, unsigned width)
-{
-	return (width >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << width) - 1) << shift;
-}
-
-struct want_field {
-	const char *name;
-	unsigned shift, width;
-};
 
 /* The IOMMU Capability Header; the kernel reads bits 24 (IOTLB), 26 (NPCACHE), 27 (EFR). */
 static const struct want_field want_cap[] = {
@@ -83,35 +74,6 @@ static const struct want_field want_efr2[] = {
 };
 
 #define EFR2_UNNAMED (BIT(0) | BIT(2) | BIT(4) | BIT(10) | BIT(12) | mask_of(14, 50))
-
-static void check_each_field_alone(const struct regdef *def, const struct want_field *want,
-				   size_t n)
-{
-	uint64_t v;
-
-	assert_int_equal(def->n_fields, n);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t value = mask_of(want[i].shift, want[i].width);
-
-		if (reg_field(def, 0, want[i].name, &v) < 0)
-			fail_msg("%s: no field \"%s\"", def->name, want[i].name);
-		v = reg_bits(def, value, want[i].name);
-		if (v != mask_of(0, want[i].width))
-			fail_msg("%s.%s: bits %u+%u set read as 0x%" PRIx64, def->name,
-				 want[i].name, want[i].shift, want[i].width, v);
-		for (size_t j = 0; j < n; j++) {
-			if (j == i)
-				continue;
-			v = reg_bits(def, value, want[j].name);
-			if (v != 0)
-				fail_msg("%s.%s set: %s reads 0x%" PRIx64, def->name, want[i].name,
-					 want[j].name, v);
-		}
-		v = reg_unknown_bits(def, value);
-		if (v != 0)
-			fail_msg("%s.%s set: unknown_bits 0x%" PRIx64, def->name, want[i].name, v);
-	}
-}
 
 static void test_cap_each_field_alone(void **state)
 {

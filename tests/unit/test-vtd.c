@@ -1,6 +1,7 @@
 /* Unit tests of Intel VT-d decoding: the cap/ecap/version tables and vtd_caps_from_regs(). */
 #include "config.h"
 
+#include "regcheck.h"
 #include "unit.h"
 #include "tree.h"
 #include "regs-vtd.h"
@@ -11,20 +12,10 @@
 
 #define BIT(n) (UINT64_C(1) << (n))
 
-static uint64_t mask_of(unsigned shift, unsigned width)
-{
-	return (width >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << width) - 1) << shift;
-}
-
 /*
  * The fields as drivers/iommu/intel/iommu.h names them (cap_*(), ecap_*(); the kernel reference,
  * sections 3.1 and 3.2), written out here independently of lib/regs-vtd.h.
  */
-struct want_field {
-	const char *name;
-	unsigned shift, width;
-};
-
 static const struct want_field want_cap[] = {
 	{ "esrtps", 63, 1 },  /* cap_esrtps */
 	{ "esirtps", 62, 1 }, /* cap_esirtps */
@@ -94,36 +85,6 @@ static const struct want_field want_version[] = {
 	{ "major", 4, 4 }, /* DMAR_VER_MAJOR */
 	{ "minor", 0, 4 }, /* DMAR_VER_MINOR */
 };
-
-/* Set one field to all ones: it reads all ones, every other field reads 0, nothing is unknown. */
-static void check_each_field_alone(const struct regdef *def, const struct want_field *want,
-				   size_t n)
-{
-	uint64_t v;
-
-	assert_int_equal(def->n_fields, n); /* and no field the kernel does not name */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t value = mask_of(want[i].shift, want[i].width);
-
-		if (reg_field(def, 0, want[i].name, &v) < 0)
-			fail_msg("%s: no field \"%s\"", def->name, want[i].name);
-		v = reg_bits(def, value, want[i].name);
-		if (v != mask_of(0, want[i].width))
-			fail_msg("%s.%s: bits %u+%u set read as 0x%" PRIx64, def->name,
-				 want[i].name, want[i].shift, want[i].width, v);
-		for (size_t j = 0; j < n; j++) {
-			if (j == i)
-				continue;
-			v = reg_bits(def, value, want[j].name);
-			if (v != 0)
-				fail_msg("%s.%s set: %s reads 0x%" PRIx64, def->name, want[i].name,
-					 want[j].name, v);
-		}
-		v = reg_unknown_bits(def, value);
-		if (v != 0)
-			fail_msg("%s.%s set: unknown_bits 0x%" PRIx64, def->name, want[i].name, v);
-	}
-}
 
 static void test_cap_each_field_alone(void **state)
 {
