@@ -55,31 +55,28 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r)
 }
 
 /*
- * Without openat2(): walk the path one name at a time with O_NOFOLLOW, splicing each link's
- * target in lexically (an absolute target or ".." never climbs above the root).
+ * One walk of a normalised path, a name at a time with O_NOFOLLOW. At a link, the rest of the
+ * walk is the link's target spliced in lexically (so neither an absolute target nor ".." climbs
+ * above the root): *ret_next gets that path and 0 is returned. Otherwise the final fd.
  */
-static int chase(struct iommucap_root *r, const char *path)
+static int walk(struct iommucap_root *r, const char *path, char **ret_next)
 {
-	_cleanup_free_ char *todo = NULL;
-	unsigned hops = 0;
-	int k = sysfs_path_join("", path, &todo);
-
-	if (k < 0)
-		return k;
-restart:;
 	_cleanup_free_ char *done = strdup("");
-	int fd = dup(r->fd);
-	char *p = todo;
+	const char *p = path;
+	int fd, k;
 
-	if (fd < 0 || !done) {
-		if (fd >= 0)
-			close(fd);
-		return fd < 0 ? -errno : -ENOMEM;
-	}
+	*ret_next = NULL;
+	if (!done)
+		return -ENOMEM;
+	fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
 	while (*p) {
 		size_t len = strcspn(p, "/");
-		char name[NAME_MAX + 1];
+		char name[NAME_MAX + 1], target[PATH_MAX];
 		struct stat st;
+		ssize_t n;
+		char *nd;
 		int nfd;
 
 		if (len > NAME_MAX) {
@@ -90,52 +87,62 @@ restart:;
 		name[len] = 0;
 		p += len + (p[len] == '/');
 		nfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0 || fstat(nfd, &st) < 0) {
+		close(fd);
+		if (nfd < 0)
+			return -errno;
+		if (fstat(nfd, &st) < 0) {
 			k = -errno;
-			if (nfd >= 0)
-				close(nfd);
-			close(fd);
+			close(nfd);
 			return k;
 		}
-		if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(nfd, "", target, sizeof(target) - 1);
-			_cleanup_free_ char *base = NULL, *rest = NULL;
-
-			k = n < 0 ? -errno : 0;
-			close(nfd);
-			close(fd);
-			if (k < 0)
-				return k;
-			if (++hops > 40)
-				return -ELOOP;
-			target[n] = 0;
-			k = sysfs_path_join(done, target, &base);
-			if (k < 0)
-				return k;
-			rest = *p ? path_join(base, p) : strdup(base);
-			if (!rest)
+		if (!S_ISLNK(st.st_mode)) {
+			fd = nfd;
+			nd = path_join(done, name);
+			if (!nd) {
+				close(fd);
 				return -ENOMEM;
-			free(todo);
-			todo = NULL;
-			k = sysfs_path_join("", rest, &todo);
-			if (k < 0)
-				return k;
+			}
 			free(done);
-			done = NULL;
-			goto restart;
+			done = nd;
+			continue;
 		}
-		close(fd);
-		fd = nfd;
-		char *nd = path_join(done, name);
-		if (!nd) {
-			close(fd);
+		n = readlinkat(nfd, "", target, sizeof(target) - 1);
+		k = n < 0 ? -errno : 0;
+		close(nfd);
+		if (k < 0)
+			return k;
+		target[n] = 0;
+		_cleanup_free_ char *base = NULL, *rest = NULL;
+		k = sysfs_path_join(done, target, &base);
+		if (k < 0)
+			return k;
+		rest = *p ? path_join(base, p) : strdup(base);
+		if (!rest)
 			return -ENOMEM;
-		}
-		free(done);
-		done = nd;
+		k = sysfs_path_join("", rest, ret_next);
+		return k < 0 ? k : 0;
 	}
 	return fd;
+}
+
+/* Without openat2(): walk the path ourselves, following at most 40 links. */
+static int chase(struct iommucap_root *r, const char *path)
+{
+	_cleanup_free_ char *todo = NULL;
+	int k = sysfs_path_join("", path, &todo);
+
+	if (k < 0)
+		return k;
+	for (unsigned hops = 0; hops <= 40; hops++) {
+		char *next;
+		int fd = walk(r, todo, &next);
+
+		if (!next)
+			return fd;
+		free(todo);
+		todo = next;
+	}
+	return -ELOOP;
 }
 
 /* Open a directory (O_PATH) relative to the root, confined to it when the root is not "/". */
@@ -162,10 +169,9 @@ static int open_dir_uncached(struct iommucap_root *r, const char *path)
 	fd = chase(r, path);
 	if (fd >= 0) {
 		struct stat st;
+		int k = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 
-		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			int k = fstat(fd, &st) < 0 ? -errno : -ENOTDIR;
-
+		if (k < 0) {
 			close(fd);
 			return k;
 		}
