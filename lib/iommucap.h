@@ -103,8 +103,9 @@ enum iommucap_field_kind {
 };
 
 struct iommucap_field {
-	const char *group; /* register or property-directory name, static */
-	const char *name;  /* static, or name_owned */
+	const char *group; /* register or property-directory name, static or group_owned */
+	char *group_owned;
+	const char *name; /* static, or name_owned */
 	char *name_owned;
 	enum iommucap_field_kind kind;
 	uint64_t num;
@@ -239,6 +240,12 @@ int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret);
 int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret);
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
+
+/*
+ * Read a host document back (one printed by iommucap_host_to_json, or stored): -EINVAL with a
+ * message naming the path of the first bad field ("units/0/capabilities/ssid_bits: ...").
+ */
+int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_error);
 
 /* One capability's value as the document prints it: null when unknown, NULL on no memory. */
 json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);

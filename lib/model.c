@@ -206,6 +206,22 @@ static int add_field(struct iommucap_unit *u, const char *group, const char *nam
 	return 0;
 }
 
+int unit_add_field_owned(struct iommucap_unit *u, const char *group, const char *name,
+			 enum iommucap_field_kind kind, uint64_t num, const char *str)
+{
+	char *g = strdup(group);
+	int k;
+
+	if (!g)
+		return -ENOMEM;
+	k = add_field(u, g, name, true, kind, num, str);
+	if (k < 0)
+		free(g);
+	else
+		u->fields[u->n_fields - 1].group_owned = g;
+	return k;
+}
+
 int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
 		   enum iommucap_field_kind kind, uint64_t num, const char *str)
 {
@@ -277,6 +293,7 @@ void unit_done(struct iommucap_unit *u)
 		free(u->raw[i].reason);
 	for (size_t i = 0; i < u->n_fields; i++) {
 		free(u->fields[i].name_owned);
+		free(u->fields[i].group_owned);
 		free(u->fields[i].str);
 	}
 	free(u->fields);
@@ -363,6 +380,12 @@ static int cmp_unit(const void *a, const void *b)
 {
 	return strverscmp(((const struct iommucap_unit *)a)->name,
 			  ((const struct iommucap_unit *)b)->name);
+}
+
+void host_sort_units(struct iommucap_host *h)
+{
+	if (h->n_units > 1)
+		qsort(h->units, h->n_units, sizeof(*h->units), cmp_unit);
 }
 
 /* Units are kept in version order (sysfs_list), so a lookup is a binary search. */

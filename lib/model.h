@@ -8,6 +8,13 @@
 int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
 		   enum iommucap_field_kind kind, uint64_t num, const char *str);
 
+/* The same with group and name copied (a document read back). */
+int unit_add_field_owned(struct iommucap_unit *u, const char *group, const char *name,
+			 enum iommucap_field_kind kind, uint64_t num, const char *str);
+
+/* Units in the order lookups expect (version order of their names). */
+void host_sort_units(struct iommucap_host *h);
+
 /* The same for a name that is not static (a property file's name): it is copied. */
 int unit_add_field_dup(struct iommucap_unit *u, const char *group, const char *name,
 		       enum iommucap_field_kind kind, uint64_t num, const char *str);

@@ -1,0 +1,496 @@
+/* iommu-capd: answers what the host's IOMMUs can do over varlink, from memory, kept current. */
+#include "config.h"
+
+#include <argp.h>
+#include <fcntl.h>
+#include <libudev.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "io-iommucapd-idl.h"
+#include "lib/iommucap.h"
+#include "lib/macro.h"
+#include "monitor.h"
+#include "varlink.h"
+
+#define DEFAULT_ADDRESS	  "unix:/run/iommu-capd/io.iommucapd"
+#define RESCAN_DELAY_USEC (50 * 1000) /* events come in bursts: re-probe once per burst */
+
+static const char *arg_sysroot = "/";
+static const char *arg_listen;
+static bool arg_exit_on_idle;
+
+struct daemon {
+	sd_event *event;
+	struct vl_server *server;
+	struct iommucap_root *root;
+	struct iommucap_host *host;
+	json_t *doc; /* the host document, built once per probe */
+	struct monitor *monitor;
+	struct udev *udev;
+	struct udev_monitor *udev_monitor;
+	sd_event_source *udev_source, *inotify_source, *rescan_timer;
+	int inotify_fd;
+	bool socket_activated;
+	unsigned long long probes;
+};
+
+_printf_(2, 3) static void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* journald reads the <N> prefix as the priority when stderr is its stream. */
+	fprintf(stderr, "<%d>", prio);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void notify_status(struct daemon *d)
+{
+	(void)sd_notifyf(false, "STATUS=Serving %zu IOMMU units, %zu PCI devices, %zu groups",
+			 d->host->n_units, d->host->n_devices, d->host->n_groups);
+}
+
+/* Probe again and tell subscribers what changed. The old model serves until the new one is made. */
+static int reprobe(struct daemon *d)
+{
+	struct iommucap_host *h;
+	json_t *doc;
+	int k = iommucap_probe(d->root, &h);
+
+	if (k < 0) {
+		log_msg(LOG_ERR, "Probing %s failed: %s", arg_sysroot, strerror(-k));
+		return k;
+	}
+	k = iommucap_host_to_json(h, &doc);
+	if (k < 0) {
+		iommucap_host_free(h);
+		log_msg(LOG_ERR, "Building the host document failed: %s", strerror(-k));
+		return k;
+	}
+	d->probes++;
+	if (d->doc)
+		monitor_emit_changes(d->monitor, d->doc, doc);
+	for (size_t i = 0; i < h->n_warnings && !d->doc; i++)
+		log_msg(LOG_WARNING, "%s", h->warnings[i]);
+	iommucap_host_free(d->host);
+	json_decref(d->doc);
+	d->host = h;
+	d->doc = doc;
+	notify_status(d);
+	return 0;
+}
+
+static int rescan_timer_handler(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	d->rescan_timer = sd_event_source_disable_unref(d->rescan_timer);
+	(void)reprobe(d);
+	return 0;
+}
+
+static void schedule_rescan(struct daemon *d)
+{
+	if (d->rescan_timer)
+		return;
+	if (sd_event_add_time_relative(d->event, &d->rescan_timer, CLOCK_MONOTONIC,
+				       RESCAN_DELAY_USEC, 0, rescan_timer_handler, d) < 0)
+		(void)reprobe(d);
+}
+
+/* ---- varlink methods --------------------------------------------------------------------- */
+
+static json_t *doc_member(struct daemon *d, const char *key)
+{
+	return json_object_get(d->doc, key);
+}
+
+static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return vl_call_reply(call, json_pack("{s:O}", "host", d->doc));
+}
+
+static int reply_list(struct vl_call *call, struct daemon *d, const char *key)
+{
+	return vl_call_reply(call, json_pack("{s:O}", key, doc_member(d, key)));
+}
+
+static int vl_method_list_units(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_list(call, userdata, "units");
+}
+
+static int vl_method_list_devices(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_list(call, userdata, "devices");
+}
+
+static int vl_method_list_groups(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_list(call, userdata, "groups");
+}
+
+static json_t *find_by(json_t *array, const char *key, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (array, i, e) {
+		if (streq(json_string_value(json_object_get(e, key)) ?: "", value))
+			return e;
+	}
+	return NULL;
+}
+
+static int vl_method_get_unit(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	const char *name = json_string_value(json_object_get(params, "name"));
+	json_t *u = find_by(doc_member(d, "units"), "name", name);
+
+	if (!u)
+		return vl_call_error(call, "io.iommucapd.NoSuchUnit",
+				     json_pack("{s:s}", "name", name));
+	return vl_call_reply(call, json_pack("{s:O}", "unit", u));
+}
+
+static int vl_method_get_device(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	const char *address = json_string_value(json_object_get(params, "address"));
+	json_t *dev = find_by(doc_member(d, "devices"), "address", address);
+
+	if (!dev)
+		return vl_call_error(call, "io.iommucapd.NoSuchDevice",
+				     json_pack("{s:s}", "address", address));
+	return vl_call_reply(call, json_pack("{s:O}", "device", dev));
+}
+
+static int vl_method_monitor(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	/* No reply now: the call stays open, and each change is a "continues" reply. */
+	return monitor_subscribe(d->monitor, call);
+}
+
+static int vl_method_rescan(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	uid_t uid;
+
+	if (vl_call_peer_uid(call, &uid) < 0 || uid != 0)
+		return vl_call_error(call, "io.iommucapd.PermissionDenied", NULL);
+	d->rescan_timer = sd_event_source_disable_unref(d->rescan_timer);
+	if (reprobe(d) < 0)
+		return -EIO;
+	return vl_call_reply(call, NULL);
+}
+
+static const struct vl_method methods[] = {
+	{ "GetHost", vl_method_get_host },     { "ListUnits", vl_method_list_units },
+	{ "GetUnit", vl_method_get_unit },     { "ListDevices", vl_method_list_devices },
+	{ "GetDevice", vl_method_get_device }, { "ListGroups", vl_method_list_groups },
+	{ "Monitor", vl_method_monitor },      { "Rescan", vl_method_rescan },
+};
+
+/* ---- change sources ---------------------------------------------------------------------- */
+
+static int udev_handler(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct udev_device *dev;
+
+	/* Drain; which device changed only matters to the diff, which sees the whole host. */
+	while ((dev = udev_monitor_receive_device(d->udev_monitor))) {
+		const char *action = udev_device_get_action(dev);
+
+		if (action &&
+		    (streq(action, "add") || streq(action, "remove") || streq(action, "change") ||
+		     streq(action, "bind") || streq(action, "unbind")))
+			schedule_rescan(d);
+		udev_device_unref(dev);
+	}
+	return 0;
+}
+
+static int setup_udev(struct daemon *d)
+{
+	int k;
+
+	d->udev = udev_new();
+	if (!d->udev)
+		return -ENOMEM;
+	d->udev_monitor = udev_monitor_new_from_netlink(d->udev, "kernel");
+	if (!d->udev_monitor)
+		return -errno ?: -ENOMEM;
+	if ((k = udev_monitor_filter_add_match_subsystem_devtype(d->udev_monitor, "iommu", NULL)) <
+		    0 ||
+	    (k = udev_monitor_filter_add_match_subsystem_devtype(d->udev_monitor, "pci", NULL)) <
+		    0 ||
+	    (k = udev_monitor_enable_receiving(d->udev_monitor)) < 0)
+		return k;
+	return sd_event_add_io(d->event, &d->udev_source, udev_monitor_get_fd(d->udev_monitor),
+			       EPOLLIN, udev_handler, d);
+}
+
+static int inotify_handler(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	schedule_rescan(d);
+	return 0;
+}
+
+/*
+ * Under --sysroot the tree is a fixture, not the kernel: watching the directories where units,
+ * devices and groups appear drives the same re-probe as a uevent would.
+ */
+static int setup_inotify(struct daemon *d)
+{
+	static const char *const dirs[] = { "sys/class/iommu", "sys/bus/pci/devices",
+					    "sys/kernel/iommu_groups" };
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE |
+			      IN_ATTRIB | IN_DELETE_SELF | IN_ONLYDIR;
+
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd < 0)
+		return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", arg_sysroot, dirs[i]);
+		if (inotify_add_watch(d->inotify_fd, path, mask) < 0 && errno != ENOENT)
+			log_msg(LOG_WARNING, "Cannot watch %s: %s", path, strerror(errno));
+	}
+	return sd_event_add_io(d->event, &d->inotify_source, d->inotify_fd, EPOLLIN,
+			       inotify_handler, d);
+}
+
+/* ---- start ------------------------------------------------------------------------------- */
+
+static void on_idle(struct vl_server *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (arg_exit_on_idle && d->socket_activated && monitor_subscribers(d->monitor) == 0)
+		sd_event_exit(d->event, 0);
+}
+
+/* Socket activation: fds named "varlink" (or "connection", as systemd 252 names Accept=yes). */
+static int take_passed_fds(struct daemon *d)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(true, &names), taken = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *name = names && names[i] ? names[i] : "unknown";
+
+		if (streq(name, "varlink") || streq(name, "connection") || n == 1) {
+			int k = vl_server_add_fd(d->server, fd);
+
+			if (k < 0)
+				log_msg(LOG_ERR, "Cannot serve passed fd %d (%s): %s", fd, name,
+					strerror(-k));
+			else
+				taken++;
+		} else
+			close(fd);
+	}
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	return n < 0 ? n : taken;
+}
+
+static int listen_address(struct daemon *d, const char *address)
+{
+	char dir[PATH_MAX];
+	const char *path;
+	char *slash;
+
+	if (!startswith(address, "unix:"))
+		return -EPROTONOSUPPORT;
+	path = address + 5;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		(void)mkdir(dir, 0755);
+	}
+	return vl_server_listen_unix(d->server, path, 0666);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* Room for 4096 connections, as systemd's services also raise the soft limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int run(void)
+{
+	struct daemon d = { .inotify_fd = -1 };
+	int k, taken;
+
+	raise_fd_limit();
+	k = sd_event_default(&d.event);
+	if (k < 0)
+		goto out;
+	(void)sd_event_set_watchdog(d.event, true);
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	if ((k = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+	    (k = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL)) < 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+
+	k = iommucap_root_open(arg_sysroot, &d.root);
+	if (k < 0) {
+		log_msg(LOG_ERR, "Cannot open %s: %s", arg_sysroot, strerror(-k));
+		goto out;
+	}
+	k = monitor_new(&d.monitor);
+	if (k < 0)
+		goto out;
+	k = reprobe(&d);
+	if (k < 0)
+		goto out;
+
+	k = vl_server_new(d.event, &d.server);
+	if (k < 0)
+		goto out;
+	if ((k = vl_server_set_info(d.server, "iommu-capd project", "iommu-capd", PACKAGE_VERSION,
+				    PACKAGE_URL)) < 0 ||
+	    (k = vl_server_add_interface(d.server, io_iommucapd_idl, methods, ELEMENTSOF(methods),
+					 &d)) < 0) {
+		log_msg(LOG_ERR, "Cannot set up the varlink server: %s", strerror(-k));
+		goto out;
+	}
+	vl_server_set_idle_callback(d.server, on_idle, &d);
+
+	taken = arg_listen ? 0 : take_passed_fds(&d);
+	if (taken < 0) {
+		k = taken;
+		log_msg(LOG_ERR, "Cannot take the passed sockets: %s", strerror(-k));
+		goto out;
+	}
+	d.socket_activated = taken > 0;
+	if (!d.socket_activated) {
+		k = listen_address(&d, arg_listen ? arg_listen : DEFAULT_ADDRESS);
+		if (k < 0) {
+			log_msg(LOG_ERR, "Cannot listen on %s: %s",
+				arg_listen ? arg_listen : DEFAULT_ADDRESS, strerror(-k));
+			goto out;
+		}
+	}
+
+	k = streq(arg_sysroot, "/") ? setup_udev(&d) : setup_inotify(&d);
+	if (k < 0)
+		log_msg(LOG_WARNING, "Cannot watch for hotplug (changes need Rescan): %s",
+			strerror(-k));
+
+	(void)sd_notify(false, "READY=1");
+	notify_status(&d);
+	k = sd_event_loop(d.event);
+	(void)sd_notify(false, "STOPPING=1");
+out:
+	monitor_free(d.monitor);
+	vl_server_free(d.server);
+	sd_event_source_disable_unref(d.udev_source);
+	sd_event_source_disable_unref(d.inotify_source);
+	sd_event_source_disable_unref(d.rescan_timer);
+	if (d.inotify_fd >= 0)
+		close(d.inotify_fd);
+	udev_monitor_unref(d.udev_monitor);
+	udev_unref(d.udev);
+	iommucap_host_free(d.host);
+	json_decref(d.doc);
+	iommucap_root_free(d.root);
+	sd_event_unref(d.event);
+	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
+const char *argp_program_bug_address = PACKAGE_BUGREPORT;
+
+enum {
+	OPT_SYSROOT = 0x100,
+	OPT_LISTEN,
+	OPT_EXIT_ON_IDLE,
+};
+
+static const struct argp_option options[] = {
+	{ "sysroot", OPT_SYSROOT, "DIR", 0, "read sys/, proc/ and dev/ under DIR instead of /", 0 },
+	{ "listen", OPT_LISTEN, "ADDRESS", 0,
+	  "listen on ADDRESS (unix:PATH) instead of the passed sockets or " DEFAULT_ADDRESS, 0 },
+	{ "exit-on-idle", OPT_EXIT_ON_IDLE, NULL, 0,
+	  "under socket activation, exit when the last client has gone", 0 },
+	{ 0 }
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_SYSROOT:
+		arg_sysroot = arg;
+		break;
+	case OPT_LISTEN:
+		if (!startswith(arg, "unix:") || !arg[5])
+			argp_error(state, "--listen takes unix:PATH, not '%s'", arg);
+		arg_listen = arg;
+		break;
+	case OPT_EXIT_ON_IDLE:
+		arg_exit_on_idle = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options,
+	parse_opt,
+	NULL,
+	"Serve what the host's IOMMUs can do over varlink (interface io.iommucapd).\v"
+	"Socket activation: the fd named \"varlink\" (listening or connected) is served. "
+	"Exit status: 0 after SIGTERM, 1 on failure, 64 on usage errors.",
+	NULL,
+	NULL,
+	NULL
+};
+
+int main(int argc, char **argv)
+{
+	argp_err_exit_status = 64;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL) != 0)
+		return 64;
+	return run();
+}

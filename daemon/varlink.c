@@ -1,0 +1,986 @@
+/* A small varlink server on sd-event and jansson, held to systemd 257's sd-varlink behaviour. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "lib/macro.h"
+#include "varlink.h"
+
+/* org.varlink.service as varlink.org publishes it, with the six standard errors. */
+static const char service_idl[] =
+	"# The Varlink Service Interface is provided by every varlink service. It\n"
+	"# describes the service and the interfaces it implements.\n"
+	"interface org.varlink.service\n"
+	"\n"
+	"# Get a list of all the interfaces a service provides and information\n"
+	"# about the implementation.\n"
+	"method GetInfo() -> (\n"
+	"  vendor: string,\n"
+	"  product: string,\n"
+	"  version: string,\n"
+	"  url: string,\n"
+	"  interfaces: []string\n"
+	")\n"
+	"\n"
+	"# Get the description of an interface that is implemented by this service.\n"
+	"method GetInterfaceDescription(interface: string) -> (description: string)\n"
+	"\n"
+	"# The requested interface was not found.\n"
+	"error InterfaceNotFound (interface: string)\n"
+	"\n"
+	"# The requested method was not found\n"
+	"error MethodNotFound (method: string)\n"
+	"\n"
+	"# The interface defines the requested method, but the service does not\n"
+	"# implement it.\n"
+	"error MethodNotImplemented (method: string)\n"
+	"\n"
+	"# One of the passed parameters is invalid.\n"
+	"error InvalidParameter (parameter: string)\n"
+	"\n"
+	"# Client is denied access\n"
+	"error PermissionDenied ()\n"
+	"\n"
+	"# Method is expected to be called with 'more' set to true, but wasn't\n"
+	"error ExpectedMore ()\n";
+
+#define SERVICE "org.varlink.service"
+
+struct vl_iface {
+	struct vl_interface *idl;
+	const struct vl_method *methods;
+	size_t n_methods;
+	void *userdata;
+};
+
+struct vl_conn {
+	struct vl_server *s;
+	struct vl_conn *prev, *next;
+	int fd;
+	sd_event_source *io, *defer;
+	uid_t uid;
+	bool have_uid;
+	bool read_eof;
+	bool test;
+	char *in;
+	size_t in_len, in_cap, in_scanned;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	struct vl_call
+		*pending; /* the call that keeps the connection busy, until its final reply */
+};
+
+struct vl_call {
+	unsigned ref;
+	struct vl_conn *conn; /* NULL once the connection has gone */
+	char *method;
+	bool more, oneway, answered;
+	void (*gone)(struct vl_call *, void *);
+	void *gone_userdata;
+};
+
+struct vl_listener {
+	int fd;
+	sd_event_source *io, *retry;
+};
+
+struct vl_server {
+	sd_event *event;
+	struct vl_iface *ifaces;
+	size_t n_ifaces;
+	struct vl_listener *listeners;
+	size_t n_listeners;
+	struct vl_conn *conns;
+	unsigned n_conns;
+	unsigned connections_max, per_uid_max;
+	char *vendor, *product, *version, *url;
+	void (*idle)(struct vl_server *, void *);
+	void *idle_userdata;
+};
+
+static void conn_close(struct vl_conn *c);
+static void conn_process(struct vl_conn *c);
+static int conn_update_events(struct vl_conn *c);
+
+/* ---- server ------------------------------------------------------------------------------ */
+
+int vl_server_new(sd_event *event, struct vl_server **ret)
+{
+	struct vl_server *s = calloc(1, sizeof(*s));
+	struct rlimit rl;
+	int k;
+
+	if (!s)
+		return -ENOMEM;
+	s->event = event ? sd_event_ref(event) : NULL;
+	s->connections_max = VL_CONNECTIONS_MAX;
+	/* As sd-varlink: never more than 3/4 of the descriptors we may open. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 * 3 < s->connections_max)
+		s->connections_max = (unsigned)(rl.rlim_cur / 4 * 3);
+	s->per_uid_max = VL_PER_UID_MAX;
+	if (s->per_uid_max > s->connections_max)
+		s->per_uid_max = s->connections_max / 4 * 3;
+	k = vl_server_add_interface(s, service_idl, NULL, 0, NULL);
+	if (k < 0) {
+		vl_server_free(s);
+		return k;
+	}
+	*ret = s;
+	return 0;
+}
+
+struct vl_server *vl_server_free(struct vl_server *s)
+{
+	if (!s)
+		return NULL;
+	while (s->conns)
+		conn_close(s->conns);
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		sd_event_source_disable_unref(s->listeners[i].io);
+		sd_event_source_disable_unref(s->listeners[i].retry);
+		close(s->listeners[i].fd);
+	}
+	free(s->listeners);
+	for (size_t i = 0; i < s->n_ifaces; i++)
+		vl_interface_free(s->ifaces[i].idl);
+	free(s->ifaces);
+	free(s->vendor);
+	free(s->product);
+	free(s->version);
+	free(s->url);
+	sd_event_unref(s->event);
+	free(s);
+	return NULL;
+}
+
+int vl_server_set_info(struct vl_server *s, const char *vendor, const char *product,
+		       const char *version, const char *url)
+{
+	free(s->vendor);
+	free(s->product);
+	free(s->version);
+	free(s->url);
+	s->vendor = strdup(vendor);
+	s->product = strdup(product);
+	s->version = strdup(version);
+	s->url = strdup(url);
+	return s->vendor && s->product && s->version && s->url ? 0 : -ENOMEM;
+}
+
+int vl_server_add_interface(struct vl_server *s, const char *description,
+			    const struct vl_method *methods, size_t n_methods, void *userdata)
+{
+	struct vl_interface *idl;
+	struct vl_iface *n;
+	int k = vl_interface_parse(description, &idl, NULL);
+
+	if (k < 0)
+		return k;
+	/* Every handler must name a method the interface declares. */
+	for (size_t i = 0; i < n_methods; i++)
+		if (!vl_interface_method(idl, methods[i].name)) {
+			vl_interface_free(idl);
+			return -EINVAL;
+		}
+	n = realloc(s->ifaces, (s->n_ifaces + 1) * sizeof(*n));
+	if (!n) {
+		vl_interface_free(idl);
+		return -ENOMEM;
+	}
+	s->ifaces = n;
+	s->ifaces[s->n_ifaces++] = (struct vl_iface){ idl, methods, n_methods, userdata };
+	return 0;
+}
+
+void vl_server_set_limits(struct vl_server *s, unsigned connections_max, unsigned per_uid_max)
+{
+	s->connections_max = connections_max;
+	s->per_uid_max = per_uid_max;
+}
+
+void vl_server_set_idle_callback(struct vl_server *s, void (*cb)(struct vl_server *, void *),
+				 void *userdata)
+{
+	s->idle = cb;
+	s->idle_userdata = userdata;
+}
+
+unsigned vl_server_connections(const struct vl_server *s)
+{
+	return s->n_conns;
+}
+
+/* ---- connections ------------------------------------------------------------------------- */
+
+static unsigned conns_of_uid(struct vl_server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (struct vl_conn *c = s->conns; c; c = c->next)
+		n += c->have_uid && c->uid == uid;
+	return n;
+}
+
+static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata);
+
+static int conn_new(struct vl_server *s, int fd, bool test, struct vl_conn **ret)
+{
+	struct vl_conn *c = calloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int k;
+
+	if (!c)
+		return -ENOMEM;
+	c->s = s;
+	c->fd = fd;
+	c->test = test;
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->uid = cred.uid;
+		c->have_uid = true;
+	}
+	/* Over a limit: accepted, then closed at once with no message, as sd-varlink does. */
+	if (s->n_conns >= s->connections_max ||
+	    (c->have_uid && conns_of_uid(s, c->uid) >= s->per_uid_max)) {
+		free(c);
+		return -EUSERS;
+	}
+	if (fd >= 0 && s->event) {
+		k = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, io_handler, c);
+		if (k < 0) {
+			free(c);
+			return k;
+		}
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	*ret = c;
+	return 0;
+}
+
+static void call_detach(struct vl_call *call)
+{
+	call->conn = NULL;
+	if (!call->answered && call->gone)
+		call->gone(call, call->gone_userdata);
+}
+
+static void conn_close(struct vl_conn *c)
+{
+	struct vl_server *s = c->s;
+	struct vl_call *p = c->pending;
+
+	c->pending = NULL;
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->defer);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	free(c->in);
+	free(c->out);
+	free(c);
+	if (p) {
+		call_detach(p);
+		vl_call_unref(p);
+	}
+	if (s->n_conns == 0 && s->idle)
+		s->idle(s, s->idle_userdata);
+}
+
+/* Queue bytes for the peer; a peer that leaves more than VL_BUFFER_MAX unread is dropped. */
+static int conn_write(struct vl_conn *c, const char *data, size_t len)
+{
+	size_t pending = c->out_len - c->out_off;
+
+	if (pending + len > VL_BUFFER_MAX && !c->test)
+		return -ENOBUFS;
+	if (c->out_off > 0 && (c->out_off >= c->out_len / 2 || c->out_len + len > c->out_cap)) {
+		memmove(c->out, c->out + c->out_off, pending);
+		c->out_len = pending;
+		c->out_off = 0;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *n;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		n = realloc(c->out, cap);
+		if (!n)
+			return -ENOMEM;
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return 0;
+}
+
+static int conn_flush(struct vl_conn *c)
+{
+	while (c->out_off < c->out_len && !c->test) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	return 0;
+}
+
+static int conn_update_events(struct vl_conn *c)
+{
+	uint32_t ev = 0;
+
+	if (!c->io)
+		return 0;
+	if (!c->read_eof)
+		ev |= EPOLLIN;
+	if (c->out_off < c->out_len)
+		ev |= EPOLLOUT;
+	return sd_event_source_set_io_events(c->io, ev);
+}
+
+/* Send one message and try to write it out right away. */
+static int conn_send(struct vl_conn *c, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	int k;
+
+	json_decref(msg);
+	if (!text)
+		return -ENOMEM;
+	k = conn_write(c, text, strlen(text) + 1); /* with the NUL */
+	free(text);
+	if (k < 0)
+		return k;
+	k = conn_flush(c);
+	if (k < 0)
+		return k;
+	return conn_update_events(c);
+}
+
+/* ---- calls ------------------------------------------------------------------------------- */
+
+struct vl_call *vl_call_ref(struct vl_call *c)
+{
+	c->ref++;
+	return c;
+}
+
+struct vl_call *vl_call_unref(struct vl_call *c)
+{
+	if (!c || --c->ref > 0)
+		return NULL;
+	free(c->method);
+	free(c);
+	return NULL;
+}
+
+void vl_call_set_gone_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
+			       void *userdata)
+{
+	c->gone = cb;
+	c->gone_userdata = userdata;
+}
+
+bool vl_call_more(const struct vl_call *c)
+{
+	return c->more;
+}
+
+bool vl_call_oneway(const struct vl_call *c)
+{
+	return c->oneway;
+}
+
+bool vl_call_answered(const struct vl_call *c)
+{
+	return c->answered;
+}
+
+const char *vl_call_method(const struct vl_call *c)
+{
+	return c->method;
+}
+
+int vl_call_peer_uid(const struct vl_call *c, uid_t *ret)
+{
+	if (!c->conn || !c->conn->have_uid)
+		return -ENODATA;
+	*ret = c->conn->uid;
+	return 0;
+}
+
+static int defer_handler(sd_event_source *src, void *userdata)
+{
+	struct vl_conn *c = userdata;
+
+	c->defer = sd_event_source_disable_unref(c->defer);
+	conn_process(c);
+	return 0;
+}
+
+/* The final answer: the connection may go on with the calls that queued behind this one. */
+static void call_finished(struct vl_call *call)
+{
+	struct vl_conn *c = call->conn;
+
+	call->answered = true;
+	if (!c || c->pending != call)
+		return;
+	c->pending = NULL;
+	call->conn = NULL;
+	vl_call_unref(call);
+	if (c->s->event && !c->test) {
+		if (!c->defer && sd_event_add_defer(c->s->event, &c->defer, defer_handler, c) < 0)
+			conn_close(c);
+	} else
+		conn_process(c);
+}
+
+static int call_send(struct vl_call *call, json_t *msg, bool final)
+{
+	struct vl_conn *c = call->conn;
+	int k = 0;
+
+	if (call->answered) {
+		json_decref(msg);
+		return -EALREADY;
+	}
+	if (!c || call->oneway) {
+		/* The peer is gone, or asked for no reply: nothing is written, ever. */
+		json_decref(msg);
+		if (final)
+			call->answered = true;
+		return c ? 0 : -ENOTCONN;
+	}
+	k = conn_send(c, msg);
+	if (k < 0) {
+		call->answered = true;
+		conn_close(c);
+		return k;
+	}
+	if (final) {
+		if (c->pending == call)
+			call_finished(call);
+		else
+			call->answered = true;
+	}
+	return 0;
+}
+
+static json_t *params_or_empty(json_t *p)
+{
+	return p ? p : json_object();
+}
+
+int vl_call_reply(struct vl_call *call, json_t *parameters)
+{
+	json_t *msg = json_pack("{s:o}", "parameters", params_or_empty(parameters));
+
+	return msg ? call_send(call, msg, true) : -ENOMEM;
+}
+
+int vl_call_notify(struct vl_call *call, json_t *parameters)
+{
+	json_t *msg;
+
+	if (!call->more) {
+		json_decref(parameters);
+		return -EINVAL;
+	}
+	msg = json_pack("{s:o, s:b}", "parameters", params_or_empty(parameters), "continues", 1);
+	return msg ? call_send(call, msg, false) : -ENOMEM;
+}
+
+int vl_call_error(struct vl_call *call, const char *error, json_t *parameters)
+{
+	json_t *msg =
+		json_pack("{s:s, s:o}", "error", error, "parameters", params_or_empty(parameters));
+
+	return msg ? call_send(call, msg, true) : -ENOMEM;
+}
+
+int vl_call_error_invalid_parameter(struct vl_call *call, const char *parameter)
+{
+	return vl_call_error(call, SERVICE ".InvalidParameter",
+			     json_pack("{s:s}", "parameter", parameter));
+}
+
+/* ---- org.varlink.service ----------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int service_get_info(struct vl_server *s, struct vl_call *call)
+{
+	const char **names = calloc(s->n_ifaces, sizeof(char *));
+	json_t *list = json_array();
+
+	if (!names || !list) {
+		free(names);
+		json_decref(list);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n_ifaces; i++)
+		names[i] = s->ifaces[i].idl->name;
+	qsort(names, s->n_ifaces, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < s->n_ifaces; i++)
+		json_array_append_new(list, json_string(names[i]));
+	free(names);
+	return vl_call_reply(call, json_pack("{s:s, s:s, s:s, s:s, s:o}", "vendor",
+					     s->vendor ? s->vendor : "", "product",
+					     s->product ? s->product : "", "version",
+					     s->version ? s->version : "", "url",
+					     s->url ? s->url : "", "interfaces", list));
+}
+
+static const struct vl_iface *find_iface(struct vl_server *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->n_ifaces; i++)
+		if (strlen(s->ifaces[i].idl->name) == len &&
+		    strncmp(s->ifaces[i].idl->name, name, len) == 0)
+			return &s->ifaces[i];
+	return NULL;
+}
+
+static int service_get_description(struct vl_server *s, struct vl_call *call, json_t *params)
+{
+	const char *name = json_string_value(json_object_get(params, "interface"));
+	const struct vl_iface *iface = find_iface(s, name, strlen(name));
+
+	if (!iface)
+		return vl_call_error(call, SERVICE ".InterfaceNotFound",
+				     json_pack("{s:s}", "interface", name));
+	return vl_call_reply(call, json_pack("{s:s}", "description", iface->idl->text));
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+static int dispatch(struct vl_server *s, struct vl_call *call, json_t *params)
+{
+	const char *dot = strrchr(call->method, '.');
+	const struct vl_iface *iface =
+		dot ? find_iface(s, call->method, (size_t)(dot - call->method)) : NULL;
+	const struct vl_member *m = iface ? vl_interface_method(iface->idl, dot + 1) : NULL;
+	const char *bad = NULL;
+	int k;
+
+	if (!m)
+		return vl_call_error(call, SERVICE ".MethodNotFound",
+				     json_pack("{s:s}", "method", call->method));
+	if (vl_validate_parameters(iface->idl, m->in, params, &bad) < 0)
+		return vl_call_error_invalid_parameter(call, bad);
+	if (m->requires_more && !call->more)
+		return vl_call_error(call, SERVICE ".ExpectedMore", NULL);
+
+	if (streq(iface->idl->name, SERVICE)) {
+		if (streq(m->name, "GetInfo"))
+			return service_get_info(s, call);
+		if (streq(m->name, "GetInterfaceDescription"))
+			return service_get_description(s, call, params);
+	}
+	for (size_t i = 0; i < iface->n_methods; i++) {
+		if (!streq(iface->methods[i].name, m->name))
+			continue;
+		k = iface->methods[i].fn(call, params, iface->userdata);
+		if (k < 0 && !call->answered)
+			/* A handler that failed without answering: the errno, as systemd does. */
+			return vl_call_error(call, "io.systemd.System",
+					     json_pack("{s:i}", "errno", -k));
+		return 0;
+	}
+	return vl_call_error(call, SERVICE ".MethodNotImplemented",
+			     json_pack("{s:s}", "method", call->method));
+}
+
+/*
+ * Parse and check one message. Anything malformed — not JSON, not an object, a missing or
+ * non-string method, parameters that are not an object, flags that are not booleans, both
+ * oneway and more, or any other key (upgrade included) — closes the connection with no reply.
+ */
+static int handle_message(struct vl_conn *c, const char *buf, size_t len)
+{
+	json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *method, *params = NULL, *v;
+	bool more = false, oneway = false;
+	struct vl_call *call;
+	const char *key;
+	int k;
+
+	if (!msg || !json_is_object(msg)) {
+		json_decref(msg);
+		return -EBADMSG;
+	}
+	json_object_foreach (msg, key, v) {
+		if (streq(key, "method") || streq(key, "parameters"))
+			continue;
+		if (!streq(key, "more") && !streq(key, "oneway"))
+			goto bad;
+		if (!json_is_boolean(v))
+			goto bad;
+		if (streq(key, "more"))
+			more = json_is_true(v);
+		else
+			oneway = json_is_true(v);
+	}
+	method = json_object_get(msg, "method");
+	params = json_object_get(msg, "parameters");
+	if (!json_is_string(method) ||
+	    (params && !json_is_object(params) && !json_is_null(params)) || (more && oneway))
+		goto bad;
+
+	call = calloc(1, sizeof(*call));
+	if (!call || !(call->method = strdup(json_string_value(method)))) {
+		free(call);
+		json_decref(msg);
+		return -ENOMEM;
+	}
+	call->ref = 1;
+	call->conn = c;
+	call->more = more;
+	call->oneway = oneway;
+	/* The connection is busy with this call until its final reply. */
+	c->pending = vl_call_ref(call);
+	k = dispatch(c->s, call, params);
+	json_decref(msg);
+	if (call->oneway)
+		call->answered = true;
+	if (call->answered && call->conn && c->pending == call) {
+		/* Answered at once: drop the connection's reference (ours keeps it alive here). */
+		c->pending = NULL;
+		call->conn = NULL;
+		call->ref--;
+	}
+	vl_call_unref(call);
+	return k == -ENOMEM ? k : 0;
+bad:
+	json_decref(msg);
+	return -EBADMSG;
+}
+
+/*
+ * Answer the complete messages in the input buffer, in order, until one keeps the connection
+ * busy. The connection may be closed (and freed) on the way: then return without touching it.
+ */
+static void conn_process(struct vl_conn *c)
+{
+	struct vl_server *s = c->s;
+
+	while (!c->pending) {
+		char *nul = c->in_len > c->in_scanned
+				    ? memchr(c->in + c->in_scanned, 0, c->in_len - c->in_scanned)
+				    : NULL;
+		size_t mlen;
+		struct vl_conn *it;
+		int k;
+
+		if (!nul) {
+			c->in_scanned = c->in_len;
+			break;
+		}
+		mlen = (size_t)(nul - c->in);
+		k = handle_message(c, c->in, mlen);
+		/* The handler may have closed this connection (a write failed): look for it. */
+		for (it = s->conns; it && it != c; it = it->next)
+			;
+		if (!it)
+			return;
+		if (k < 0) {
+			conn_close(c);
+			return;
+		}
+		memmove(c->in, c->in + mlen + 1, c->in_len - mlen - 1);
+		c->in_len -= mlen + 1;
+		c->in_scanned = 0;
+	}
+	/* Closing: the peer stopped sending and nothing more is owed. */
+	if (c->read_eof && !c->pending && c->out_off == c->out_len && !c->test) {
+		conn_close(c);
+		return;
+	}
+	if (c->read_eof && c->pending && !c->test) {
+		/* A stream to a peer that hung up its side: it is gone. */
+		conn_close(c);
+		return;
+	}
+	if (conn_update_events(c) < 0)
+		conn_close(c);
+}
+
+static int conn_append(struct vl_conn *c, const void *data, size_t len)
+{
+	if (c->in_len + len > c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap : VL_READ_SIZE;
+		char *n;
+
+		while (cap < c->in_len + len)
+			cap *= 2;
+		n = realloc(c->in, cap);
+		if (!n)
+			return -ENOMEM;
+		c->in = n;
+		c->in_cap = cap;
+	}
+	memcpy(c->in + c->in_len, data, len);
+	c->in_len += len;
+	return 0;
+}
+
+/* A message that reached VL_BUFFER_MAX without its NUL ends the connection (systemd: ENOBUFS). */
+static bool conn_over_limit(struct vl_conn *c)
+{
+	return c->in_len > VL_BUFFER_MAX &&
+	       !memchr(c->in + c->in_scanned, 0, c->in_len - c->in_scanned);
+}
+
+static int conn_read(struct vl_conn *c)
+{
+	if (c->in_cap - c->in_len < VL_READ_SIZE) {
+		size_t cap = c->in_cap ? c->in_cap : VL_READ_SIZE;
+		char *n;
+
+		while (cap - c->in_len < VL_READ_SIZE)
+			cap *= 2;
+		n = realloc(c->in, cap);
+		if (!n)
+			return -ENOMEM;
+		c->in = n;
+		c->in_cap = cap;
+	}
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, VL_READ_SIZE, MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			c->read_eof = true;
+		c->in_len += (size_t)n;
+		return 1;
+	}
+}
+
+static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct vl_conn *c = userdata;
+	int k;
+
+	if (revents & EPOLLOUT) {
+		k = conn_flush(c);
+		if (k < 0) {
+			conn_close(c);
+			return 0;
+		}
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		k = conn_read(c);
+		if (k < 0 || conn_over_limit(c)) {
+			conn_close(c);
+			return 0;
+		}
+		if (k == 0 && (revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN)) {
+			conn_close(c);
+			return 0;
+		}
+	}
+	conn_process(c);
+	return 0;
+}
+
+/* ---- listening --------------------------------------------------------------------------- */
+
+static int retry_handler(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct vl_listener *l = userdata;
+
+	l->retry = sd_event_source_disable_unref(l->retry);
+	return sd_event_source_set_enabled(l->io, SD_EVENT_ON);
+}
+
+static int accept_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct vl_server *s = userdata;
+	struct vl_listener *l = NULL;
+
+	for (size_t i = 0; i < s->n_listeners; i++)
+		if (s->listeners[i].fd == fd)
+			l = &s->listeners[i];
+	for (unsigned burst = 0; burst < 64; burst++) {
+		struct vl_conn *c;
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return 0;
+			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			     errno == ENOMEM) &&
+			    l) {
+				/* Out of descriptors: pause accepting for a moment, not a busy
+				 * loop. */
+				sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
+				if (!l->retry)
+					sd_event_add_time_relative(s->event, &l->retry,
+								   CLOCK_MONOTONIC, 100 * 1000, 0,
+								   retry_handler, l);
+			}
+			return 0;
+		}
+		if (conn_new(s, cfd, false, &c) < 0)
+			close(cfd);
+	}
+	return 0;
+}
+
+static int add_listener(struct vl_server *s, int fd)
+{
+	struct vl_listener *n = realloc(s->listeners, (s->n_listeners + 1) * sizeof(*n));
+	int k;
+
+	if (!n)
+		return -ENOMEM;
+	s->listeners = n;
+	/* Listeners are all added before the loop runs, so no retry timer points into the array. */
+	n = &s->listeners[s->n_listeners];
+	*n = (struct vl_listener){ .fd = fd };
+	k = sd_event_add_io(s->event, &n->io, fd, EPOLLIN, accept_handler, s);
+	if (k < 0)
+		return k;
+	s->n_listeners++;
+	return 0;
+}
+
+int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+	int k;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path);
+	old = umask(~mode & 0777);
+	k = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (k < 0)
+		return -errno;
+	if (listen(fd, SOMAXCONN) < 0)
+		return -errno;
+	k = add_listener(s, fd);
+	if (k < 0)
+		return k;
+	TAKE_FD(fd);
+	return 0;
+}
+
+int vl_server_add_fd(struct vl_server *s, int fd)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	struct vl_conn *c;
+	int k;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	if (listening)
+		return add_listener(s, fd);
+	k = conn_new(s, fd, false, &c);
+	return k;
+}
+
+/* ---- connections fed by hand (fuzzer, tests) --------------------------------------------- */
+
+struct vl_test_conn {
+	struct vl_server *s;
+	struct vl_conn *c;
+};
+
+int vl_test_conn_new(struct vl_server *s, struct vl_test_conn **ret)
+{
+	struct vl_test_conn *t = calloc(1, sizeof(*t));
+	int k;
+
+	if (!t)
+		return -ENOMEM;
+	k = conn_new(s, -1, true, &t->c);
+	if (k < 0) {
+		free(t);
+		return k;
+	}
+	t->s = s;
+	*ret = t;
+	return 0;
+}
+
+static bool test_conn_alive(struct vl_test_conn *t)
+{
+	for (struct vl_conn *c = t->s->conns; c; c = c->next)
+		if (c == t->c)
+			return true;
+	t->c = NULL;
+	return false;
+}
+
+bool vl_test_conn_feed(struct vl_test_conn *t, const void *data, size_t len)
+{
+	if (!t->c || !test_conn_alive(t))
+		return false;
+	if (conn_append(t->c, data, len) < 0 || conn_over_limit(t->c)) {
+		conn_close(t->c);
+		t->c = NULL;
+		return false;
+	}
+	conn_process(t->c);
+	return test_conn_alive(t);
+}
+
+size_t vl_test_conn_output(struct vl_test_conn *t, const char **ret)
+{
+	if (!t->c || !test_conn_alive(t)) {
+		*ret = "";
+		return 0;
+	}
+	*ret = t->c->out ? t->c->out + t->c->out_off : "";
+	return t->c->out_len - t->c->out_off;
+}
+
+void vl_test_conn_free(struct vl_test_conn *t)
+{
+	if (!t)
+		return;
+	if (t->c && test_conn_alive(t))
+		conn_close(t->c);
+	free(t);
+}

@@ -1,0 +1,84 @@
+/* A small varlink server on sd-event and jansson, held to systemd 257's sd-varlink behaviour. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "varlink-idl.h"
+
+#define VL_BUFFER_MAX	   (16U * 1024 * 1024) /* input and unsent output, per connection */
+#define VL_READ_SIZE	   (64U * 1024)
+#define VL_CONNECTIONS_MAX 4096U
+#define VL_PER_UID_MAX	   1024U
+
+struct vl_server;
+struct vl_call;
+
+/*
+ * A method handler. It validated nothing itself: parameters already conform to the interface.
+ * It answers with vl_call_reply()/vl_call_error() now, or keeps the call (vl_call_ref()) and
+ * answers later; a "more" call may vl_call_notify() any number of times before its final reply.
+ */
+typedef int (*vl_method_fn)(struct vl_call *call, json_t *parameters, void *userdata);
+
+struct vl_method {
+	const char *name; /* the member name, e.g. "GetUnit" */
+	vl_method_fn fn;
+};
+
+int vl_server_new(sd_event *event, struct vl_server **ret);
+struct vl_server *vl_server_free(struct vl_server *s);
+
+int vl_server_set_info(struct vl_server *s, const char *vendor, const char *product,
+		       const char *version, const char *url);
+
+/* Serve an interface: its description text (parsed and kept) and its methods' handlers. */
+int vl_server_add_interface(struct vl_server *s, const char *description,
+			    const struct vl_method *methods, size_t n_methods, void *userdata);
+
+/* Limits (defaults: 4096 connections, capped at 3/4 of RLIMIT_NOFILE; 1024 per UID). */
+void vl_server_set_limits(struct vl_server *s, unsigned connections_max, unsigned per_uid_max);
+
+/* Listen on a unix socket path (replacing a stale socket file). */
+int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode);
+
+/* Take a passed fd: a listening socket is listened on, a connected one becomes a connection. */
+int vl_server_add_fd(struct vl_server *s, int fd);
+
+/* Called whenever the last connection has closed (for exit-on-idle). */
+void vl_server_set_idle_callback(struct vl_server *s, void (*cb)(struct vl_server *, void *),
+				 void *userdata);
+
+unsigned vl_server_connections(const struct vl_server *s);
+
+/* Answer a call. parameters is stolen (NULL means {}). */
+int vl_call_reply(struct vl_call *c, json_t *parameters);
+int vl_call_notify(struct vl_call *c, json_t *parameters); /* a "continues" reply */
+int vl_call_error(struct vl_call *c, const char *error, json_t *parameters);
+/* org.varlink.service.InvalidParameter naming the parameter. */
+int vl_call_error_invalid_parameter(struct vl_call *c, const char *parameter);
+
+bool vl_call_more(const struct vl_call *c);
+bool vl_call_oneway(const struct vl_call *c);
+const char *vl_call_method(const struct vl_call *c);
+int vl_call_peer_uid(const struct vl_call *c, uid_t *ret);
+
+/* Keep a call past its handler (streams); the callback runs if the peer goes away first. */
+struct vl_call *vl_call_ref(struct vl_call *c);
+struct vl_call *vl_call_unref(struct vl_call *c);
+void vl_call_set_gone_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
+			       void *userdata);
+bool vl_call_answered(const struct vl_call *c);
+
+/*
+ * Feed one connection's bytes straight in, as if read from a socket, and collect what the
+ * server would write (for the fuzzer and the unit tests). Returns false once the server has
+ * closed that connection.
+ */
+struct vl_test_conn;
+int vl_test_conn_new(struct vl_server *s, struct vl_test_conn **ret);
+bool vl_test_conn_feed(struct vl_test_conn *t, const void *data, size_t len);
+size_t vl_test_conn_output(struct vl_test_conn *t, const char **ret);
+void vl_test_conn_free(struct vl_test_conn *t);
