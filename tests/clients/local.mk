@@ -1,0 +1,1 @@
+# Third-party varlink clients (python3-varlink, varlinkctl, varlink-go certification) and hotplug.

@@ -1,0 +1,1 @@
+# Hostile varlink clients against the daemon, and the varlink layer's unit tests.
