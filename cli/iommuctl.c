@@ -11,8 +11,12 @@
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "tables.h"
+#include "varlink-client.h"
 
-static const char *arg_sysroot = "/";
+#define DEFAULT_ADDRESS "unix:/run/iommu-capd/io.iommucapd"
+
+static const char *arg_sysroot; /* given: probe this tree directly */
+static const char *arg_address = DEFAULT_ADDRESS;
 static bool arg_offline;
 static bool arg_quiet;
 static bool arg_compact;
@@ -28,15 +32,19 @@ const char *argp_program_bug_address = PACKAGE_BUGREPORT;
 enum {
 	OPT_SYSROOT = 0x100,
 	OPT_OFFLINE,
+	OPT_ADDRESS,
 	OPT_LIST_COLUMNS,
 	OPT_COMPACT,
 };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Where to read from:", 1 },
-	{ "sysroot", OPT_SYSROOT, "DIR", 0, "read sys/, proc/ and dev/ under DIR instead of /", 1 },
+	{ "address", OPT_ADDRESS, "ADDRESS", 0,
+	  "the daemon's address (default " DEFAULT_ADDRESS ")", 1 },
 	{ "offline", OPT_OFFLINE, NULL, 0, "probe directly, without the daemon", 1 },
-	{ NULL, 0, NULL, 0, "Output (show, devices, groups):", 2 },
+	{ "sysroot", OPT_SYSROOT, "DIR", 0,
+	  "probe sys/, proc/ and dev/ under DIR directly (implies --offline)", 1 },
+	{ NULL, 0, NULL, 0, "Output (show, devices, groups, monitor):", 2 },
 	{ "json", 'J', NULL, 0, "use JSON output format", 2 },
 	{ "raw", 'r', NULL, 0, "use raw output format", 2 },
 	{ "output", 'o', "LIST", 0, "columns to show (+LIST adds to the default)", 2 },
@@ -49,22 +57,32 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
-static const char doc[] =
+static const char program_doc[] =
 	"Show what the host's IOMMUs can do.\v"
 	"Commands:\n"
 	"  show [UNIT...]        one line per IOMMU unit (the default)\n"
 	"  devices [ADDRESS...]  PCI devices: unit, group, PASID, ATS, PRI, ACS\n"
 	"  groups [GROUP...]     IOMMU groups: default domain type and members\n"
 	"  dump                  the host document as JSON (schema/host.schema.json)\n"
+	"  monitor               follow units, devices and groups being added, removed,\n"
+	"                        changed (one line each; -J for JSON lines)\n"
 	"\n"
-	"Exit status: 0 success, 1 failure, 64 usage error. Values that cannot be read\n"
-	"are reported as warnings (see --quiet) and leave the status at 0.";
+	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 64 usage error, 69 the daemon is unreachable.\n"
+	"Values that cannot be read are reported as warnings (see --quiet) and leave the\n"
+	"status at 0.";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case OPT_SYSROOT:
 		arg_sysroot = arg;
+		break;
+	case OPT_ADDRESS:
+		if (!startswith(arg, "unix:") || !arg[5])
+			argp_error(state, "--address takes unix:PATH, not '%s'", arg);
+		arg_address = arg;
 		break;
 	case OPT_OFFLINE:
 		arg_offline = true;
@@ -108,7 +126,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", doc, NULL, NULL, NULL };
+static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", program_doc, NULL,
+				  NULL,	   NULL };
 
 static void print_warnings(const struct iommucap_host *h)
 {
@@ -118,18 +137,95 @@ static void print_warnings(const struct iommucap_host *h)
 		fprintf(stderr, "iommuctl: warning: %s\n", h->warnings[i]);
 }
 
-static int probe(struct iommucap_host **ret)
+static bool offline(void)
 {
-	_cleanup_(iommucap_root_freep) struct iommucap_root *root = NULL;
-	int k = iommucap_root_open(arg_sysroot, &root);
+	return arg_offline || arg_sysroot;
+}
+
+static int daemon_unreachable(int err)
+{
+	fprintf(stderr,
+		"iommuctl: cannot reach iommu-capd at %s: %s (use --offline to probe directly)\n",
+		arg_address + 5, strerror(-err));
+	return EX_UNAVAILABLE;
+}
+
+/* One call to the daemon and its one reply; an error reply is reported and fails. */
+static int daemon_call(const char *method, json_t *params, json_t **ret)
+{
+	struct vl_client *c;
+	_cleanup_free_ char *error = NULL;
+	bool continues;
+	int k = vl_client_connect(arg_address, &c);
 
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot open %s: %s\n", arg_sysroot, strerror(-k));
+		json_decref(params);
+		return daemon_unreachable(k);
+	}
+	k = vl_client_call(c, method, params, false);
+	if (k >= 0)
+		k = vl_client_read(c, ret, &error, &continues);
+	vl_client_free(c);
+	if (k < 0)
+		return daemon_unreachable(k);
+	if (error) {
+		fprintf(stderr, "iommuctl: %s failed: %s\n", method, error);
+		json_decref(*ret);
 		return EXIT_FAILURE;
 	}
-	k = iommucap_probe(root, ret);
+	return EXIT_SUCCESS;
+}
+
+/* The host document, from the daemon or from a direct probe. */
+static int host_document(json_t **ret)
+{
+	_cleanup_(iommucap_root_freep) struct iommucap_root *root = NULL;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	json_t *reply;
+	int k, r;
+
+	if (!offline()) {
+		r = daemon_call("io.iommucapd.GetHost", NULL, &reply);
+		if (r != EXIT_SUCCESS)
+			return r;
+		*ret = json_incref(json_object_get(reply, "host"));
+		json_decref(reply);
+		if (!json_is_object(*ret)) {
+			json_decref(*ret);
+			fprintf(stderr, "iommuctl: iommu-capd sent no host document\n");
+			return EXIT_FAILURE;
+		}
+		return EXIT_SUCCESS;
+	}
+	k = iommucap_root_open(arg_sysroot ?: "/", &root);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot probe %s: %s\n", arg_sysroot, strerror(-k));
+		fprintf(stderr, "iommuctl: cannot open %s: %s\n", arg_sysroot ?: "/", strerror(-k));
+		return EXIT_FAILURE;
+	}
+	k = iommucap_probe(root, &h);
+	if (k >= 0)
+		k = iommucap_host_to_json(h, ret);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot probe %s: %s\n", arg_sysroot ?: "/",
+			strerror(-k));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* The model for the tables: read back from the document, whichever way it came. */
+static int probe(struct iommucap_host **ret)
+{
+	_cleanup_free_ char *error = NULL;
+	json_t *doc;
+	int r = host_document(&doc), k;
+
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = iommucap_host_from_json(doc, ret, &error);
+	json_decref(doc);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: the host document is not valid: %s\n", error ?: "?");
 		return EXIT_FAILURE;
 	}
 	print_warnings(*ret);
@@ -246,27 +342,76 @@ static int list_command(const struct table_spec *spec)
 
 static int cmd_dump(void)
 {
-	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
-	json_t *document = NULL;
+	json_t *doc = NULL, *w;
+	size_t i;
 	int r, k;
 
 	if (arg_n_filters > 0) {
 		fprintf(stderr, "iommuctl: dump takes no arguments\n");
 		return EX_USAGE;
 	}
-	r = probe(&h);
+	r = host_document(&doc);
 	if (r != EXIT_SUCCESS)
 		return r;
-	k = iommucap_host_to_json(h, &document);
-	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot build the host document: %s\n", strerror(-k));
-		return EXIT_FAILURE;
+	json_array_foreach (json_object_get(doc, "warnings"), i, w) {
+		if (!arg_quiet)
+			fprintf(stderr, "iommuctl: warning: %s\n", json_string_value(w));
 	}
-	k = json_dumpf(document, stdout,
+	k = json_dumpf(doc, stdout,
 		       (arg_compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
-	json_decref(document);
+	json_decref(doc);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Follow Monitor: a line per change, until interrupted or the daemon goes away. */
+static int cmd_monitor(void)
+{
+	struct vl_client *c;
+	int k;
+
+	if (arg_n_filters > 0) {
+		fprintf(stderr, "iommuctl: monitor takes no arguments\n");
+		return EX_USAGE;
+	}
+	if (offline()) {
+		fprintf(stderr, "iommuctl: monitor needs the daemon (it watches for changes)\n");
+		return EX_USAGE;
+	}
+	k = vl_client_connect(arg_address, &c);
+	if (k < 0)
+		return daemon_unreachable(k);
+	k = vl_client_call(c, "io.iommucapd.Monitor", NULL, true);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (bool continues = true; k >= 0 && continues;) {
+		_cleanup_free_ char *error = NULL;
+		json_t *params, *ev;
+
+		k = vl_client_read(c, &params, &error, &continues);
+		if (k < 0)
+			break;
+		if (error) {
+			fprintf(stderr, "iommuctl: Monitor failed: %s\n", error);
+			json_decref(params);
+			vl_client_free(c);
+			return EXIT_FAILURE;
+		}
+		ev = json_object_get(params, "event");
+		if (arg_table.json)
+			json_dumpf(ev, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		else
+			printf("%-7s %-6s %s", json_string_value(json_object_get(ev, "action")),
+			       json_string_value(json_object_get(ev, "kind")),
+			       json_string_value(json_object_get(ev, "name")));
+		putchar('\n');
+		json_decref(params);
+	}
+	vl_client_free(c);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: lost iommu-capd: %s\n", strerror(-k));
+		return EX_UNAVAILABLE;
+	}
+	return EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv)
@@ -285,6 +430,8 @@ int main(int argc, char **argv)
 		r = list_command(&groups_table);
 	else if (streq(arg_command, "dump"))
 		r = cmd_dump();
+	else if (streq(arg_command, "monitor"))
+		r = cmd_monitor();
 	else {
 		fprintf(stderr, "iommuctl: unknown command: %s (see --help)\n", arg_command);
 		r = EX_USAGE;

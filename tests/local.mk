@@ -6,17 +6,17 @@ SH_LOG_DRIVER = $(TAP_DRIVER)
 SH_LOG_COMPILER = $(BASH)
 PY_LOG_DRIVER = $(TAP_DRIVER)
 PY_LOG_COMPILER = $(PYTHON3)
-AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+AM_TESTS_ENVIRONMENT = DAEMON='$(abs_top_builddir)/daemon/iommu-capd' srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
 	PYTHON3='$(PYTHON3)' IOMMUCTL='$(abs_top_builddir)/cli/iommuctl' \
 	IOMMUCTL_WRAPPER='$(IOMMUCTL_WRAPPER)'; \
-	export srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
+	export DAEMON srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
 LOG_COMPILER = $(CMOCKA_WRAPPER)
 
 TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
-	tests/capture.sh tests/format.sh
+	tests/capture.sh tests/format.sh tests/daemon-cli.sh
 
 EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
-	tests/capture.sh tests/format.sh \
+	tests/capture.sh tests/format.sh tests/daemon-cli.sh \
 	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
 	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
 	schema/host.schema.json tests/fixtures tests/expected

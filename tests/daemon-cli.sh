@@ -1,0 +1,88 @@
+#!/bin/bash
+# iommuctl through the daemon: the same output as offline, monitor, and exit 69 without it (TAP).
+set -u
+
+srcdir=${srcdir:-$(dirname "$0")/..}
+builddir=${builddir:-.}
+IOMMUCTL=${IOMMUCTL:-$builddir/cli/iommuctl}
+DAEMON=${DAEMON:-$builddir/daemon/iommu-capd}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0
+fail=0
+t() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else fail=$((fail + 1)); echo "not ok $n - $2"; fi
+}
+
+start_daemon() { # TREE SOCKET
+	"$DAEMON" --sysroot "$1" --listen "unix:$2" 2>>"$tmp/daemon.log" &
+	pids+=($!)
+	for _ in $(seq 100); do [ -S "$2" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmuv3-props-full \
+	large-host broken-garbage-groups broken-dangling-links; do
+	tree="$srcdir/tests/fixtures/$fx"
+	sock="$tmp/$fx.sock"
+	start_daemon "$tree" "$sock"
+	t $? "daemon serves $fx"
+	for args in "show" "show -J" "devices -o DEVICE,UNIT,GROUP,PASID,EFF-PASID,ATS" "groups -r" \
+		"dump"; do
+		# shellcheck disable=SC2086
+		"$IOMMUCTL" --address "unix:$sock" $args >"$tmp/d.out" 2>"$tmp/d.err"
+		a=$?
+		# shellcheck disable=SC2086
+		"$IOMMUCTL" --sysroot "$tree" $args >"$tmp/o.out" 2>"$tmp/o.err"
+		b=$?
+		[ $a = $b ] && cmp -s "$tmp/d.out" "$tmp/o.out" && cmp -s "$tmp/d.err" "$tmp/o.err"
+		t $? "$fx: 'iommuctl $args' through the daemon equals the offline probe"
+	done
+done
+
+# Without a daemon: one line, exit 69; --offline still works.
+"$IOMMUCTL" --address "unix:$tmp/nothing.sock" show >"$tmp/out" 2>"$tmp/err"
+[ $? = 69 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "cannot reach iommu-capd" "$tmp/err"
+t $? "an unreachable daemon: one line and exit 69"
+"$IOMMUCTL" --address "unix:$tmp/nothing.sock" --offline --sysroot "$srcdir/tests/fixtures/x86-q72-k61-c-amd" show -n >"$tmp/out" 2>&1
+[ $? = 0 ] && grep -q '^ivhd0 ' "$tmp/out"
+t $? "--offline does not need the daemon"
+
+# monitor: a device and a unit going away in a copy of a tree with real links.
+cp -a "$srcdir/tests/fixtures/smmuv3-props-full" "$tmp/tree"
+start_daemon "$tmp/tree" "$tmp/m.sock"
+"$IOMMUCTL" --address "unix:$tmp/m.sock" monitor >"$tmp/mon.txt" 2>&1 &
+pids+=($!)
+"$IOMMUCTL" --address "unix:$tmp/m.sock" monitor -J >"$tmp/mon.json" 2>&1 &
+pids+=($!)
+sleep 0.5
+rm "$tmp/tree/sys/bus/pci/devices/0000:00:03.0"
+for _ in $(seq 60); do grep -q . "$tmp/mon.txt" && grep -q . "$tmp/mon.json" && break; sleep 0.05; done
+sleep 0.2
+grep -Eq '^removed +device +0000:00:03\.0$' "$tmp/mon.txt"
+t $? "monitor prints the removed device"
+/usr/bin/python3 -c '
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert any(e["kind"] == "device" and e["action"] == "removed" and e["name"] == "0000:00:03.0"
+           for e in evs), evs
+' "$tmp/mon.json"
+t $? "monitor -J prints the event as a JSON line"
+"$IOMMUCTL" --address "unix:$tmp/m.sock" devices -n -o DEVICE >"$tmp/out"
+! grep -q '0000:00:03.0' "$tmp/out"
+t $? "devices through the daemon no longer lists it"
+kill "${pids[-3]}" 2>/dev/null
+wait "${pids[-1]}" 2>/dev/null
+st=$?
+[ $st = 69 ] && grep -q "lost iommu-capd" "$tmp/mon.txt"
+t $? "monitor exits 69 when the daemon goes away"
+
+echo "1..$n"
+[ $fail = 0 ]
