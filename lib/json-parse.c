@@ -639,6 +639,8 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 	warnings = json_object_get(doc, "warnings");
 	if (warnings)
 		k = get_strv(&x, doc, "warnings", &h->warnings, &h->n_warnings);
+	else
+		k = bad(&x, "warnings", "missing");
 	if (k >= 0)
 		host_sort_units(h);
 out:
