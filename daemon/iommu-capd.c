@@ -33,6 +33,11 @@ struct daemon {
 	struct iommucap_root *root;
 	struct iommucap_host *host;
 	json_t *doc; /* the host document, built once per probe */
+	/* Per probe: name -> index maps, and replies serialised once, on first use. */
+	json_t *unit_index, *device_index;
+	char *host_text, *units_text, *devices_text, *groups_text;
+	char **unit_texts, **device_texts;
+	size_t n_unit_texts, n_device_texts;
 	struct monitor *monitor;
 	struct udev *udev;
 	struct udev_monitor *udev_monitor;
@@ -52,6 +57,73 @@ _printf_(2, 3) static void log_msg(int prio, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+static void texts_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void cache_clear(struct daemon *d)
+{
+	json_decref(d->unit_index);
+	json_decref(d->device_index);
+	free(d->host_text);
+	free(d->units_text);
+	free(d->devices_text);
+	free(d->groups_text);
+	texts_free(d->unit_texts, d->n_unit_texts);
+	texts_free(d->device_texts, d->n_device_texts);
+	d->unit_index = d->device_index = NULL;
+	d->host_text = d->units_text = d->devices_text = d->groups_text = NULL;
+	d->unit_texts = d->device_texts = NULL;
+	d->n_unit_texts = d->n_device_texts = 0;
+}
+
+/* name -> position in the array, so a lookup is a hash, not a walk over 1024 units. */
+static json_t *index_of(json_t *array, const char *key)
+{
+	json_t *idx = json_object(), *e;
+	size_t i;
+
+	json_array_foreach (array, i, e) {
+		const char *name = json_string_value(json_object_get(e, key));
+
+		if (idx && name &&
+		    json_object_set_new(idx, name, json_integer((json_int_t)i)) < 0) {
+			json_decref(idx);
+			return NULL;
+		}
+	}
+	return idx;
+}
+
+static int cache_build(struct daemon *d)
+{
+	d->unit_index = index_of(json_object_get(d->doc, "units"), "name");
+	d->device_index = index_of(json_object_get(d->doc, "devices"), "address");
+	d->n_unit_texts = json_array_size(json_object_get(d->doc, "units"));
+	d->n_device_texts = json_array_size(json_object_get(d->doc, "devices"));
+	d->unit_texts = calloc(d->n_unit_texts + 1, sizeof(char *));
+	d->device_texts = calloc(d->n_device_texts + 1, sizeof(char *));
+	return d->unit_index && d->device_index && d->unit_texts && d->device_texts ? 0 : -ENOMEM;
+}
+
+/* {"KEY":VALUE} serialised, kept in *slot until the next probe. */
+static const char *cached(char **slot, const char *key, json_t *value)
+{
+	json_t *o;
+
+	if (*slot)
+		return *slot;
+	o = json_pack("{s:O}", key, value);
+	if (!o)
+		return NULL;
+	*slot = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return *slot;
 }
 
 static void notify_status(struct daemon *d)
@@ -84,8 +156,12 @@ static int reprobe(struct daemon *d)
 		log_msg(LOG_WARNING, "%s", h->warnings[i]);
 	iommucap_host_free(d->host);
 	json_decref(d->doc);
+	cache_clear(d);
 	d->host = h;
 	d->doc = doc;
+	k = cache_build(d);
+	if (k < 0)
+		return k;
 	notify_status(d);
 	return 0;
 }
@@ -110,72 +186,69 @@ static void schedule_rescan(struct daemon *d)
 
 /* ---- varlink methods --------------------------------------------------------------------- */
 
-static json_t *doc_member(struct daemon *d, const char *key)
+static int reply_cached(struct vl_call *call, char **slot, const char *key, json_t *value)
 {
-	return json_object_get(d->doc, key);
+	const char *text = cached(slot, key, value);
+
+	return text ? vl_call_reply_text(call, text) : -ENOMEM;
 }
 
 static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	return vl_call_reply(call, json_pack("{s:O}", "host", d->doc));
-}
-
-static int reply_list(struct vl_call *call, struct daemon *d, const char *key)
-{
-	return vl_call_reply(call, json_pack("{s:O}", key, doc_member(d, key)));
+	return reply_cached(call, &d->host_text, "host", d->doc);
 }
 
 static int vl_method_list_units(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_list(call, userdata, "units");
+	struct daemon *d = userdata;
+
+	return reply_cached(call, &d->units_text, "units", json_object_get(d->doc, "units"));
 }
 
 static int vl_method_list_devices(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_list(call, userdata, "devices");
+	struct daemon *d = userdata;
+
+	return reply_cached(call, &d->devices_text, "devices", json_object_get(d->doc, "devices"));
 }
 
 static int vl_method_list_groups(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_list(call, userdata, "groups");
-}
+	struct daemon *d = userdata;
 
-static json_t *find_by(json_t *array, const char *key, const char *value)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach (array, i, e) {
-		if (streq(json_string_value(json_object_get(e, key)) ?: "", value))
-			return e;
-	}
-	return NULL;
+	return reply_cached(call, &d->groups_text, "groups", json_object_get(d->doc, "groups"));
 }
 
 static int vl_method_get_unit(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 	const char *name = json_string_value(json_object_get(params, "name"));
-	json_t *u = find_by(doc_member(d, "units"), "name", name);
+	json_t *i = json_object_get(d->unit_index, name);
+	size_t idx;
 
-	if (!u)
+	if (!i)
 		return vl_call_error(call, "io.iommucapd.NoSuchUnit",
 				     json_pack("{s:s}", "name", name));
-	return vl_call_reply(call, json_pack("{s:O}", "unit", u));
+	idx = (size_t)json_integer_value(i);
+	return reply_cached(call, &d->unit_texts[idx], "unit",
+			    json_array_get(json_object_get(d->doc, "units"), idx));
 }
 
 static int vl_method_get_device(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 	const char *address = json_string_value(json_object_get(params, "address"));
-	json_t *dev = find_by(doc_member(d, "devices"), "address", address);
+	json_t *i = json_object_get(d->device_index, address);
+	size_t idx;
 
-	if (!dev)
+	if (!i)
 		return vl_call_error(call, "io.iommucapd.NoSuchDevice",
 				     json_pack("{s:s}", "address", address));
-	return vl_call_reply(call, json_pack("{s:O}", "device", dev));
+	idx = (size_t)json_integer_value(i);
+	return reply_cached(call, &d->device_texts[idx], "device",
+			    json_array_get(json_object_get(d->doc, "devices"), idx));
 }
 
 static int vl_method_monitor(struct vl_call *call, json_t *params, void *userdata)
@@ -429,6 +502,7 @@ out:
 	udev_unref(d.udev);
 	iommucap_host_free(d.host);
 	json_decref(d.doc);
+	cache_clear(&d);
 	iommucap_root_free(d.root);
 	sd_event_unref(d.event);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -98,6 +98,7 @@ struct vl_server {
 	unsigned n_conns;
 	unsigned connections_max, per_uid_max;
 	char *vendor, *product, *version, *url;
+	char *info_text; /* GetInfo's parameters, once made */
 	void (*idle)(struct vl_server *, void *);
 	void *idle_userdata;
 };
@@ -153,6 +154,7 @@ struct vl_server *vl_server_free(struct vl_server *s)
 	free(s->product);
 	free(s->version);
 	free(s->url);
+	free(s->info_text);
 	sd_event_unref(s->event);
 	free(s);
 	return NULL;
@@ -161,6 +163,8 @@ struct vl_server *vl_server_free(struct vl_server *s)
 int vl_server_set_info(struct vl_server *s, const char *vendor, const char *product,
 		       const char *version, const char *url)
 {
+	free(s->info_text);
+	s->info_text = NULL;
 	free(s->vendor);
 	free(s->product);
 	free(s->version);
@@ -194,6 +198,8 @@ int vl_server_add_interface(struct vl_server *s, const char *description,
 	}
 	s->ifaces = n;
 	s->ifaces[s->n_ifaces++] = (struct vl_iface){ idl, methods, n_methods, userdata };
+	free(s->info_text);
+	s->info_text = NULL;
 	return 0;
 }
 
@@ -363,23 +369,38 @@ static int conn_update_events(struct vl_conn *c)
 	return sd_event_source_set_io_events(c->io, ev);
 }
 
-/* Send one message and try to write it out right away. */
+/* Queue message text in pieces (with the NUL) and try to write it out right away. */
+static int conn_send_parts(struct vl_conn *c, const char *const *parts, const size_t *lens,
+			   size_t n)
+{
+	int k;
+
+	for (size_t i = 0; i < n; i++) {
+		k = conn_write(c, parts[i], lens[i]);
+		if (k < 0)
+			return k;
+	}
+	k = conn_flush(c);
+	if (k < 0)
+		return k;
+	return conn_update_events(c);
+}
+
 static int conn_send(struct vl_conn *c, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	const char *parts[1];
+	size_t lens[1];
 	int k;
 
 	json_decref(msg);
 	if (!text)
 		return -ENOMEM;
-	k = conn_write(c, text, strlen(text) + 1); /* with the NUL */
+	parts[0] = text;
+	lens[0] = strlen(text) + 1; /* with the NUL */
+	k = conn_send_parts(c, parts, lens, 1);
 	free(text);
-	if (k < 0)
-		return k;
-	k = conn_flush(c);
-	if (k < 0)
-		return k;
-	return conn_update_events(c);
+	return k;
 }
 
 /* ---- calls ------------------------------------------------------------------------------- */
@@ -461,7 +482,8 @@ static void call_finished(struct vl_call *call)
 		conn_process(c);
 }
 
-static int call_send(struct vl_call *call, json_t *msg, bool final)
+/* Send a reply: a JSON message, or (msg NULL) the final reply around ready parameters text. */
+static int call_send_any(struct vl_call *call, json_t *msg, const char *params_text, bool final)
 {
 	struct vl_conn *c = call->conn;
 	int k = 0;
@@ -477,7 +499,14 @@ static int call_send(struct vl_call *call, json_t *msg, bool final)
 			call->answered = true;
 		return c ? 0 : -ENOTCONN;
 	}
-	k = conn_send(c, msg);
+	if (msg)
+		k = conn_send(c, msg);
+	else {
+		const char *parts[] = { "{\"parameters\":", params_text, "}" };
+		size_t lens[] = { 14, strlen(params_text), 2 }; /* the last with the NUL */
+
+		k = conn_send_parts(c, parts, lens, ELEMENTSOF(parts));
+	}
 	if (k < 0) {
 		call->answered = true;
 		conn_close(c);
@@ -490,6 +519,16 @@ static int call_send(struct vl_call *call, json_t *msg, bool final)
 			call->answered = true;
 	}
 	return 0;
+}
+
+static int call_send(struct vl_call *call, json_t *msg, bool final)
+{
+	return call_send_any(call, msg, NULL, final);
+}
+
+int vl_call_reply_text(struct vl_call *call, const char *parameters_json)
+{
+	return call_send_any(call, NULL, parameters_json, true);
 }
 
 static json_t *params_or_empty(json_t *p)
@@ -537,10 +576,16 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The answer never changes once the server is set up: serialised once. */
 static int service_get_info(struct vl_server *s, struct vl_call *call)
 {
-	const char **names = calloc(s->n_ifaces, sizeof(char *));
-	json_t *list = json_array();
+	const char **names;
+	json_t *list, *info;
+
+	if (s->info_text)
+		return vl_call_reply_text(call, s->info_text);
+	names = calloc(s->n_ifaces, sizeof(char *));
+	list = json_array();
 
 	if (!names || !list) {
 		free(names);
@@ -553,11 +598,17 @@ static int service_get_info(struct vl_server *s, struct vl_call *call)
 	for (size_t i = 0; i < s->n_ifaces; i++)
 		json_array_append_new(list, json_string(names[i]));
 	free(names);
-	return vl_call_reply(call, json_pack("{s:s, s:s, s:s, s:s, s:o}", "vendor",
-					     s->vendor ? s->vendor : "", "product",
-					     s->product ? s->product : "", "version",
-					     s->version ? s->version : "", "url",
-					     s->url ? s->url : "", "interfaces", list));
+	info = json_pack("{s:s, s:s, s:s, s:s, s:o}", "vendor", s->vendor ? s->vendor : "",
+			 "product", s->product ? s->product : "", "version",
+			 s->version ? s->version : "", "url", s->url ? s->url : "", "interfaces",
+			 list);
+	if (!info)
+		return -ENOMEM;
+	s->info_text = json_dumps(info, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(info);
+	if (!s->info_text)
+		return -ENOMEM;
+	return vl_call_reply_text(call, s->info_text);
 }
 
 static const struct vl_iface *find_iface(struct vl_server *s, const char *name, size_t len)

@@ -56,6 +56,8 @@ unsigned vl_server_connections(const struct vl_server *s);
 /* Answer a call. parameters is stolen (NULL means {}). */
 int vl_call_reply(struct vl_call *c, json_t *parameters);
 int vl_call_notify(struct vl_call *c, json_t *parameters); /* a "continues" reply */
+/* The final reply with parameters already serialised (a JSON object's text, kept by the caller). */
+int vl_call_reply_text(struct vl_call *c, const char *parameters_json);
 int vl_call_error(struct vl_call *c, const char *error, json_t *parameters);
 /* org.varlink.service.InvalidParameter naming the parameter. */
 int vl_call_error_invalid_parameter(struct vl_call *c, const char *parameter);
