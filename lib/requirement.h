@@ -1,0 +1,115 @@
+/* The requirement document (schema/requirement.schema.json): what a VMM needs from the host. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IOMMUCAP_REQUIREMENT_VERSION 1
+
+/* A requested boolean: not asked, or asked to be true / false. */
+enum iommucap_want {
+	IOMMUCAP_WANT_ANY = 0,
+	IOMMUCAP_WANT_TRUE,
+	IOMMUCAP_WANT_FALSE,
+};
+
+struct iommucap_opt_int {
+	bool set;
+	int64_t value;
+};
+
+enum iommucap_req_min {
+	IOMMUCAP_MIN_SSID_BITS,
+	IOMMUCAP_MIN_INPUT_BITS,
+	IOMMUCAP_MIN_OUTPUT_BITS,
+	IOMMUCAP_MIN_ASID_BITS,
+	_IOMMUCAP_MIN_MAX,
+};
+
+enum iommucap_req_feature {
+	IOMMUCAP_FEAT_NESTING,
+	IOMMUCAP_FEAT_PRI,
+	IOMMUCAP_FEAT_ATS,
+	IOMMUCAP_FEAT_DIRTY_TRACKING,
+	IOMMUCAP_FEAT_CACHING_MODE,
+	IOMMUCAP_FEAT_BTM,
+	IOMMUCAP_FEAT_SCALABLE_MODE,
+	_IOMMUCAP_FEAT_MAX,
+};
+
+/* The VMM configuration a requirement was imported from, for QEMU's own host checks. */
+enum iommucap_vmm_kind {
+	IOMMUCAP_VMM_NONE = 0,
+	IOMMUCAP_VMM_QEMU_INTEL_IOMMU,
+	IOMMUCAP_VMM_QEMU_ARM_SMMUV3,
+	IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU,
+	IOMMUCAP_VMM_QEMU_AMD_IOMMU,
+};
+
+struct iommucap_vmm {
+	enum iommucap_vmm_kind kind;
+	/* intel-iommu */
+	struct iommucap_opt_int aw_bits; /* aw-bits */
+	enum iommucap_want flts;         /* x-flts / fsts: guest first-stage (nested) */
+	enum iommucap_want fs1gp;        /* first-stage 1 GiB pages */
+	struct iommucap_opt_int pasid;   /* PASID bits */
+	/* arm-smmuv3 */
+	enum iommucap_want accel;
+	struct iommucap_opt_int ssidsize, oas, sidsize;
+	enum iommucap_want ril, ats;
+	char *granule; /* "4k", "16k", "64k" */
+};
+
+struct iommucap_requirement {
+	char *unit;   /* target unit name, or NULL */
+	char *device; /* target PCI address, or NULL */
+
+	bool has_pasid_table;
+	struct {
+		struct iommucap_opt_int version, bytes, pasid_bits;
+		char *model; /* host, arm-1lvl, arm-2lvl, amd, intel */
+		bool has_base_ptr;
+		uint64_t base_ptr;
+	} pasid_table;
+
+	struct iommucap_opt_int min[_IOMMUCAP_MIN_MAX];
+	enum iommucap_want features[_IOMMUCAP_FEAT_MAX];
+	char *stall; /* enabled, disabled, force, or NULL */
+	char *httu;  /* access, access+dirty, or NULL */
+
+	char **pgtable_formats;
+	size_t n_pgtable_formats;
+	bool has_pgtable_formats;
+	uint64_t *page_sizes;
+	size_t n_page_sizes;
+	bool has_page_sizes;
+
+	enum iommucap_want sva, lam;
+
+	struct iommucap_vmm vmm;
+};
+
+/* Names, as the document spells them. */
+const char *iommucap_req_min_name(enum iommucap_req_min m);
+const char *iommucap_req_feature_name(enum iommucap_req_feature f);
+
+/*
+ * Parse and check a requirement document. -EINVAL with *ret_error naming the bad field by its
+ * path ("features/nesting: expected true or false", "min/bogus: unknown key").
+ */
+int iommucap_requirement_from_json(json_t *doc, struct iommucap_requirement **ret,
+				   char **ret_error);
+int iommucap_requirement_to_json(const struct iommucap_requirement *r, json_t **ret);
+struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requirement *r);
+
+/*
+ * Importers: what VMM users already write. "intel-iommu,aw-bits=48,x-scalable-mode=on,..." or
+ * "arm-smmuv3,accel=on,ssidsize=20,..." (a QEMU -device argument); a libvirt domain XML (its
+ * <iommu> element). -EINVAL with *ret_error naming an unknown property or a bad value.
+ */
+int iommucap_requirement_from_qemu(const char *device_arg, struct iommucap_requirement **ret,
+				   char **ret_error);
+int iommucap_requirement_from_libvirt(const char *xml, size_t len,
+				      struct iommucap_requirement **ret, char **ret_error);
