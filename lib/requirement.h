@@ -52,9 +52,9 @@ struct iommucap_vmm {
 	enum iommucap_vmm_kind kind;
 	/* intel-iommu */
 	struct iommucap_opt_int aw_bits; /* aw-bits */
-	enum iommucap_want flts;         /* x-flts / fsts: guest first-stage (nested) */
-	enum iommucap_want fs1gp;        /* first-stage 1 GiB pages */
-	struct iommucap_opt_int pasid;   /* PASID bits */
+	enum iommucap_want flts;	 /* x-flts / fsts: guest first-stage (nested) */
+	enum iommucap_want fs1gp;	 /* first-stage 1 GiB pages */
+	struct iommucap_opt_int pasid;	 /* PASID bits */
 	/* arm-smmuv3 */
 	enum iommucap_want accel;
 	struct iommucap_opt_int ssidsize, oas, sidsize;

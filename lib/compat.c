@@ -1,0 +1,953 @@
+/* Compatibility: a requirement against the host model, rule by rule, with reasons. No I/O. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include "compat.h"
+#include "model.h"
+#include "sysfs.h"
+
+/* The rules, in the order checks are reported. Ids are stable; the man page lists them. */
+static const struct iommucap_rule rules[] = {
+	{ "target.unit", "the requested unit exists", "requirement unit = a unit's name",
+	  "name a unit that `iommuctl show` lists, or drop \"unit\" to consider every unit" },
+	{ "target.device", "the requested device exists and sits behind an IOMMU unit",
+	  "requirement device = a PCI device with an iommu link",
+	  "name a device that `iommuctl devices` lists with a UNIT; enable the IOMMU for it" },
+	{ "pasid_table.version", "the PASID-table configuration's version is supported",
+	  "pasid_table.version = 1", "use version 1 of pasid_table_config" },
+	{ "pasid_table.bytes", "the PASID-table configuration's size matches its version",
+	  "pasid_table.bytes = 32 for version 1", "set bytes to the size of the v1 structure, 32" },
+	{ "pasid_table.model", "the unit walks PASID tables of the requested format",
+	  "pasid_table.model in capabilities.pasid_table_formats",
+	  "use the unit's own format (\"host\"), or a host whose IOMMU walks this format" },
+	{ "pasid_table.alignment", "the PASID table's base pointer is aligned as the unit needs",
+	  "pasid_table.base_ptr mod capabilities.pasid_table_align = 0",
+	  "align the guest PASID table (SMMUv3: 64 bytes, VT-d and AMD-Vi: 4 KiB)" },
+	{ "pasid_table.pasid_bits", "the guest PASID table is no wider than the host supports",
+	  "pasid_table.pasid_bits <= effective PASID bits (unit, and the device's PCI PASID width)",
+	  "lower pasid_bits (the guest's PASID width) to what the host offers" },
+	{ "min.ssid_bits", "enough PASID (substream id) bits",
+	  "min.ssid_bits <= capabilities.ssid_bits (with a device: the effective PASID width)",
+	  "ask for fewer PASID bits, enable scalable mode (intel_iommu=sm_on), or use a device "
+	  "with a wider PCI PASID capability" },
+	{ "min.input_bits", "enough input address bits",
+	  "min.input_bits <= capabilities.input_bits",
+	  "lower the guest's address width (QEMU intel-iommu aw-bits)" },
+	{ "min.output_bits", "enough output address bits",
+	  "min.output_bits <= capabilities.output_bits",
+	  "lower the guest's output size (QEMU arm-smmuv3 oas)" },
+	{ "min.asid_bits", "enough address space id bits",
+	  "min.asid_bits <= capabilities.asid_bits", "ask for fewer ASID bits" },
+	{ "features.nesting", "nested translation as required",
+	  "features.nesting = capabilities.nesting",
+	  "use a host whose IOMMU nests (VT-d in scalable mode with NEST, AMD-Vi with GT, GIOSup "
+	  "and GCR3TRPMODE), or a guest vIOMMU without first-stage translation" },
+	{ "features.pri", "page requests as required", "features.pri = capabilities.pri",
+	  "use a host whose IOMMU supports page requests, or do without I/O page faults" },
+	{ "features.ats", "device TLBs as required",
+	  "features.ats = capabilities.ats (and the device's ATS)",
+	  "turn the guest's device-iotlb / ats off, or use a host and device with ATS" },
+	{ "features.dirty_tracking", "hardware dirty tracking as required",
+	  "features.dirty_tracking = capabilities.dirty_tracking",
+	  "migrate without IOMMU dirty tracking, or use a host that has it" },
+	{ "features.caching_mode", "caching mode as required",
+	  "features.caching_mode = capabilities.caching_mode",
+	  "drop the caching-mode requirement (it marks a virtual IOMMU)" },
+	{ "features.btm", "broadcast TLB maintenance as required",
+	  "features.btm = capabilities.btm", "drop the btm requirement or use an SMMU with BTM" },
+	{ "features.scalable_mode", "VT-d scalable mode as required",
+	  "features.scalable_mode = capabilities.scalable_mode",
+	  "boot with intel_iommu=sm_on on hardware that has scalable mode" },
+	{ "features.stall", "the stall model fits", "features.stall against capabilities.stall",
+	  "use PRI instead of stalls, or an SMMU whose stall model fits" },
+	{ "features.httu", "hardware access/dirty updates as required",
+	  "features.httu <= capabilities.httu (none < access < access+dirty)",
+	  "drop the httu requirement or use a host with hardware table updates" },
+	{ "pgtable_formats", "the unit walks every requested page-table format",
+	  "pgtable_formats subset of capabilities.pgtable_formats",
+	  "use a page-table format the unit lists" },
+	{ "page_sizes", "every requested page size is supported",
+	  "page_sizes subset of capabilities.page_sizes",
+	  "use page sizes the unit lists (intel_iommu=sp_off leaves 4 KiB only)" },
+	{ "sva.capable", "the unit can share a process address space (SVA)",
+	  "VT-d: PASID in scalable mode, SMPWC, FL1GP if the CPU has 1 GiB pages, FL5LP if it has "
+	  "LA57; AMD-Vi: GT, GIOSup, PPR and EPHSup; others: PASID bits",
+	  "use a host whose IOMMU first-level tables match the CPU's page sizes and paging "
+	  "levels" },
+	{ "sva.lam", "LAM and SVA in one process", "sva and lam both requested",
+	  "call arch_prctl(ARCH_FORCE_TAGGED_SVA) before binding (Linux 6.4 and later)" },
+	{ "host.uniform", "the units agree on the features the kernel needs uniform",
+	  "ssid_bits, pri and nesting equal across units",
+	  "expect SVA to be off on this host (\"IOMMU feature ... inconsistent\"); use a host "
+	  "whose units match" },
+	{ "qemu.intel-iommu.type", "the host IOMMU is VT-d (x-flts/fsts=on)",
+	  "unit model = intel-vtd when the guest uses first-stage translation",
+	  "run the VM on an Intel host, or turn x-flts/fsts off" },
+	{ "qemu.intel-iommu.aw-bits", "QEMU's aw-bits fits the host",
+	  "qemu.aw_bits <= capabilities.input_bits", "lower aw-bits" },
+	{ "qemu.intel-iommu.fs1gp", "first-stage 1 GiB pages (fs1gp=on with x-flts/fsts=on)",
+	  "fields.cap.fl1gp = 1", "turn fs1gp off" },
+	{ "qemu.intel-iommu.pasid", "QEMU's PASID width fits the host",
+	  "qemu.pasid <= fields.ecap.pss + 1", "lower pasid" },
+	{ "qemu.arm-smmuv3.type", "the host IOMMU is SMMUv3 (accel=on)", "unit model = arm-smmu-v3",
+	  "run the VM on an SMMUv3 host, or turn accel off" },
+	{ "qemu.arm-smmuv3.ssidsize", "QEMU's SSIDSIZE fits the host",
+	  "qemu.ssidsize <= capabilities.ssid_bits", "lower ssidsize, or set it to auto" },
+	{ "qemu.arm-smmuv3.oas", "QEMU's OAS fits the host", "qemu.oas <= capabilities.output_bits",
+	  "lower oas" },
+	{ "qemu.arm-smmuv3.ats", "ATS for ats=on", "qemu.ats implies capabilities.ats",
+	  "turn ats off, or set it to auto" },
+	{ "qemu.arm-smmuv3.ril", "range invalidation for ril=on", "qemu.ril implies host IDR3.RIL",
+	  "turn ril off, or set it to auto" },
+	{ "qemu.arm-smmuv3.sidsize", "QEMU's SIDSIZE fits the host",
+	  "qemu.sidsize <= host IDR1.SIDSIZE", "lower sidsize" },
+	{ "qemu.arm-smmuv3.granule", "the translation granule matches the host",
+	  "qemu.granule in capabilities.page_sizes", "use a granule the host supports" },
+};
+
+const struct iommucap_rule *iommucap_rules(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(rules);
+	return rules;
+}
+
+static const struct iommucap_rule *rule(const char *id)
+{
+	for (size_t i = 0; i < ELEMENTSOF(rules); i++)
+		if (streq(rules[i].id, id))
+			return &rules[i];
+	abort(); /* every id used below is in the table */
+}
+
+const char *iommucap_result_name(enum iommucap_result r)
+{
+	static const char *const names[_IOMMUCAP_RESULT_MAX] = { "pass", "fail", "warn", "unknown",
+								 "not-applicable" };
+
+	return (unsigned)r < _IOMMUCAP_RESULT_MAX ? names[r] : "unknown";
+}
+
+const char *iommucap_verdict_name(enum iommucap_verdict v)
+{
+	return v == IOMMUCAP_COMPATIBLE	    ? "compatible"
+	       : v == IOMMUCAP_INCOMPATIBLE ? "incompatible"
+					    : "indeterminate";
+}
+
+struct eval {
+	const struct iommucap_host *h;
+	const struct iommucap_requirement *req;
+	struct iommucap_compat *out;
+	const struct iommucap_unit *u;
+	const struct iommucap_device *dev;
+	int err;
+	/* per unit: */
+	bool failed, unknown;
+};
+
+_printf_(7, 8) static void add(struct eval *e, const char *id, const char *field, json_t *required,
+			       json_t *available, enum iommucap_result result, const char *fmt, ...)
+{
+	struct iommucap_check *n, *c;
+	va_list ap;
+
+	if (e->err) {
+		json_decref(required);
+		json_decref(available);
+		return;
+	}
+	n = realloc(e->out->checks, (e->out->n_checks + 1) * sizeof(*n));
+	if (!n) {
+		e->err = -ENOMEM;
+		json_decref(required);
+		json_decref(available);
+		return;
+	}
+	e->out->checks = n;
+	c = &n[e->out->n_checks++];
+	*c = (struct iommucap_check){ .rule = rule(id),
+				      .field = field,
+				      .required = required,
+				      .available = available,
+				      .result = result };
+	if (e->u)
+		c->unit = strdup(e->u->name);
+	va_start(ap, fmt);
+	if (vasprintf(&c->message, fmt, ap) < 0)
+		c->message = NULL;
+	va_end(ap);
+	if (!c->message || (e->u && !c->unit))
+		e->err = -ENOMEM;
+	if (result == IOMMUCAP_FAIL)
+		e->failed = true;
+	if (result == IOMMUCAP_UNKNOWN)
+		e->unknown = true;
+}
+
+/* ---- small helpers on the model ---------------------------------------------------------- */
+
+static const struct iommucap_capval *capv(const struct eval *e, enum iommucap_cap c)
+{
+	return &e->u->caps[c];
+}
+
+static bool known(const struct eval *e, enum iommucap_cap c)
+{
+	return capv(e, c)->source != IOMMUCAP_SRC_UNKNOWN;
+}
+
+static const char *why(const struct eval *e, enum iommucap_cap c)
+{
+	return capv(e, c)->reason ? capv(e, c)->reason : "not known";
+}
+
+static json_t *avail(const struct eval *e, enum iommucap_cap c)
+{
+	return iommucap_capval_to_json(e->u, c);
+}
+
+static bool field(const struct iommucap_unit *u, const char *group, const char *name, uint64_t *ret)
+{
+	for (size_t i = 0; i < u->n_fields; i++)
+		if (streq(u->fields[i].group, group) && streq(u->fields[i].name, name) &&
+		    u->fields[i].kind != IOMMUCAP_FIELD_STR) {
+			*ret = u->fields[i].num;
+			return true;
+		}
+	return false;
+}
+
+static bool list_has_str(const struct iommucap_capval *v, const char *s)
+{
+	for (size_t i = 0; i < v->list.n; i++)
+		if (streq(v->list.strs[i], s))
+			return true;
+	return false;
+}
+
+static bool list_has_num(const struct iommucap_capval *v, uint64_t n)
+{
+	for (size_t i = 0; i < v->list.n; i++)
+		if (v->list.nums[i] == n)
+			return true;
+	return false;
+}
+
+/* A minimum against a number the host offers; unknown is never a failure. */
+__attribute__((format(printf, 8, 0))) static void
+at_least(struct eval *e, const char *id, const char *field_name, int64_t want, bool have_known,
+	 int64_t have, const char *unknown_why, const char *fail_fmt)
+{
+	if (!have_known) {
+		add(e, id, field_name, json_integer(want), json_null(), IOMMUCAP_UNKNOWN, "%s: %s",
+		    field_name, unknown_why);
+		return;
+	}
+	if (have >= want)
+		add(e, id, field_name, json_integer(want), json_integer(have), IOMMUCAP_PASS,
+		    "%" PRId64 " bits needed, %" PRId64 " available", want, have);
+	else
+		add(e, id, field_name, json_integer(want), json_integer(have), IOMMUCAP_FAIL,
+		    fail_fmt, want, have);
+}
+
+/* The PASID width that counts: the unit's, or with a device the smaller of both. */
+static void effective_ssid(const struct eval *e, bool *ret_known, int64_t *ret,
+			   const char **why_not)
+{
+	if (e->dev) {
+		*ret_known = e->dev->effective_pasid_bits.known;
+		*ret = e->dev->effective_pasid_bits.value;
+		*why_not = e->dev->effective_pasid_bits.reason
+				   ?: "the device's PASID width is unknown";
+		return;
+	}
+	*ret_known = known(e, IOMMUCAP_SSID_BITS);
+	*ret = capv(e, IOMMUCAP_SSID_BITS)->num;
+	*why_not = why(e, IOMMUCAP_SSID_BITS);
+}
+
+/* ---- the rules --------------------------------------------------------------------------- */
+
+static void eval_pasid_table(struct eval *e)
+{
+	const struct iommucap_requirement *r = e->req;
+	const struct iommucap_capval *fmts = capv(e, IOMMUCAP_PASID_TABLE_FORMATS);
+	const struct iommucap_capval *align = capv(e, IOMMUCAP_PASID_TABLE_ALIGN);
+	const char *model = r->pasid_table.model;
+	bool k;
+	int64_t ssid;
+	const char *w;
+
+	if (!r->has_pasid_table)
+		return;
+	if (r->pasid_table.version.set) {
+		int64_t v = r->pasid_table.version.value;
+
+		add(e, "pasid_table.version", "pasid_table.version", json_integer(v),
+		    json_integer(1), v == 1 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    v == 1 ? "version 1"
+			   : "pasid_table_config version %" PRId64 " is not supported",
+		    v);
+	}
+	if (r->pasid_table.bytes.set) {
+		int64_t b = r->pasid_table.bytes.value;
+		bool v1 = !r->pasid_table.version.set || r->pasid_table.version.value == 1;
+
+		if (!v1)
+			add(e, "pasid_table.bytes", "pasid_table.bytes", json_integer(b), NULL,
+			    IOMMUCAP_NOT_APPLICABLE, "no size is known for this version");
+		else
+			add(e, "pasid_table.bytes", "pasid_table.bytes", json_integer(b),
+			    json_integer(32), b == 32 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    b == 32 ? "32 bytes, as version 1"
+				    : "%" PRId64 " bytes does not match version 1 (32 bytes)",
+			    b);
+	}
+	if (model) {
+		if (fmts->source == IOMMUCAP_SRC_UNKNOWN)
+			add(e, "pasid_table.model", "capabilities.pasid_table_formats",
+			    json_string(model), json_null(), IOMMUCAP_UNKNOWN,
+			    "PASID-table formats: %s", why(e, IOMMUCAP_PASID_TABLE_FORMATS));
+		else if (streq(model, "host") ? fmts->list.n > 0 : list_has_str(fmts, model))
+			add(e, "pasid_table.model", "capabilities.pasid_table_formats",
+			    json_string(model), avail(e, IOMMUCAP_PASID_TABLE_FORMATS),
+			    IOMMUCAP_PASS, "the unit walks %s PASID tables", model);
+		else if (streq(model, "arm-2lvl") && e->u->model == IOMMUCAP_MODEL_ARM_SMMU_V3 &&
+			 list_has_str(fmts, "arm-1lvl"))
+			/* No kernel interface says whether 2-level CD tables are there. */
+			add(e, "pasid_table.model", "capabilities.pasid_table_formats",
+			    json_string(model), avail(e, IOMMUCAP_PASID_TABLE_FORMATS),
+			    IOMMUCAP_UNKNOWN,
+			    "whether the SMMU has 2-level context-descriptor tables (IDR0.CD2L) is "
+			    "not "
+			    "reported");
+		else
+			add(e, "pasid_table.model", "capabilities.pasid_table_formats",
+			    json_string(model), avail(e, IOMMUCAP_PASID_TABLE_FORMATS),
+			    IOMMUCAP_FAIL,
+			    fmts->list.n ? "the unit walks %s PASID tables, not %s"
+					 : "%s%sthe unit walks no PASID table (no PASID support)",
+			    fmts->list.n ? fmts->list.strs[0] : "", fmts->list.n ? model : "");
+	}
+	if (r->pasid_table.has_base_ptr) {
+		char req[32];
+
+		snprintf(req, sizeof(req), "0x%" PRIx64, r->pasid_table.base_ptr);
+		if (align->source == IOMMUCAP_SRC_UNKNOWN || align->num <= 0)
+			add(e, "pasid_table.alignment", "capabilities.pasid_table_align",
+			    json_string(req), json_null(), IOMMUCAP_UNKNOWN, "alignment: %s",
+			    why(e, IOMMUCAP_PASID_TABLE_ALIGN));
+		else if (r->pasid_table.base_ptr % (uint64_t)align->num == 0)
+			add(e, "pasid_table.alignment", "capabilities.pasid_table_align",
+			    json_string(req), json_integer(align->num), IOMMUCAP_PASS,
+			    "%s is %" PRId64 "-byte aligned", req, align->num);
+		else
+			add(e, "pasid_table.alignment", "capabilities.pasid_table_align",
+			    json_string(req), json_integer(align->num), IOMMUCAP_FAIL,
+			    "base_ptr %s is not aligned to %" PRId64 " bytes", req, align->num);
+	}
+	if (r->pasid_table.pasid_bits.set) {
+		effective_ssid(e, &k, &ssid, &w);
+		at_least(e, "pasid_table.pasid_bits",
+			 e->dev ? "devices.effective_pasid_bits" : "capabilities.ssid_bits",
+			 r->pasid_table.pasid_bits.value, k, ssid, w,
+			 "pasid_bits %" PRId64 " exceeds the host's %" PRId64 " PASID bits");
+	}
+}
+
+static void eval_min(struct eval *e)
+{
+	static const enum iommucap_cap caps[_IOMMUCAP_MIN_MAX] = {
+		[IOMMUCAP_MIN_SSID_BITS] = IOMMUCAP_SSID_BITS,
+		[IOMMUCAP_MIN_INPUT_BITS] = IOMMUCAP_INPUT_BITS,
+		[IOMMUCAP_MIN_OUTPUT_BITS] = IOMMUCAP_OUTPUT_BITS,
+		[IOMMUCAP_MIN_ASID_BITS] = IOMMUCAP_ASID_BITS,
+	};
+	static const char *const ids[_IOMMUCAP_MIN_MAX] = { "min.ssid_bits", "min.input_bits",
+							    "min.output_bits", "min.asid_bits" };
+
+	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++) {
+		const struct iommucap_opt_int *want = &e->req->min[m];
+		bool k = known(e, caps[m]);
+		int64_t have = capv(e, caps[m])->num;
+		const char *w = why(e, caps[m]);
+
+		if (!want->set)
+			continue;
+		if (m == IOMMUCAP_MIN_SSID_BITS && e->dev)
+			effective_ssid(e, &k, &have, &w);
+		at_least(e, ids[m],
+			 m == IOMMUCAP_MIN_SSID_BITS && e->dev ? "devices.effective_pasid_bits"
+							       : iommucap_cap_info(caps[m])->name,
+			 want->value, k, have, w,
+			 m == IOMMUCAP_MIN_SSID_BITS
+				 ? "%" PRId64 " PASID bits needed, %" PRId64 " available"
+				 : "%" PRId64 " bits needed, only %" PRId64 " available");
+	}
+}
+
+/* The device's own PCI capability, when a device is the target: unknown, absent or present. */
+static int device_cap(const struct eval *e, enum iommucap_req_feature f, const char **ret_why)
+{
+	const struct iommucap_tri *t = NULL;
+
+	if (!e->dev)
+		return 1;
+	if (f == IOMMUCAP_FEAT_ATS)
+		t = &e->dev->ats;
+	else if (f == IOMMUCAP_FEAT_PRI)
+		t = &e->dev->pri;
+	if (!t)
+		return 1;
+	if (!t->known) {
+		*ret_why = t->reason ?: e->dev->config_reason ?: "not known";
+		return -1;
+	}
+	return t->value ? 1 : 0;
+}
+
+static void eval_features(struct eval *e)
+{
+	static const enum iommucap_cap caps[_IOMMUCAP_FEAT_MAX] = {
+		[IOMMUCAP_FEAT_NESTING] = IOMMUCAP_NESTING,
+		[IOMMUCAP_FEAT_PRI] = IOMMUCAP_PRI,
+		[IOMMUCAP_FEAT_ATS] = IOMMUCAP_ATS,
+		[IOMMUCAP_FEAT_DIRTY_TRACKING] = IOMMUCAP_DIRTY_TRACKING,
+		[IOMMUCAP_FEAT_CACHING_MODE] = IOMMUCAP_CACHING_MODE,
+		[IOMMUCAP_FEAT_BTM] = IOMMUCAP_BTM,
+		[IOMMUCAP_FEAT_SCALABLE_MODE] = IOMMUCAP_SCALABLE_MODE,
+	};
+	const struct iommucap_requirement *r = e->req;
+
+	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++) {
+		char id[64];
+		const char *name = iommucap_req_feature_name((enum iommucap_req_feature)f);
+		bool want = r->features[f] == IOMMUCAP_WANT_TRUE;
+		const char *dwhy = NULL;
+		int dc;
+
+		if (r->features[f] == IOMMUCAP_WANT_ANY)
+			continue;
+		snprintf(id, sizeof(id), "features.%s", name);
+		if (!known(e, caps[f])) {
+			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
+			    json_null(), IOMMUCAP_UNKNOWN, "%s: %s", name, why(e, caps[f]));
+			continue;
+		}
+		if (!!capv(e, caps[f])->num != want) {
+			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
+			    avail(e, caps[f]), IOMMUCAP_FAIL, "%s is %s on this unit, %s required",
+			    name, want ? "absent" : "present", want ? "it is" : "its absence is");
+			continue;
+		}
+		/* With a device, ATS and PRI need the device's PCI capability too. */
+		dc = want ? device_cap(e, (enum iommucap_req_feature)f, &dwhy) : 1;
+		if (dc < 0)
+			add(e, id, "devices.ats/pri", json_boolean(want), json_null(),
+			    IOMMUCAP_UNKNOWN, "the unit has %s; the device's: %s", name, dwhy);
+		else if (dc == 0)
+			add(e, id, "devices.ats/pri", json_boolean(want), json_false(),
+			    IOMMUCAP_FAIL,
+			    "the unit has %s, but device %s has no PCI %s capability", name,
+			    e->dev->address, f == IOMMUCAP_FEAT_ATS ? "ATS" : "PRI");
+		else
+			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
+			    avail(e, caps[f]), IOMMUCAP_PASS, "%s %s", name,
+			    want ? "present" : "absent");
+	}
+}
+
+static int level(const char *httu)
+{
+	return streq(httu, "access+dirty") ? 2 : streq(httu, "access") ? 1 : 0;
+}
+
+static void eval_stall_httu(struct eval *e)
+{
+	const struct iommucap_requirement *r = e->req;
+
+	if (r->stall) {
+		const struct iommucap_capval *v = capv(e, IOMMUCAP_STALL);
+		bool ok;
+
+		if (!known(e, IOMMUCAP_STALL))
+			add(e, "features.stall", "stall", json_string(r->stall), json_null(),
+			    IOMMUCAP_UNKNOWN, "stall: %s", why(e, IOMMUCAP_STALL));
+		else {
+			/* enabled: stalls possible; force: every fault stalls; disabled: none
+			 * forced. */
+			if (streq(r->stall, "enabled"))
+				ok = !streq(v->str, "disabled");
+			else if (streq(r->stall, "force"))
+				ok = streq(v->str, "force");
+			else
+				ok = !streq(v->str, "force");
+			add(e, "features.stall", "stall", json_string(r->stall),
+			    avail(e, IOMMUCAP_STALL), ok ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    "stall %s required, the unit's is %s", r->stall, v->str);
+		}
+	}
+	if (r->httu) {
+		const struct iommucap_capval *v = capv(e, IOMMUCAP_HTTU);
+
+		if (!known(e, IOMMUCAP_HTTU))
+			add(e, "features.httu", "httu", json_string(r->httu), json_null(),
+			    IOMMUCAP_UNKNOWN, "httu: %s", why(e, IOMMUCAP_HTTU));
+		else
+			add(e, "features.httu", "httu", json_string(r->httu),
+			    avail(e, IOMMUCAP_HTTU),
+			    level(v->str) >= level(r->httu) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    "httu %s required, the unit offers %s", r->httu, v->str);
+	}
+}
+
+static void eval_lists(struct eval *e)
+{
+	const struct iommucap_requirement *r = e->req;
+	const struct iommucap_capval *f = capv(e, IOMMUCAP_PGTABLE_FORMATS);
+	const struct iommucap_capval *p = capv(e, IOMMUCAP_PAGE_SIZES);
+
+	for (size_t i = 0; r->has_pgtable_formats && i < r->n_pgtable_formats; i++) {
+		const char *want = r->pgtable_formats[i];
+
+		if (!known(e, IOMMUCAP_PGTABLE_FORMATS))
+			add(e, "pgtable_formats", "pgtable_formats", json_string(want), json_null(),
+			    IOMMUCAP_UNKNOWN, "page-table formats: %s",
+			    why(e, IOMMUCAP_PGTABLE_FORMATS));
+		else
+			add(e, "pgtable_formats", "pgtable_formats", json_string(want),
+			    avail(e, IOMMUCAP_PGTABLE_FORMATS),
+			    list_has_str(f, want) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    list_has_str(f, want) ? "%s is walked" : "the unit does not walk %s",
+			    want);
+	}
+	for (size_t i = 0; r->has_page_sizes && i < r->n_page_sizes; i++) {
+		uint64_t want = r->page_sizes[i];
+
+		if (!known(e, IOMMUCAP_PAGE_SIZES))
+			add(e, "page_sizes", "page_sizes", json_integer((json_int_t)want),
+			    json_null(), IOMMUCAP_UNKNOWN, "page sizes: %s",
+			    why(e, IOMMUCAP_PAGE_SIZES));
+		else
+			add(e, "page_sizes", "page_sizes", json_integer((json_int_t)want),
+			    avail(e, IOMMUCAP_PAGE_SIZES),
+			    list_has_num(p, want) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    list_has_num(p, want) ? "%" PRIu64 "-byte pages supported"
+						  : "%" PRIu64 "-byte pages are not supported",
+			    want);
+	}
+}
+
+/* SVA as the kernel decides it (intel_svm_check, amd_iommu_pasid_supported). */
+static void eval_sva(struct eval *e)
+{
+	const struct iommucap_hostinfo *hi = &e->h->info;
+	uint64_t smts = 0, pasid = 0, smpwc = 0, fl1gp = 0, fl5lp = 0, gt = 0, gio = 0, ppr = 0,
+		 eph = 0;
+
+	if (e->req->sva != IOMMUCAP_WANT_TRUE)
+		return;
+	if (e->u->model == IOMMUCAP_MODEL_INTEL_VTD) {
+		if (!field(e->u, "ecap", "smts", &smts) || !field(e->u, "ecap", "pasid", &pasid) ||
+		    !field(e->u, "ecap", "smpwc", &smpwc) || !field(e->u, "cap", "fl1gp", &fl1gp) ||
+		    !field(e->u, "cap", "fl5lp", &fl5lp)) {
+			add(e, "sva.capable", "fields", json_true(), json_null(), IOMMUCAP_UNKNOWN,
+			    "the unit's cap/ecap registers are not known");
+			return;
+		}
+		if (!smts || !pasid ||
+		    (known(e, IOMMUCAP_SCALABLE_MODE) && !capv(e, IOMMUCAP_SCALABLE_MODE)->num))
+			add(e, "sva.capable", "fields.ecap", json_true(), json_false(),
+			    IOMMUCAP_FAIL,
+			    "no PASID in scalable mode (ecap.pasid %" PRIu64 ", ecap.smts %" PRIu64
+			    ")",
+			    pasid, smts);
+		else if (!smpwc)
+			add(e, "sva.capable", "fields.ecap.smpwc", json_true(), json_false(),
+			    IOMMUCAP_FAIL,
+			    "scalable-mode page walks are not coherent (ecap.smpwc 0)");
+		else if (!hi->cpu_flags_known)
+			add(e, "sva.capable", "host.cpu.flags", json_true(), json_null(),
+			    IOMMUCAP_UNKNOWN, "the CPU's flags are not known: %s",
+			    hi->cpu_flags_reason ?: "not read");
+		else if (hi->cpu_flags[IOMMUCAP_CPU_PDPE1GB] && !fl1gp)
+			add(e, "sva.capable", "fields.cap.fl1gp", json_true(), json_false(),
+			    IOMMUCAP_FAIL,
+			    "SVM disabled, incompatible 1GB page capability (the CPU has "
+			    "1 GiB pages, the unit's first level has not)");
+		else if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !fl5lp)
+			add(e, "sva.capable", "fields.cap.fl5lp", json_true(), json_false(),
+			    IOMMUCAP_FAIL,
+			    "SVM disabled, incompatible paging mode (the CPU has 5-level "
+			    "paging, the unit's first level has not)");
+		else
+			add(e, "sva.capable", "fields", json_true(), json_true(), IOMMUCAP_PASS,
+			    "the unit can share CPU page tables");
+		return;
+	}
+	if (e->u->model == IOMMUCAP_MODEL_AMD_VI) {
+		if (!field(e->u, "efr", "gt", &gt) || !field(e->u, "efr", "giosup", &gio) ||
+		    !field(e->u, "efr", "ppr", &ppr) || !field(e->u, "efr", "ephsup", &eph)) {
+			add(e, "sva.capable", "fields", json_true(), json_null(), IOMMUCAP_UNKNOWN,
+			    "the unit's EFR is not known");
+			return;
+		}
+		if (gt && gio && ppr && eph)
+			add(e, "sva.capable", "fields.efr", json_true(), json_true(), IOMMUCAP_PASS,
+			    "GT, GIOSup, PPR and EPHSup present");
+		else
+			add(e, "sva.capable", "fields.efr", json_true(), json_false(),
+			    IOMMUCAP_FAIL,
+			    "SVA needs EFR GT, GIOSup, PPR and EPHSup (have %" PRIu64 ", %" PRIu64
+			    ", %" PRIu64 ", %" PRIu64 ")",
+			    gt, gio, ppr, eph);
+		return;
+	}
+	if (!known(e, IOMMUCAP_SSID_BITS))
+		add(e, "sva.capable", "capabilities.ssid_bits", json_true(), json_null(),
+		    IOMMUCAP_UNKNOWN, "PASID support: %s", why(e, IOMMUCAP_SSID_BITS));
+	else if (capv(e, IOMMUCAP_SSID_BITS)->num == 0)
+		add(e, "sva.capable", "capabilities.ssid_bits", json_true(), json_integer(0),
+		    IOMMUCAP_FAIL, "the unit has no PASID support");
+	else
+		add(e, "sva.capable", "capabilities.ssid_bits", json_true(),
+		    avail(e, IOMMUCAP_SSID_BITS), IOMMUCAP_UNKNOWN,
+		    "the unit has PASIDs; whether it shares CPU page tables is not "
+		    "reported");
+}
+
+static void eval_qemu(struct eval *e)
+{
+	const struct iommucap_vmm *q = &e->req->vmm;
+	const struct iommucap_unit *u = e->u;
+	uint64_t v;
+
+	if (q->kind == IOMMUCAP_VMM_QEMU_INTEL_IOMMU) {
+		bool flts = q->flts == IOMMUCAP_WANT_TRUE;
+
+		if (flts)
+			add(e, "qemu.intel-iommu.type", "model", json_string("intel-vtd"),
+			    json_string(iommucap_model_name(u->model)),
+			    u->model == IOMMUCAP_MODEL_INTEL_VTD ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    u->model == IOMMUCAP_MODEL_INTEL_VTD
+				    ? "a VT-d host"
+				    : "Incompatible host platform IOMMU type %d (%s)",
+			    u->model_id, iommucap_model_name(u->model));
+		if (q->aw_bits.set)
+			at_least(e, "qemu.intel-iommu.aw-bits", "input_bits", q->aw_bits.value,
+				 known(e, IOMMUCAP_INPUT_BITS), capv(e, IOMMUCAP_INPUT_BITS)->num,
+				 why(e, IOMMUCAP_INPUT_BITS),
+				 "aw-bits %" PRId64 " > host aw-bits %" PRId64);
+		if (flts && q->fs1gp == IOMMUCAP_WANT_TRUE) {
+			if (u->model != IOMMUCAP_MODEL_INTEL_VTD || !field(u, "cap", "fl1gp", &v))
+				add(e, "qemu.intel-iommu.fs1gp", "fields.cap.fl1gp", json_true(),
+				    json_null(),
+				    u->model == IOMMUCAP_MODEL_INTEL_VTD ? IOMMUCAP_UNKNOWN
+									 : IOMMUCAP_NOT_APPLICABLE,
+				    "cap.fl1gp is not known");
+			else
+				add(e, "qemu.intel-iommu.fs1gp", "fields.cap.fl1gp", json_true(),
+				    json_boolean(v), v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+				    v ? "first-stage 1 GiB pages present"
+				      : "First stage 1GB large page is unsupported by host IOMMU");
+		}
+		if (q->pasid.set) {
+			if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
+				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
+				    json_integer(q->pasid.value), NULL, IOMMUCAP_NOT_APPLICABLE,
+				    "not a VT-d unit");
+			else if (!field(u, "ecap", "pss", &v))
+				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
+				    json_integer(q->pasid.value), json_null(), IOMMUCAP_UNKNOWN,
+				    "ecap is not known");
+			else
+				at_least(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
+					 q->pasid.value, true, (int64_t)v + 1, NULL,
+					 "PASID bits size %" PRId64
+					 " > host IOMMU PASID bits size %" PRId64);
+		}
+		return;
+	}
+	if (q->kind != IOMMUCAP_VMM_QEMU_ARM_SMMUV3 || q->accel != IOMMUCAP_WANT_TRUE)
+		return;
+	/* The accelerated vSMMU checks the host SMMUv3's ID registers (smmuv3-accel.c). */
+	bool smmu = u->model == IOMMUCAP_MODEL_ARM_SMMU_V3;
+	add(e, "qemu.arm-smmuv3.type", "model", json_string("arm-smmu-v3"),
+	    json_string(iommucap_model_name(u->model)), smmu ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+	    smmu ? "an SMMUv3 host" : "Wrong data type (%d) for Host SMMUv3 device info (%s)",
+	    u->model_id, iommucap_model_name(u->model));
+	if (!smmu)
+		return;
+	if (q->ssidsize.set) {
+		bool k = known(e, IOMMUCAP_SSID_BITS);
+
+		at_least(e, "qemu.arm-smmuv3.ssidsize", "ssid_bits", q->ssidsize.value, k,
+			 capv(e, IOMMUCAP_SSID_BITS)->num, why(e, IOMMUCAP_SSID_BITS),
+			 "Host SMMUv3 SSIDSIZE not compatible (QEMU=%" PRId64 ", host=%" PRId64
+			 ")");
+	}
+	if (q->oas.set)
+		at_least(e, "qemu.arm-smmuv3.oas", "output_bits", q->oas.value,
+			 known(e, IOMMUCAP_OUTPUT_BITS), capv(e, IOMMUCAP_OUTPUT_BITS)->num,
+			 why(e, IOMMUCAP_OUTPUT_BITS),
+			 "the vSMMU OAS implies %" PRId64 "-bit IPA, but Host SMMUv3 supports only "
+			 "%" PRId64 "-bit IPA");
+	if (q->ats == IOMMUCAP_WANT_TRUE) {
+		if (!known(e, IOMMUCAP_ATS))
+			add(e, "qemu.arm-smmuv3.ats", "ats", json_true(), json_null(),
+			    IOMMUCAP_UNKNOWN, "ats: %s", why(e, IOMMUCAP_ATS));
+		else
+			add(e, "qemu.arm-smmuv3.ats", "ats", json_true(), avail(e, IOMMUCAP_ATS),
+			    capv(e, IOMMUCAP_ATS)->num ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    capv(e, IOMMUCAP_ATS)->num
+				    ? "ATS present"
+				    : "Host SMMUv3 doesn't support Address Translation Services");
+	}
+	if (q->ril == IOMMUCAP_WANT_TRUE)
+		add(e, "qemu.arm-smmuv3.ril", "IDR3.RIL", json_true(), json_null(),
+		    IOMMUCAP_UNKNOWN,
+		    "IDR3.RIL is not exposed in sysfs (QEMU would say \"Host SMMUv3 doesn't "
+		    "support "
+		    "Range Invalidation\" if absent)");
+	if (q->sidsize.set)
+		add(e, "qemu.arm-smmuv3.sidsize", "IDR1.SIDSIZE", json_integer(q->sidsize.value),
+		    json_null(), IOMMUCAP_UNKNOWN,
+		    "IDR1.SIDSIZE is not exposed in sysfs (QEMU: \"Host SMMUv3 SIDSIZE not "
+		    "compatible\")");
+	if (q->granule) {
+		uint64_t g = streq(q->granule, "64k")	? 65536
+			     : streq(q->granule, "16k") ? 16384
+							: 4096;
+		const struct iommucap_capval *p = capv(e, IOMMUCAP_PAGE_SIZES);
+
+		if (!known(e, IOMMUCAP_PAGE_SIZES))
+			add(e, "qemu.arm-smmuv3.granule", "page_sizes", json_string(q->granule),
+			    json_null(), IOMMUCAP_UNKNOWN, "page sizes: %s",
+			    why(e, IOMMUCAP_PAGE_SIZES));
+		else
+			add(e, "qemu.arm-smmuv3.granule", "page_sizes", json_string(q->granule),
+			    avail(e, IOMMUCAP_PAGE_SIZES),
+			    list_has_num(p, g) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    list_has_num(p, g)
+				    ? "%s granule supported"
+				    : "Host SMMUv3 doesn't support %s translation granule",
+			    q->granule);
+	}
+}
+
+static bool wants_pasid(const struct iommucap_requirement *r)
+{
+	return r->sva == IOMMUCAP_WANT_TRUE || r->has_pasid_table ||
+	       (r->min[IOMMUCAP_MIN_SSID_BITS].set && r->min[IOMMUCAP_MIN_SSID_BITS].value > 0) ||
+	       r->features[IOMMUCAP_FEAT_PRI] == IOMMUCAP_WANT_TRUE;
+}
+
+/* Host-wide: what the kernel needs uniform across units, and LAM with SVA. */
+static void eval_host(struct eval *e)
+{
+	static const enum iommucap_cap uniform[] = { IOMMUCAP_SSID_BITS, IOMMUCAP_PRI,
+						     IOMMUCAP_NESTING };
+	const struct iommucap_host *h = e->h;
+	const struct iommucap_hostinfo *hi = &h->info;
+
+	e->u = NULL;
+	if (wants_pasid(e->req) && h->n_units > 1) {
+		for (size_t c = 0; c < ELEMENTSOF(uniform); c++) {
+			const struct iommucap_unit *first = NULL, *other = NULL;
+
+			for (size_t i = 0; i < h->n_units && !other; i++) {
+				const struct iommucap_capval *v = &h->units[i].caps[uniform[c]];
+
+				if (v->source == IOMMUCAP_SRC_UNKNOWN)
+					continue;
+				if (!first)
+					first = &h->units[i];
+				else if (first->caps[uniform[c]].num != v->num)
+					other = &h->units[i];
+			}
+			const char *name = iommucap_cap_info(uniform[c])->name;
+			if (other)
+				add(e, "host.uniform", name, NULL, NULL, IOMMUCAP_WARN,
+				    "IOMMU feature %s inconsistent: %s has %" PRId64
+				    ", %s has %" PRId64 "; the kernel then disables SVA",
+				    name, first->name, first->caps[uniform[c]].num, other->name,
+				    other->caps[uniform[c]].num);
+			else
+				add(e, "host.uniform", name, NULL, NULL, IOMMUCAP_PASS,
+				    "%s is the same on every unit that reports it", name);
+		}
+	}
+	if (e->req->sva == IOMMUCAP_WANT_TRUE && e->req->lam == IOMMUCAP_WANT_TRUE) {
+		const char *note = "";
+
+		if (hi->cpu_flags_known && !hi->cpu_flags[IOMMUCAP_CPU_LAM])
+			note = "; note: this host's CPU has no LAM";
+		else if (hi->kernel_major >= 0 &&
+			 (hi->kernel_major < 6 || (hi->kernel_major == 6 && hi->kernel_minor < 4)))
+			note = "; note: this kernel is older than 6.4 and has no LAM support";
+		add(e, "sva.lam", "sva+lam", json_true(), NULL, IOMMUCAP_WARN,
+		    "a process using LAM must call arch_prctl(ARCH_FORCE_TAGGED_SVA) before "
+		    "binding "
+		    "SVA (Linux 6.4 and later), or the bind fails with EBUSY%s",
+		    note);
+	}
+}
+
+static void eval_unit(struct eval *e, const struct iommucap_unit *u)
+{
+	e->u = u;
+	e->failed = e->unknown = false;
+	eval_pasid_table(e);
+	eval_min(e);
+	eval_features(e);
+	eval_stall_httu(e);
+	eval_lists(e);
+	eval_sva(e);
+	eval_qemu(e);
+}
+
+static int push_str(char ***v, size_t *n, const char *s)
+{
+	return strv_push(v, n, strdup(s));
+}
+
+int iommucap_check(const struct iommucap_host *h, const struct iommucap_requirement *req,
+		   struct iommucap_compat **ret)
+{
+	struct iommucap_compat *out = calloc(1, sizeof(*out));
+	struct eval e = { .h = h, .req = req, .out = out };
+	bool any_indeterminate = false;
+
+	if (!out)
+		return -ENOMEM;
+	out->verdict = IOMMUCAP_INCOMPATIBLE;
+
+	if (req->device) {
+		const struct iommucap_device *d = NULL;
+		const struct iommucap_unit *u = NULL;
+
+		for (size_t i = 0; i < h->n_devices && !d; i++)
+			if (streq(h->devices[i].address, req->device))
+				d = &h->devices[i];
+		if (d && d->unit)
+			u = iommucap_host_find_unit(h, d->unit);
+		if (!u)
+			add(&e, "target.device", "devices", json_string(req->device),
+			    d && d->unit ? json_string(d->unit) : json_null(), IOMMUCAP_FAIL,
+			    !d	       ? "no PCI device %s on this host"
+			    : !d->unit ? "device %s is not behind an IOMMU unit"
+				       : "device %s names unit %s, which is not listed",
+			    req->device, d && d->unit ? d->unit : "");
+		else {
+			add(&e, "target.device", "devices", json_string(req->device),
+			    json_string(u->name), IOMMUCAP_PASS, "device %s is behind %s",
+			    req->device, u->name);
+			e.dev = d;
+			eval_unit(&e, u);
+			if (!e.failed && !e.unknown &&
+			    push_str(&out->candidates, &out->n_candidates, u->name) < 0)
+				e.err = -ENOMEM;
+			any_indeterminate = !e.failed && e.unknown;
+		}
+	} else {
+		bool found = false;
+
+		for (size_t i = 0; i < h->n_units; i++) {
+			const struct iommucap_unit *u = &h->units[i];
+
+			if (req->unit && !streq(req->unit, u->name))
+				continue;
+			found = true;
+			eval_unit(&e, u);
+			if (!e.failed && !e.unknown &&
+			    push_str(&out->candidates, &out->n_candidates, u->name) < 0)
+				e.err = -ENOMEM;
+			if (!e.failed && e.unknown)
+				any_indeterminate = true;
+		}
+		e.u = NULL;
+		if (req->unit && !found)
+			add(&e, "target.unit", "units", json_string(req->unit), json_null(),
+			    IOMMUCAP_FAIL, "no IOMMU unit named %s on this host", req->unit);
+		else if (!req->unit && h->n_units == 0)
+			add(&e, "target.unit", "units", NULL, json_integer(0), IOMMUCAP_FAIL,
+			    "this host has no IOMMU unit");
+		else if (req->unit)
+			add(&e, "target.unit", "units", json_string(req->unit),
+			    json_string(req->unit), IOMMUCAP_PASS, "unit %s exists", req->unit);
+	}
+	eval_host(&e);
+	if (e.err) {
+		iommucap_compat_free(out);
+		return e.err;
+	}
+	/* The best any unit reaches: compatible with a candidate, else indeterminate if some unit
+	 * only lacks knowledge, else incompatible. */
+	out->verdict = out->n_candidates   ? IOMMUCAP_COMPATIBLE
+		       : any_indeterminate ? IOMMUCAP_INDETERMINATE
+					   : IOMMUCAP_INCOMPATIBLE;
+	*ret = out;
+	return 0;
+}
+
+struct iommucap_compat *iommucap_compat_free(struct iommucap_compat *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n_checks; i++) {
+		free(c->checks[i].unit);
+		free(c->checks[i].message);
+		json_decref(c->checks[i].required);
+		json_decref(c->checks[i].available);
+	}
+	free(c->checks);
+	strv_free(c->candidates, c->n_candidates);
+	free(c);
+	return NULL;
+}
+
+int iommucap_compat_to_json(const struct iommucap_compat *c, json_t **ret)
+{
+	json_t *o = json_object(), *checks = json_array(), *cands = json_array();
+	bool oom = !o || !checks || !cands;
+
+	for (size_t i = 0; !oom && i < c->n_checks; i++) {
+		const struct iommucap_check *k = &c->checks[i];
+		json_t *j = json_object();
+
+		oom = !j || json_array_append_new(checks, j) < 0;
+		if (oom)
+			break;
+		oom |= json_object_set_new(j, "id", json_string(k->rule->id)) < 0;
+		oom |= json_object_set_new(j, "unit",
+					   k->unit ? json_string(k->unit) : json_null()) < 0;
+		oom |= json_object_set_new(j, "field", json_string(k->field)) < 0;
+		oom |= json_object_set_new(j, "required",
+					   k->required ? json_incref(k->required) : json_null()) <
+		       0;
+		oom |= json_object_set_new(j, "available",
+					   k->available ? json_incref(k->available) : json_null()) <
+		       0;
+		oom |= json_object_set_new(j, "result",
+					   json_string(iommucap_result_name(k->result))) < 0;
+		oom |= json_object_set_new(j, "message", json_string(k->message)) < 0;
+	}
+	for (size_t i = 0; !oom && i < c->n_candidates; i++)
+		oom = json_array_append_new(cands, json_string(c->candidates[i])) < 0;
+	if (!oom)
+		oom = json_object_set_new(o, "verdict",
+					  json_string(iommucap_verdict_name(c->verdict))) < 0 ||
+		      json_object_set(o, "checks", checks) < 0 ||
+		      json_object_set(o, "candidates", cands) < 0;
+	json_decref(checks);
+	json_decref(cands);
+	if (oom) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	*ret = o;
+	return 0;
+}
