@@ -248,9 +248,14 @@ at_least(struct eval *e, const char *id, const char *field_name, int64_t want, b
 	if (have >= want)
 		add(e, id, field_name, json_integer(want), json_integer(have), IOMMUCAP_PASS,
 		    "%" PRId64 " bits needed, %" PRId64 " available", want, have);
-	else
+	else {
+		/* fail_fmt is one of the literal formats above, each taking (want, have). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		add(e, id, field_name, json_integer(want), json_integer(have), IOMMUCAP_FAIL,
 		    fail_fmt, want, have);
+#pragma GCC diagnostic pop
+	}
 }
 
 /* The PASID width that counts: the unit's, or with a device the smaller of both. */
