@@ -1,1 +1,16 @@
 # systemd units for iommu-capd.
+# The service's ExecStart= carries the configured $(sbindir), substituted at build time (a make
+# rule rather than AC_CONFIG_FILES, so that "make prefix=..." and "make sbindir=..." still work).
+# Installing the units and the man page is in Makefile.am (systemdsystemunitdir from configure).
+systemd/iommu-capd.service: $(top_srcdir)/systemd/iommu-capd.service.in Makefile
+	@mkdir -p systemd
+	$(AM_V_GEN)sed -e 's|@sbindir[@]|$(sbindir)|g' $(top_srcdir)/systemd/iommu-capd.service.in \
+		> $@.tmp && mv $@.tmp $@
+
+# Built for "make check" too, so the test can look at the generated unit.
+check_DATA = systemd/iommu-capd.service
+CLEANFILES += systemd/iommu-capd.service systemd/iommu-capd.service.tmp
+
+TESTS += tests/systemd-units.sh
+EXTRA_DIST += systemd/iommu-capd.socket systemd/iommu-capd.service.in \
+	systemd/iommu-capd-config-space.conf tests/systemd-units.sh docs/service.md
