@@ -309,11 +309,16 @@ static int setup_udev(struct daemon *d)
 	d->udev_monitor = udev_monitor_new_from_netlink(d->udev, "kernel");
 	if (!d->udev_monitor)
 		return -errno ?: -ENOMEM;
-	if ((k = udev_monitor_filter_add_match_subsystem_devtype(d->udev_monitor, "iommu", NULL)) <
-		    0 ||
-	    (k = udev_monitor_filter_add_match_subsystem_devtype(d->udev_monitor, "pci", NULL)) <
-		    0 ||
-	    (k = udev_monitor_enable_receiving(d->udev_monitor)) < 0)
+	/* /dev/iommu (iommufd) and /dev/vfio/vfio are misc devices that come with their modules. */
+	static const char *const subsystems[] = { "iommu", "pci", "misc" };
+	for (size_t i = 0; i < ELEMENTSOF(subsystems); i++) {
+		k = udev_monitor_filter_add_match_subsystem_devtype(d->udev_monitor, subsystems[i],
+								    NULL);
+		if (k < 0)
+			return k;
+	}
+	k = udev_monitor_enable_receiving(d->udev_monitor);
+	if (k < 0)
 		return k;
 	return sd_event_add_io(d->event, &d->udev_source, udev_monitor_get_fd(d->udev_monitor),
 			       EPOLLIN, udev_handler, d);
