@@ -29,3 +29,6 @@ check-valgrind: all
 		IOMMUCTL_WRAPPER='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect' \
 		CMOCKA_WRAPPER='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect'
 .PHONY: check-valgrind
+
+TESTS += tests/requirement-schema.py
+EXTRA_DIST += tests/requirement-schema.py schema/requirement.schema.json

@@ -11,7 +11,8 @@ UNIT_TESTS = \
 	tests/unit/test-amdvi \
 	tests/unit/test-pci \
 	tests/unit/test-sysfs \
-	tests/unit/test-props
+	tests/unit/test-props \
+	tests/unit/test-requirement
 
 TESTS += $(UNIT_TESTS)
 check_PROGRAMS += $(UNIT_TESTS)
@@ -54,4 +55,11 @@ tests_unit_test_props_SOURCES = tests/unit/test-props.c tests/unit/unit.h \
 	tests/unit/tree.c tests/unit/tree.h
 tests_unit_test_props_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_props_LDADD = $(UNIT_LDADD)
+
+# The importers pull in libxml2; the test reads the examples in tests/requirements.
+tests_unit_test_requirement_SOURCES = tests/unit/test-requirement.c tests/unit/unit.h
+tests_unit_test_requirement_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_requirement_LDADD = lib/libiommucap.a $(JANSSON_LIBS) $(LIBXML_LIBS) $(CMOCKA_LIBS)
 endif
+
+EXTRA_DIST += tests/requirements
