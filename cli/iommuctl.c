@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "lib/compat.h"
 #include "lib/iommucap.h"
 #include "lib/macro.h"
+#include "lib/requirement.h"
 #include "tables.h"
 #include "varlink-client.h"
 
@@ -21,6 +23,9 @@ static bool arg_offline;
 static bool arg_quiet;
 static bool arg_compact;
 static bool arg_list_columns;
+static const char *arg_unit, *arg_device, *arg_qemu, *arg_libvirt;
+static bool arg_print_requirement;
+static bool arg_list_rules;
 static struct table_opts arg_table;
 static const char *arg_command;
 static char **arg_filters;
@@ -33,6 +38,12 @@ enum {
 	OPT_SYSROOT = 0x100,
 	OPT_OFFLINE,
 	OPT_ADDRESS,
+	OPT_UNIT,
+	OPT_DEVICE,
+	OPT_QEMU,
+	OPT_LIBVIRT,
+	OPT_PRINT_REQUIREMENT,
+	OPT_LIST_RULES,
 	OPT_LIST_COLUMNS,
 	OPT_COMPACT,
 };
@@ -50,6 +61,15 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "LIST", 0, "columns to show (+LIST adds to the default)", 2 },
 	{ "noheadings", 'n', NULL, 0, "don't print headings", 2 },
 	{ "list-columns", OPT_LIST_COLUMNS, NULL, 0, "list the command's columns and exit", 2 },
+	{ NULL, 0, NULL, 0, "Check:", 3 },
+	{ "unit", OPT_UNIT, "NAME", 0, "check against this unit only", 3 },
+	{ "device", OPT_DEVICE, "ADDRESS", 0, "check for this PCI device (and its unit)", 3 },
+	{ "qemu", OPT_QEMU, "DEVICE", 0,
+	  "the requirement of a QEMU -device argument (intel-iommu,..., arm-smmuv3,...)", 3 },
+	{ "libvirt", OPT_LIBVIRT, "FILE", 0, "the requirement of a libvirt domain's <iommu>", 3 },
+	{ "print-requirement", OPT_PRINT_REQUIREMENT, NULL, 0,
+	  "print the requirement document instead of checking", 3 },
+	{ "list-rules", OPT_LIST_RULES, NULL, 0, "list the rules a check applies and exit", 3 },
 	{ NULL, 0, NULL, 0, "Output (dump):", 3 },
 	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
@@ -66,10 +86,13 @@ static const char program_doc[] =
 	"  dump                  the host document as JSON (schema/host.schema.json)\n"
 	"  monitor               follow units, devices and groups being added, removed,\n"
 	"                        changed (one line each; -J for JSON lines)\n"
+	"  check [FILE|-]        can this host give a VMM what a requirement document\n"
+	"                        (or --qemu, --libvirt) asks? -J for the full result\n"
 	"\n"
 	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
 	"\n"
-	"Exit status: 0 success, 1 failure, 64 usage error, 69 the daemon is unreachable.\n"
+	"Exit status: 0 success, 1 failure, 64 usage error, 69 the daemon is unreachable;\n"
+	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 invalid requirement.\n"
 	"Values that cannot be read are reported as warnings (see --quiet) and leave the\n"
 	"status at 0.";
 
@@ -107,6 +130,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'q':
 		arg_quiet = true;
+		break;
+	case OPT_UNIT:
+		arg_unit = arg;
+		break;
+	case OPT_DEVICE:
+		arg_device = arg;
+		break;
+	case OPT_QEMU:
+		arg_qemu = arg;
+		break;
+	case OPT_LIBVIRT:
+		arg_libvirt = arg;
+		break;
+	case OPT_PRINT_REQUIREMENT:
+		arg_print_requirement = true;
+		break;
+	case OPT_LIST_RULES:
+		arg_list_rules = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (!arg_command)
@@ -414,6 +455,218 @@ static int cmd_monitor(void)
 	return EXIT_SUCCESS;
 }
 
+#define EX_INVALID_REQUIREMENT 65
+
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	FILE *f = streq(path, "-") ? stdin : fopen(path, "re");
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= 16 * 1024 * 1024) {
+				free(buf);
+				if (f != stdin)
+					fclose(f);
+				return -EFBIG;
+			}
+			cap = cap ? cap * 2 : 64 * 1024;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				if (f != stdin)
+					fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (f != stdin)
+		fclose(f);
+	buf[len] = 0;
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* The requirement: a document (FILE or -), or imported from QEMU or libvirt terms. */
+static int load_requirement(struct iommucap_requirement **ret)
+{
+	_cleanup_free_ char *text = NULL, *error = NULL;
+	const char *what = arg_qemu ? "--qemu" : arg_libvirt ? arg_libvirt : NULL;
+	size_t len = 0;
+	int k;
+
+	if ((arg_qemu != NULL) + (arg_libvirt != NULL) + (arg_n_filters > 0) != 1 ||
+	    arg_n_filters > 1) {
+		fprintf(stderr,
+			"iommuctl: check takes one requirement: FILE, -, --qemu or --libvirt\n");
+		return EX_USAGE;
+	}
+	if (arg_unit && arg_device) {
+		fprintf(stderr, "iommuctl: --unit and --device exclude each other\n");
+		return EX_USAGE;
+	}
+	if (arg_qemu)
+		k = iommucap_requirement_from_qemu(arg_qemu, ret, &error);
+	else {
+		const char *path = arg_libvirt ?: arg_filters[0];
+
+		what = streq(path, "-") ? "standard input" : path;
+		k = read_file(path, &text, &len);
+		if (k < 0) {
+			fprintf(stderr, "iommuctl: cannot read %s: %s\n", what, strerror(-k));
+			return EX_USAGE;
+		}
+		if (arg_libvirt)
+			k = iommucap_requirement_from_libvirt(text, len, ret, &error);
+		else {
+			json_error_t jerr;
+			json_t *doc = json_loadb(text, len, 0, &jerr);
+
+			if (!doc) {
+				fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", what,
+					jerr.line, jerr.text);
+				return EX_INVALID_REQUIREMENT;
+			}
+			k = iommucap_requirement_from_json(doc, ret, &error);
+			json_decref(doc);
+		}
+	}
+	if (k == -ENOMEM) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: invalid requirement (%s): %s\n", what, error ?: "?");
+		return EX_INVALID_REQUIREMENT;
+	}
+	/* The command line's target replaces the document's. */
+	if (arg_unit || arg_device) {
+		free((*ret)->unit);
+		free((*ret)->device);
+		(*ret)->unit = arg_unit ? strdup(arg_unit) : NULL;
+		(*ret)->device = arg_device ? strdup(arg_device) : NULL;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* The daemon's CheckResult carries values as JSON text; make them values again. */
+static int decode_values(json_t *result)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach (json_object_get(result, "checks"), i, c) {
+		static const char *const keys[] = { "required", "available" };
+
+		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+			json_t *v = json_object_get(c, keys[k]);
+			json_t *val = json_is_string(v) ? json_loads(json_string_value(v),
+								     JSON_DECODE_ANY, NULL)
+							: json_null();
+
+			if (!val || json_object_set_new(c, keys[k], val) < 0)
+				return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+/* The rule records, as the man page's RULES section lists them (a test compares the two). */
+static int list_rules(void)
+{
+	size_t n;
+	const struct iommucap_rule *rules = iommucap_rules(&n);
+
+	if (arg_table.json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; a && i < n; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id",
+							   rules[i].id, "summary", rules[i].summary,
+							   "compares", rules[i].compares,
+							   "resolution", rules[i].resolution));
+		json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(a);
+		return EXIT_SUCCESS;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n    %s\n    compares: %s\n    resolution: %s\n", rules[i].id,
+		       rules[i].summary, rules[i].compares, rules[i].resolution);
+	return EXIT_SUCCESS;
+}
+
+static int cmd_check(void)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	struct iommucap_requirement *req = NULL;
+	json_t *reqdoc = NULL, *result = NULL;
+	int r, k;
+
+	if (arg_list_rules)
+		return list_rules();
+	r = load_requirement(&req);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = iommucap_requirement_to_json(req, &reqdoc);
+	if (k < 0) {
+		iommucap_requirement_free(req);
+		return EXIT_FAILURE;
+	}
+	if (arg_print_requirement) {
+		json_dumpf(reqdoc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(reqdoc);
+		iommucap_requirement_free(req);
+		return EXIT_SUCCESS;
+	}
+	if (offline()) {
+		struct iommucap_compat *c = NULL;
+
+		r = probe(&h);
+		if (r == EXIT_SUCCESS) {
+			k = iommucap_check(h, req, &c);
+			if (k >= 0)
+				k = iommucap_compat_to_json(c, &result);
+			iommucap_compat_free(c);
+			if (k < 0)
+				r = EXIT_FAILURE;
+		}
+	} else {
+		r = daemon_call("io.iommucapd.Check", json_pack("{s:O}", "requirement", reqdoc),
+				&result);
+		if (r == EXIT_SUCCESS && decode_values(result) < 0) {
+			fprintf(stderr, "iommuctl: iommu-capd sent a malformed result\n");
+			r = EXIT_FAILURE;
+		}
+	}
+	json_decref(reqdoc);
+	iommucap_requirement_free(req);
+	if (r != EXIT_SUCCESS)
+		return r == EXIT_FAILURE ? EX_SOFTWARE : r;
+	if (arg_table.json) {
+		json_dumpf(result, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else
+		iommucap_compat_print(result, stdout);
+	r = iommucap_compat_exit_status(result);
+	json_decref(result);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -432,6 +685,8 @@ int main(int argc, char **argv)
 		r = cmd_dump();
 	else if (streq(arg_command, "monitor"))
 		r = cmd_monitor();
+	else if (streq(arg_command, "check"))
+		r = cmd_check();
 	else {
 		fprintf(stderr, "iommuctl: unknown command: %s (see --help)\n", arg_command);
 		r = EX_USAGE;

@@ -15,7 +15,9 @@
 #include <systemd/sd-event.h>
 
 #include "io-iommucapd-idl.h"
+#include "lib/compat.h"
 #include "lib/iommucap.h"
+#include "lib/requirement.h"
 #include "lib/macro.h"
 #include "monitor.h"
 #include "varlink.h"
@@ -272,11 +274,83 @@ static int vl_method_rescan(struct vl_call *call, json_t *params, void *userdata
 	return vl_call_reply(call, NULL);
 }
 
+/* The result's values travel as JSON text (the interface has no "any" type). */
+static int encode_values(json_t *result)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach (json_object_get(result, "checks"), i, c) {
+		static const char *const keys[] = { "required", "available" };
+
+		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+			json_t *v = json_object_get(c, keys[k]);
+			char *text;
+
+			if (!v || json_is_null(v)) {
+				/* Absent and unknown differ: no value (null) vs an unknown one
+				 * ("null"). */
+				if (json_object_set_new(c, keys[k],
+							v && !streq(keys[k], "required") &&
+									json_is_null(v)
+								? json_string("null")
+								: json_null()) < 0)
+					return -ENOMEM;
+				continue;
+			}
+			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+			if (!text || json_object_set_new(c, keys[k], json_string(text)) < 0) {
+				free(text);
+				return -ENOMEM;
+			}
+			free(text);
+		}
+	}
+	return 0;
+}
+
+static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct iommucap_requirement *req = NULL;
+	struct iommucap_compat *c = NULL;
+	_cleanup_free_ char *error = NULL;
+	json_t *result = NULL;
+	int k = iommucap_requirement_from_json(json_object_get(params, "requirement"), &req,
+					       &error);
+
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		/* "features/nesting: expected true or false": the path, then the complaint. */
+		const char *colon = error ? strstr(error, ": ") : NULL;
+		_cleanup_free_ char *field =
+			colon ? strndup(error, (size_t)(colon - error)) : strdup("requirement");
+
+		return vl_call_error(call, "io.iommucapd.InvalidRequirement",
+				     json_pack("{s:s, s:s}", "field", field ?: "requirement",
+					       "message", error ?: "invalid"));
+	}
+	k = iommucap_check(d->host, req, &c);
+	if (k >= 0)
+		k = iommucap_compat_to_json(c, &result);
+	if (k >= 0)
+		k = encode_values(result);
+	iommucap_compat_free(c);
+	iommucap_requirement_free(req);
+	if (k < 0) {
+		json_decref(result);
+		return k;
+	}
+	return vl_call_reply(call, result);
+}
+
 static const struct vl_method methods[] = {
 	{ "GetHost", vl_method_get_host },     { "ListUnits", vl_method_list_units },
 	{ "GetUnit", vl_method_get_unit },     { "ListDevices", vl_method_list_devices },
 	{ "GetDevice", vl_method_get_device }, { "ListGroups", vl_method_list_groups },
 	{ "Monitor", vl_method_monitor },      { "Rescan", vl_method_rescan },
+	{ "Check", vl_method_check },
 };
 
 /* ---- change sources ---------------------------------------------------------------------- */

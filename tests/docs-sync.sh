@@ -38,6 +38,10 @@ for cmd in $("$IOMMUCTL" --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/
 	t $? "man page documents command $cmd"
 done
 
+# The RULES section is the rule records, word for word.
+"$srcdir/tools/man-rules" --check "$IOMMUCTL" "$man"
+t $? "man page RULES section matches 'iommuctl check --list-rules' (tools/man-rules)"
+
 # Completion in a real bash: commands, columns (from --list-columns) and unit names.
 bc=/usr/share/bash-completion/bash_completion
 if [ -r "$bc" ]; then
