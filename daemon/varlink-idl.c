@@ -166,9 +166,11 @@ static bool interface_name_valid(const char *s)
 			s++;
 		}
 		labels++;
-		if (*s == '.')
+		if (*s == '.') {
 			s++;
-		else if (*s)
+			if (!*s)
+				return false; /* a trailing dot */
+		} else if (*s)
 			return false;
 	}
 	return labels >= 2;
@@ -320,6 +322,48 @@ static int add_member(struct vl_member **v, size_t *n, struct vl_member m)
 	return 0;
 }
 
+static const struct vl_member *find(const struct vl_member *v, size_t n, const char *name);
+
+/* Every named type defined; no field twice in a struct. */
+static int type_consistent(struct parser *ps, const struct vl_interface *i, const struct vl_type *t)
+{
+	if (!t)
+		return 0;
+	if (t->kind == VL_NAMED && !find(i->types, i->n_types, t->name))
+		return fail(ps, "a type that is not defined is used");
+	for (size_t a = 0; a < t->n_fields; a++) {
+		for (size_t b = a + 1; b < t->n_fields; b++)
+			if (streq(t->fields[a].name, t->fields[b].name))
+				return fail(ps, "a field appears twice");
+		if (type_consistent(ps, i, t->fields[a].type) < 0)
+			return -EBADMSG;
+	}
+	for (size_t a = 0; a < t->n_values; a++)
+		for (size_t b = a + 1; b < t->n_values; b++)
+			if (streq(t->values[a], t->values[b]))
+				return fail(ps, "an enum value appears twice");
+	return type_consistent(ps, i, t->elem);
+}
+
+/* As systemd's varlink_idl_consistent(): names unique across members, every type defined. */
+static int check_consistent(struct parser *ps, const struct vl_interface *i)
+{
+	const struct vl_member *sets[] = { i->methods, i->errors, i->types };
+	const size_t ns[] = { i->n_methods, i->n_errors, i->n_types };
+
+	for (size_t a = 0; a < 3; a++)
+		for (size_t x = 0; x < ns[a]; x++) {
+			for (size_t b = a; b < 3; b++)
+				for (size_t y = a == b ? x + 1 : 0; y < ns[b]; y++)
+					if (streq(sets[a][x].name, sets[b][y].name))
+						return fail(ps, "a member name is defined twice");
+			if (type_consistent(ps, i, sets[a][x].in) < 0 ||
+			    type_consistent(ps, i, sets[a][x].out) < 0)
+				return -EBADMSG;
+		}
+	return 0;
+}
+
 int vl_interface_parse(const char *text, struct vl_interface **ret, char **ret_error)
 {
 	struct parser ps = { .s = text, .p = text };
@@ -398,6 +442,8 @@ int vl_interface_parse(const char *text, struct vl_interface **ret, char **ret_e
 	}
 	if (i->n_methods == 0 && i->n_errors == 0 && i->n_types == 0)
 		k = fail(&ps, "an interface needs at least one member");
+	if (k >= 0)
+		k = check_consistent(&ps, i);
 out:
 	free(ps.last_comment);
 	if (k < 0) {
@@ -434,7 +480,7 @@ static bool int_ok(json_t *v)
 	if (json_is_real(v)) {
 		double d = json_real_value(v);
 
-		return isfinite(d) && d == floor(d) && fabs(d) < 18446744073709551616.0;
+		return isfinite(d) && d == floor(d) && fabs(d) <= 18446744073709551616.0;
 	}
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);

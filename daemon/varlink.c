@@ -66,6 +66,8 @@ struct vl_conn {
 	bool have_uid;
 	bool read_eof;
 	bool test;
+	bool dispatching;     /* inside handle_message(): its loop goes on by itself */
+	bool close_requested; /* closed while dispatching: freed once the handler returns */
 	char *in;
 	size_t in_len, in_cap, in_scanned;
 	char *out;
@@ -284,6 +286,11 @@ static void conn_close(struct vl_conn *c)
 	struct vl_server *s = c->s;
 	struct vl_call *p = c->pending;
 
+	/* A handler is still running with this connection on its stack: finish it first. */
+	if (c->dispatching) {
+		c->close_requested = true;
+		return;
+	}
 	c->pending = NULL;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->defer);
@@ -362,7 +369,11 @@ static int conn_update_events(struct vl_conn *c)
 
 	if (!c->io)
 		return 0;
-	if (!c->read_eof)
+	/*
+	 * As sd-varlink: no reading while a call is being answered, so a client cannot queue
+	 * without limit behind a stream. A peer that goes away still shows as EPOLLHUP.
+	 */
+	if (!c->read_eof && !c->pending)
 		ev |= EPOLLIN;
 	if (c->out_off < c->out_len)
 		ev |= EPOLLOUT;
@@ -475,6 +486,9 @@ static void call_finished(struct vl_call *call)
 	c->pending = NULL;
 	call->conn = NULL;
 	vl_call_unref(call);
+	if (c->dispatching)
+		return; /* answered from its handler: conn_process() continues with the next call */
+	/* Answered later (a stream's end): resume reading and the calls queued behind it. */
 	if (c->s->event && !c->test) {
 		if (!c->defer && sd_event_add_defer(c->s->event, &c->defer, defer_handler, c) < 0)
 			conn_close(c);
@@ -645,10 +659,11 @@ static int dispatch(struct vl_server *s, struct vl_call *call, json_t *params)
 	if (!m)
 		return vl_call_error(call, SERVICE ".MethodNotFound",
 				     json_pack("{s:s}", "method", call->method));
-	if (vl_validate_parameters(iface->idl, m->in, params, &bad) < 0)
-		return vl_call_error_invalid_parameter(call, bad);
+	/* As systemd: a method that needs "more" says so before looking at parameters. */
 	if (m->requires_more && !call->more)
 		return vl_call_error(call, SERVICE ".ExpectedMore", NULL);
+	if (vl_validate_parameters(iface->idl, m->in, params, &bad) < 0)
+		return vl_call_error_invalid_parameter(call, bad);
 
 	if (streq(iface->idl->name, SERVICE)) {
 		if (streq(m->name, "GetInfo"))
@@ -677,13 +692,17 @@ static int dispatch(struct vl_server *s, struct vl_call *call, json_t *params)
  */
 static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 {
-	json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *method, *params = NULL, *v;
+	json_error_t err;
+	json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *method, *params = NULL, *empty = NULL, *v;
 	bool more = false, oneway = false;
 	struct vl_call *call;
 	const char *key;
 	int k;
 
+	/* Integers beyond int64 (an int may go up to 2^64-1): read numbers as doubles then. */
+	if (!msg && strstr(err.text, "too big"))
+		msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
 	if (!msg || !json_is_object(msg)) {
 		json_decref(msg);
 		return -EBADMSG;
@@ -718,7 +737,13 @@ static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 	call->oneway = oneway;
 	/* The connection is busy with this call until its final reply. */
 	c->pending = vl_call_ref(call);
-	k = dispatch(c->s, call, params);
+	/* Absent, null and {} are the same; handlers always see an object. */
+	if (!params || json_is_null(params))
+		params = empty = json_object();
+	c->dispatching = true;
+	k = params ? dispatch(c->s, call, params) : -ENOMEM;
+	c->dispatching = false;
+	json_decref(empty);
 	json_decref(msg);
 	if (call->oneway)
 		call->answered = true;
@@ -729,6 +754,8 @@ static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 		call->ref--;
 	}
 	vl_call_unref(call);
+	if (c->close_requested)
+		return -ECONNRESET;
 	return k == -ENOMEM ? k : 0;
 bad:
 	json_decref(msg);
@@ -741,14 +768,11 @@ bad:
  */
 static void conn_process(struct vl_conn *c)
 {
-	struct vl_server *s = c->s;
-
 	while (!c->pending) {
 		char *nul = c->in_len > c->in_scanned
 				    ? memchr(c->in + c->in_scanned, 0, c->in_len - c->in_scanned)
 				    : NULL;
 		size_t mlen;
-		struct vl_conn *it;
 		int k;
 
 		if (!nul) {
@@ -757,11 +781,6 @@ static void conn_process(struct vl_conn *c)
 		}
 		mlen = (size_t)(nul - c->in);
 		k = handle_message(c, c->in, mlen);
-		/* The handler may have closed this connection (a write failed): look for it. */
-		for (it = s->conns; it && it != c; it = it->next)
-			;
-		if (!it)
-			return;
 		if (k < 0) {
 			conn_close(c);
 			return;
@@ -775,17 +794,16 @@ static void conn_process(struct vl_conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->read_eof && c->pending && !c->test) {
-		/* A stream to a peer that hung up its side: it is gone. */
-		conn_close(c);
-		return;
-	}
+	/* A peer that only shut its sending side still gets a stream's replies (as sd-varlink);
+	 * one that has gone shows as EPOLLHUP or a failed write. */
 	if (conn_update_events(c) < 0)
 		conn_close(c);
 }
 
 static int conn_append(struct vl_conn *c, const void *data, size_t len)
 {
+	if (len == 0)
+		return 0;
 	if (c->in_len + len > c->in_cap) {
 		size_t cap = c->in_cap ? c->in_cap : VL_READ_SIZE;
 		char *n;
@@ -806,8 +824,7 @@ static int conn_append(struct vl_conn *c, const void *data, size_t len)
 /* A message that reached VL_BUFFER_MAX without its NUL ends the connection (systemd: ENOBUFS). */
 static bool conn_over_limit(struct vl_conn *c)
 {
-	return c->in_len > VL_BUFFER_MAX &&
-	       !memchr(c->in + c->in_scanned, 0, c->in_len - c->in_scanned);
+	return c->in_len > VL_BUFFER_MAX;
 }
 
 static int conn_read(struct vl_conn *c)
@@ -848,16 +865,16 @@ static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *user
 			return 0;
 		}
 	}
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if (revents & EPOLLIN) {
 		k = conn_read(c);
 		if (k < 0 || conn_over_limit(c)) {
 			conn_close(c);
 			return 0;
 		}
-		if (k == 0 && (revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN)) {
-			conn_close(c);
-			return 0;
-		}
+	} else if (revents & (EPOLLHUP | EPOLLERR)) {
+		/* Not reading (a call is being answered, or EOF was seen): the peer is gone. */
+		conn_close(c);
+		return 0;
 	}
 	conn_process(c);
 	return 0;
@@ -929,23 +946,29 @@ int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
+	char tmp[sizeof(sa.sun_path)];
 	mode_t old;
 	int k;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	/* Bound and listening under a temporary name, then renamed: whoever sees the socket can
+	 * connect to it. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, tmp);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	(void)unlink(path);
+	(void)unlink(tmp);
 	old = umask(~mode & 0777);
 	k = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (k < 0)
 		return -errno;
-	if (listen(fd, SOMAXCONN) < 0)
-		return -errno;
+	if (listen(fd, SOMAXCONN) < 0 || rename(tmp, path) < 0) {
+		k = -errno;
+		(void)unlink(tmp);
+		return k;
+	}
 	k = add_listener(s, fd);
 	if (k < 0)
 		return k;

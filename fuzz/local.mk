@@ -1,12 +1,16 @@
 # Fuzz targets (libFuzzer, clang): built and run by "make check-fuzz", not by "make check".
 
-FUZZ_TARGETS = fuzz/fuzz-parsers
+FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement
 FUZZ_SECONDS = 20
 FUZZ_CC = clang
 FUZZ_LIBSRC = $(top_srcdir)/lib/model.c $(top_srcdir)/lib/parse.c $(top_srcdir)/lib/pci.c \
 	$(top_srcdir)/lib/probe-host.c $(top_srcdir)/lib/sysfs.c $(top_srcdir)/lib/regs.c
 
-EXTRA_DIST += fuzz/fuzz-parsers.c fuzz/local.mk fuzz/corpus
+# fuzz-varlink's transport: memory (vl_test_conn) or socket (a socketpair on sd-event).
+VL_FUZZ_TRANSPORT = memory
+FUZZ_VARLINK_SRC = $(top_srcdir)/daemon/varlink.c $(top_srcdir)/daemon/varlink-idl.c
+
+EXTRA_DIST += fuzz/fuzz-parsers.c fuzz/fuzz-varlink.c fuzz/local.mk fuzz/corpus fuzz/README.md
 
 fuzz/fuzz-parsers: $(top_srcdir)/fuzz/fuzz-parsers.c $(FUZZ_LIBSRC)
 	@mkdir -p fuzz
@@ -14,17 +18,37 @@ fuzz/fuzz-parsers: $(top_srcdir)/fuzz/fuzz-parsers.c $(FUZZ_LIBSRC)
 		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
 		$(JANSSON_CFLAGS) -o $@ $^ $(JANSSON_LIBS)
 
+# The real interface text comes from the generated daemon/io-iommucapd-idl.h.
+fuzz/fuzz-varlink: $(top_srcdir)/fuzz/fuzz-varlink.c $(FUZZ_VARLINK_SRC) daemon/io-iommucapd-idl.h
+	@mkdir -p fuzz
+	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -I$(top_builddir)/daemon \
+		-include $(top_builddir)/config.h $(JANSSON_CFLAGS) $(LIBSYSTEMD_CFLAGS) -o $@ \
+		$(top_srcdir)/fuzz/fuzz-varlink.c $(FUZZ_VARLINK_SRC) $(JANSSON_LIBS) $(LIBSYSTEMD_LIBS) -lm
+
 # Each target for FUZZ_SECONDS from the seed corpus; a crash, leak or UB report fails.
 check-fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		name=$$(basename $$t); work=$$(mktemp -d); \
 		cp $(top_srcdir)/fuzz/corpus/$${name#fuzz-}/* $$work/ 2>/dev/null; \
 		echo "  FUZZ     $$t ($(FUZZ_SECONDS) s)"; \
-		./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
-			-artifact_prefix=$$work/ $$work >$$work/log 2>&1 || \
+		VL_FUZZ_TRANSPORT=$(VL_FUZZ_TRANSPORT) ./$$t -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=8192 -print_final_stats=1 -artifact_prefix=$$work/ $$work >$$work/log 2>&1 || \
 			{ tail -40 $$work/log; echo "FAIL: $$t (artifacts in $$work)"; exit 1; }; \
 		grep -E 'stat::number_of_executed_units|stat::peak_rss' $$work/log; \
 		echo "PASS: $$t"; rm -rf $$work; \
 	done
 CLEANFILES += $(FUZZ_TARGETS)
 .PHONY: check-fuzz
+
+# fuzz-requirement: the requirement parser and printer, and both importers (libxml2).
+FUZZ_REQUIREMENT_SRC = $(top_srcdir)/lib/requirement.c $(top_srcdir)/lib/import-qemu.c \
+	$(top_srcdir)/lib/import-libvirt.c
+
+EXTRA_DIST += fuzz/fuzz-requirement.c
+
+fuzz/fuzz-requirement: $(top_srcdir)/fuzz/fuzz-requirement.c $(FUZZ_REQUIREMENT_SRC)
+	@mkdir -p fuzz
+	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
+		$(JANSSON_CFLAGS) $(LIBXML_CFLAGS) -o $@ $^ $(JANSSON_LIBS) $(LIBXML_LIBS)

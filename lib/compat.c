@@ -437,6 +437,14 @@ static void eval_features(struct eval *e)
 		if (r->features[f] == IOMMUCAP_WANT_ANY)
 			continue;
 		snprintf(id, sizeof(id), "features.%s", name);
+		/* With a device, ATS and PRI need its PCI capability: its absence decides alone. */
+		dc = want ? device_cap(e, (enum iommucap_req_feature)f, &dwhy) : 1;
+		if (dc == 0) {
+			add(e, id, "devices.ats/pri", json_boolean(want), json_false(),
+			    IOMMUCAP_FAIL, "device %s has no PCI %s capability", e->dev->address,
+			    f == IOMMUCAP_FEAT_ATS ? "ATS" : "PRI");
+			continue;
+		}
 		if (!known(e, caps[f])) {
 			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
 			    json_null(), IOMMUCAP_UNKNOWN, "%s: %s", name, why(e, caps[f]));
@@ -448,16 +456,9 @@ static void eval_features(struct eval *e)
 			    name, want ? "absent" : "present", want ? "it is" : "its absence is");
 			continue;
 		}
-		/* With a device, ATS and PRI need the device's PCI capability too. */
-		dc = want ? device_cap(e, (enum iommucap_req_feature)f, &dwhy) : 1;
 		if (dc < 0)
 			add(e, id, "devices.ats/pri", json_boolean(want), json_null(),
 			    IOMMUCAP_UNKNOWN, "the unit has %s; the device's: %s", name, dwhy);
-		else if (dc == 0)
-			add(e, id, "devices.ats/pri", json_boolean(want), json_false(),
-			    IOMMUCAP_FAIL,
-			    "the unit has %s, but device %s has no PCI %s capability", name,
-			    e->dev->address, f == IOMMUCAP_FEAT_ATS ? "ATS" : "PRI");
 		else
 			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
 			    avail(e, caps[f]), IOMMUCAP_PASS, "%s %s", name,

@@ -79,9 +79,11 @@ t $? "monitor -J prints the event as a JSON line"
 ! grep -q '0000:00:03.0' "$tmp/out"
 t $? "devices through the daemon no longer lists it"
 kill "${pids[-3]}" 2>/dev/null
+wait "${pids[-2]}" 2>/dev/null
+st1=$?
 wait "${pids[-1]}" 2>/dev/null
-st=$?
-[ $st = 69 ] && grep -q "lost iommu-capd" "$tmp/mon.txt"
+st2=$?
+[ $st1 = 69 ] && [ $st2 = 69 ] && grep -q "lost iommu-capd" "$tmp/mon.txt"
 t $? "monitor exits 69 when the daemon goes away"
 
 echo "1..$n"

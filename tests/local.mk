@@ -30,5 +30,6 @@ check-valgrind: all
 		CMOCKA_WRAPPER='$(VALGRIND) -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect'
 .PHONY: check-valgrind
 
-TESTS += tests/requirement-schema.py
-EXTRA_DIST += tests/requirement-schema.py schema/requirement.schema.json
+TESTS += tests/requirement-schema.py tests/check-cases.py
+EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requirement.schema.json \
+	schema/check-result.schema.json
