@@ -1,0 +1,1 @@
+# Exports: node_exporter textfile metrics, the Ansible fact.

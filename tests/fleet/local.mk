@@ -1,0 +1,1 @@
+# Fleet: compare and baseline over host documents, and their bench.
