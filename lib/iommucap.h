@@ -211,6 +211,8 @@ struct iommucap_hostinfo {
 };
 
 struct iommucap_host {
+	int64_t generated_at; /* seconds since the epoch: when probed (SOURCE_DATE_EPOCH if set) */
+	char *generator;      /* "iommu-capd VERSION" of a document read back, NULL when probed */
 	struct iommucap_hostinfo info;
 	struct iommucap_unit *units;
 	size_t n_units;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <time.h>
 #include <stdarg.h>
 
 #include "model.h"
@@ -594,6 +595,35 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 			version, IOMMUCAP_SCHEMA_VERSION);
 	if (k < 0)
 		goto out;
+	/* The inventory record's time and generator are optional (documents of other tools). */
+	json_t *when = json_object_get(doc, "generated_at"),
+	       *gen = json_object_get(doc, "generator");
+	if (when) {
+		struct tm tm = { 0 };
+		const char *end = json_is_string(when) ? strptime(json_string_value(when),
+								  "%Y-%m-%dT%H:%M:%SZ", &tm)
+						       : NULL;
+
+		if (!end || *end) {
+			k = bad(&x, "generated_at", "expected a UTC time \"YYYY-MM-DDTHH:MM:SSZ\"");
+			goto out;
+		}
+		h->generated_at = (int64_t)timegm(&tm);
+	}
+	if (gen) {
+		const char *name = json_string_value(json_object_get(gen, "name"));
+		const char *gversion = json_string_value(json_object_get(gen, "version"));
+
+		if (!name || !gversion) {
+			k = bad(&x, "generator", "expected {\"name\": ..., \"version\": ...}");
+			goto out;
+		}
+		if (asprintf(&h->generator, "%s %s", name, gversion) < 0) {
+			h->generator = NULL;
+			k = -ENOMEM;
+			goto out;
+		}
+	}
 	json_t *hostinfo = member(&x, doc, "host", &k);
 	size_t saved = push(&x, "host");
 	if (hostinfo)

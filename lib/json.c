@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <time.h>
 
 #include "model.h"
 #include "regs-pci.h"
@@ -389,7 +390,18 @@ int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret)
 			append(devices, v, &oom);
 	}
 	if (!oom) {
+		char when[32];
+		time_t t = (time_t)h->generated_at;
+		struct tm tm;
+
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+			snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
 		set(o, "schema_version", json_integer(IOMMUCAP_SCHEMA_VERSION), &oom);
+		/* The inventory record: when, and by what. */
+		set(o, "generated_at", json_string(when), &oom);
+		set(o, "generator",
+		    json_pack("{s:s, s:s}", "name", PACKAGE_NAME, "version", PACKAGE_VERSION),
+		    &oom);
 		set(o, "host", hostinfo_json(&h->info, &oom), &oom);
 		set(o, "units", json_incref(units), &oom);
 		set(o, "groups", json_incref(groups), &oom);

@@ -361,6 +361,7 @@ struct iommucap_host *iommucap_host_free(struct iommucap_host *h)
 {
 	if (!h)
 		return NULL;
+	free(h->generator);
 	hostinfo_done(&h->info);
 	for (size_t i = 0; i < h->n_units; i++)
 		unit_done(&h->units[i]);

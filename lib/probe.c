@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "model.h"
 #include "parse.h"
@@ -644,6 +645,17 @@ static int cross_check(struct iommucap_root *r, struct iommucap_host *h)
 	return 0;
 }
 
+/* Now, or SOURCE_DATE_EPOCH when set: reproducible documents for tests and builds. */
+static int64_t probe_time(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (e && parse_dec_u64(e, &v) == 0 && v <= INT64_MAX)
+		return (int64_t)v;
+	return (int64_t)time(NULL);
+}
+
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 {
 	struct iommucap_host *h = calloc(1, sizeof(*h));
@@ -651,6 +663,7 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 
 	if (!h)
 		return -ENOMEM;
+	h->generated_at = probe_time();
 	k = probe_hostinfo(root, h);
 	if (k >= 0)
 		k = probe_units(root, h);

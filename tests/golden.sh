@@ -10,6 +10,8 @@ builddir=${builddir:-.}
 IOMMUCTL=${IOMMUCTL:-$builddir/cli/iommuctl}
 WRAP=${IOMMUCTL_WRAPPER:-}
 PYTHON3=${PYTHON3:-/usr/bin/python3}
+# Documents carry their generation time: a fixed one, as in "make check".
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1767225600}
 update=0
 [ "${1:-}" = --update ] && update=1
 

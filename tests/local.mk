@@ -6,10 +6,10 @@ SH_LOG_DRIVER = $(TAP_DRIVER)
 SH_LOG_COMPILER = $(BASH)
 PY_LOG_DRIVER = $(TAP_DRIVER)
 PY_LOG_COMPILER = $(PYTHON3)
-AM_TESTS_ENVIRONMENT = DAEMON='$(abs_top_builddir)/daemon/iommu-capd' srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+AM_TESTS_ENVIRONMENT = SOURCE_DATE_EPOCH=1767225600 DAEMON='$(abs_top_builddir)/daemon/iommu-capd' srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
 	PYTHON3='$(PYTHON3)' IOMMUCTL='$(abs_top_builddir)/cli/iommuctl' \
 	IOMMUCTL_WRAPPER='$(IOMMUCTL_WRAPPER)'; \
-	export DAEMON srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
+	export SOURCE_DATE_EPOCH DAEMON srcdir builddir PYTHON3 IOMMUCTL IOMMUCTL_WRAPPER;
 LOG_COMPILER = $(CMOCKA_WRAPPER)
 
 TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \

@@ -88,7 +88,9 @@ def compare(schema, idl, vname, snode):
         st = schema_types(sn, schema)
         nullable = vt.startswith("?")
         base = vt.lstrip("?")
-        ok = nullable == ("null" in st)
+        # "?" is absent or null: the schema allows null, or the member is optional.
+        optional = name not in snode.get("required", [])
+        ok = nullable == ("null" in st) or (nullable and optional and "null" not in st)
         want = st - {"null"}
         if base == "int":
             ok = ok and want == {"integer"}
