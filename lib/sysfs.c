@@ -68,7 +68,7 @@ static int walk(struct iommucap_root *r, const char *path, char **ret_next)
 	*ret_next = NULL;
 	if (!done)
 		return -ENOMEM;
-	fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
+	fd = openat(r->fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (*p) {
