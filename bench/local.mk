@@ -30,3 +30,41 @@ EXTRA_DIST += bench/README.md
 bench: bench/bench-probe$(EXEEXT)
 	./bench/bench-probe$(EXEEXT) $(BENCH_FLAGS)
 .PHONY: bench
+
+# ---- Varlink round trips, throughput and RSS (bench/varlink/README.md) --------------------------
+#
+# bench-varlink times iommu-capd's GetInfo and GetUnit against a raw AF_UNIX echo of the same bytes
+# and against systemd 257's sd-varlink (systemd-creds from tests/deps/fetch), in one interleaved
+# run. bench-varlink-smoke is the same program defaulting to --smoke (1000 checked round trips to
+# the daemon on a fixture, each timed path once, no timing asserted), so that it cannot rot.
+
+noinst_PROGRAMS += bench/varlink/bench-varlink
+bench_varlink_bench_varlink_SOURCES = bench/varlink/bench-varlink.c
+bench_varlink_bench_varlink_LDADD = $(JANSSON_LIBS) -lpthread
+
+check_PROGRAMS += bench/varlink/bench-varlink-smoke
+bench_varlink_bench_varlink_smoke_SOURCES = bench/varlink/bench-varlink.c
+bench_varlink_bench_varlink_smoke_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SMOKE
+bench_varlink_bench_varlink_smoke_LDADD = $(JANSSON_LIBS) -lpthread
+
+TESTS += bench/varlink/bench-varlink-smoke
+
+EXTRA_DIST += bench/varlink/README.md
+
+# Generate the 1024-unit tree (in BENCH_VARLINK_DIR, default $TMPDIR or /tmp), fetch systemd 257,
+# run the measurements; the tree is removed and every server stopped, also on failure or ^C.
+# BENCH_VARLINK_FLAGS: e.g. --reps 3 --duration 1 --rss-queries 200000 --no-extra.
+BENCH_VARLINK_DIR = $${TMPDIR:-/tmp}
+bench-varlink: bench/varlink/bench-varlink$(EXEEXT) bench/bench-probe$(EXEEXT) \
+		daemon/iommu-capd$(EXEEXT)
+	@set -e; \
+	tmp=$$(mktemp -d "$(BENCH_VARLINK_DIR)/bench-varlink-tree.XXXXXX"); \
+	trap 'rm -rf "$$tmp"' EXIT; trap 'exit 130' INT TERM HUP; \
+	echo "bench-varlink: generating a 1024-unit tree in $$tmp"; \
+	./bench/bench-probe$(EXEEXT) --generate 1024 "$$tmp/tree"; \
+	$(top_srcdir)/tests/deps/fetch; \
+	deps=$$($(top_srcdir)/tests/deps/fetch --print-dir); \
+	./bench/varlink/bench-varlink$(EXEEXT) --tree "$$tmp/tree" \
+		--daemon ./daemon/iommu-capd$(EXEEXT) --run-trixie "$$deps/bin/run-trixie" \
+		$(BENCH_VARLINK_FLAGS)
+.PHONY: bench-varlink

@@ -373,8 +373,8 @@ static int conn_update_events(struct vl_conn *c)
 	 * As sd-varlink: no reading while a call is being answered, so a client cannot queue
 	 * without limit behind a stream. A peer that goes away still shows as EPOLLHUP.
 	 */
-	if (!c->read_eof && !c->pending)
-		ev |= EPOLLIN;
+	if (!c->read_eof && (!c->pending || c->dispatching))
+		ev |= EPOLLIN; /* a call answered from its handler never turns reading off and on */
 	if (c->out_off < c->out_len)
 		ev |= EPOLLOUT;
 	return sd_event_source_set_io_events(c->io, ev);
@@ -690,15 +690,84 @@ static int dispatch(struct vl_server *s, struct vl_call *call, json_t *params)
  * non-string method, parameters that are not an object, flags that are not booleans, both
  * oneway and more, or any other key (upgrade included) — closes the connection with no reply.
  */
+static bool method_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '-';
+}
+
+/*
+ * The common call, exactly {"method":"NAME"} or {"method":"NAME","parameters":VALUE} in compact
+ * form: split it without building the envelope in jansson (most of a call's cost); VALUE is
+ * still parsed by jansson. Anything else goes through the full, strict path.
+ */
+static bool split_simple_call(const char *buf, size_t len, const char **ret_name,
+			      size_t *ret_name_len, const char **ret_params, size_t *ret_params_len)
+{
+	static const char head[] = "{\"method\":\"", mid[] = ",\"parameters\":";
+	const char *p = buf + sizeof(head) - 1, *end = buf + len, *name = p;
+
+	if (len < sizeof(head) + 2 || memcmp(buf, head, sizeof(head) - 1) != 0)
+		return false;
+	while (p < end && method_char(*p))
+		p++;
+	if (p == name || p >= end || *p != '"')
+		return false;
+	*ret_name = name;
+	*ret_name_len = (size_t)(p - name);
+	p++;
+	if (end - p == 1 && *p == '}') {
+		*ret_params = NULL;
+		*ret_params_len = 0;
+		return true;
+	}
+	if ((size_t)(end - p) < sizeof(mid) || memcmp(p, mid, sizeof(mid) - 1) != 0 ||
+	    end[-1] != '}')
+		return false;
+	p += sizeof(mid) - 1;
+	*ret_params = p;
+	*ret_params_len = (size_t)(end - 1 - p);
+	return true;
+}
+
+static int handle_call(struct vl_conn *c, json_t *msg, const char *method, json_t *params,
+		       bool more, bool oneway);
+static int handle_message_full(struct vl_conn *c, const char *buf, size_t len);
+
 static int handle_message(struct vl_conn *c, const char *buf, size_t len)
+{
+	const char *name, *pv;
+	size_t name_len, pv_len;
+
+	if (split_simple_call(buf, len, &name, &name_len, &pv, &pv_len)) {
+		char method[256];
+		json_t *params = NULL;
+
+		if (name_len < sizeof(method)) {
+			memcpy(method, name, name_len);
+			method[name_len] = 0;
+			if (pv) {
+				params = json_loadb(pv, pv_len, JSON_REJECT_DUPLICATES, NULL);
+				if (params && !json_is_object(params) && !json_is_null(params)) {
+					json_decref(params);
+					return -EBADMSG;
+				}
+			}
+			if (!pv || params)
+				return handle_call(c, params, method, params, false, false);
+		}
+		/* Too long a name, or parameters jansson refuses as such: the full path decides. */
+	}
+	return handle_message_full(c, buf, len);
+}
+
+static int handle_message_full(struct vl_conn *c, const char *buf, size_t len)
 {
 	json_error_t err;
 	json_t *msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
-	json_t *method, *params = NULL, *empty = NULL, *v;
+	json_t *method, *params = NULL, *v;
 	bool more = false, oneway = false;
-	struct vl_call *call;
 	const char *key;
-	int k;
 
 	/* Integers beyond int64 (an int may go up to 2^64-1): read numbers as doubles then. */
 	if (!msg && strstr(err.text, "too big"))
@@ -724,9 +793,22 @@ static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 	if (!json_is_string(method) ||
 	    (params && !json_is_object(params) && !json_is_null(params)) || (more && oneway))
 		goto bad;
+	return handle_call(c, msg, json_string_value(method), params, more, oneway);
+bad:
+	json_decref(msg);
+	return -EBADMSG;
+}
+
+/* Dispatch one checked call; msg (the parsed message, which owns params) is released here. */
+static int handle_call(struct vl_conn *c, json_t *msg, const char *method, json_t *params,
+		       bool more, bool oneway)
+{
+	static json_t *shared_empty;
+	struct vl_call *call;
+	int k;
 
 	call = calloc(1, sizeof(*call));
-	if (!call || !(call->method = strdup(json_string_value(method)))) {
+	if (!call || !(call->method = strdup(method))) {
 		free(call);
 		json_decref(msg);
 		return -ENOMEM;
@@ -737,13 +819,15 @@ static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 	call->oneway = oneway;
 	/* The connection is busy with this call until its final reply. */
 	c->pending = vl_call_ref(call);
-	/* Absent, null and {} are the same; handlers always see an object. */
-	if (!params || json_is_null(params))
-		params = empty = json_object();
+	/* Absent, null and {} are the same; handlers always see an object (never to be changed). */
+	if (!params || json_is_null(params)) {
+		if (!shared_empty)
+			shared_empty = json_object();
+		params = shared_empty;
+	}
 	c->dispatching = true;
 	k = params ? dispatch(c->s, call, params) : -ENOMEM;
 	c->dispatching = false;
-	json_decref(empty);
 	json_decref(msg);
 	if (call->oneway)
 		call->answered = true;
@@ -757,9 +841,6 @@ static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 	if (c->close_requested)
 		return -ECONNRESET;
 	return k == -ENOMEM ? k : 0;
-bad:
-	json_decref(msg);
-	return -EBADMSG;
 }
 
 /*
