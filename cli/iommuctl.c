@@ -9,6 +9,8 @@
 #include <sysexits.h>
 
 #include "lib/compat.h"
+#include "lib/export-prometheus.h"
+#include "lib/fleet.h"
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
@@ -22,10 +24,12 @@ static const char *arg_address = DEFAULT_ADDRESS;
 static bool arg_offline;
 static bool arg_quiet;
 static bool arg_compact;
+static bool arg_prometheus;
 static bool arg_list_columns;
 static const char *arg_unit, *arg_device, *arg_qemu, *arg_libvirt;
 static bool arg_print_requirement;
 static bool arg_list_rules;
+static bool arg_migratable;
 static struct table_opts arg_table;
 static const char *arg_command;
 static char **arg_filters;
@@ -46,6 +50,8 @@ enum {
 	OPT_LIST_RULES,
 	OPT_LIST_COLUMNS,
 	OPT_COMPACT,
+	OPT_FORMAT,
+	OPT_MIGRATABLE,
 };
 
 static const struct argp_option options[] = {
@@ -70,10 +76,15 @@ static const struct argp_option options[] = {
 	{ "print-requirement", OPT_PRINT_REQUIREMENT, NULL, 0,
 	  "print the requirement document instead of checking", 3 },
 	{ "list-rules", OPT_LIST_RULES, NULL, 0, "list the rules a check applies and exit", 3 },
-	{ NULL, 0, NULL, 0, "Output (dump):", 3 },
-	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 3 },
-	{ NULL, 0, NULL, 0, "Other:", 4 },
-	{ "quiet", 'q', NULL, 0, "don't print warnings about unreadable values", 4 },
+	{ NULL, 0, NULL, 0, "Output (dump, baseline):", 4 },
+	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 4 },
+	{ "format", OPT_FORMAT, "FORMAT", 0,
+	  "dump: json (the host document) or prometheus (node_exporter textfile metrics)", 4 },
+	{ NULL, 0, NULL, 0, "Fleet (compare, baseline):", 5 },
+	{ "migratable", OPT_MIGRATABLE, NULL, 0,
+	  "leave out what blocks migration (see the man page for each field)", 5 },
+	{ NULL, 0, NULL, 0, "Other:", 6 },
+	{ "quiet", 'q', NULL, 0, "don't print warnings about unreadable values", 6 },
 	{ 0 }
 };
 
@@ -88,11 +99,19 @@ static const char program_doc[] =
 	"                        changed (one line each; -J for JSON lines)\n"
 	"  check [FILE|-]        can this host give a VMM what a requirement document\n"
 	"                        (or --qemu, --libvirt) asks? -J for the full result\n"
+	"  compare A B [B...]    can host B take every guest host A can? identical,\n"
+	"                        superset, subset or incompatible, with the fields\n"
+	"                        that differ (host documents; - for standard input)\n"
+	"  baseline HOST...      the largest requirement document every host satisfies\n"
+	"                        (host documents; - reads a stream of them)\n"
 	"\n"
 	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
 	"\n"
 	"Exit status: 0 success, 1 failure, 64 usage error, 69 the daemon is unreachable;\n"
-	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 invalid requirement.\n"
+	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 invalid requirement;\n"
+	"compare: 0 B can take A's guests (identical, superset), 1 it cannot (subset,\n"
+	"incompatible); baseline: 0, 1 no requirement is common (a host without units);\n"
+	"both: 65 invalid host document, 66 unreadable file.\n"
 	"Values that cannot be read are reported as warnings (see --quiet) and leave the\n"
 	"status at 0.";
 
@@ -128,6 +147,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COMPACT:
 		arg_compact = true;
 		break;
+	case OPT_FORMAT:
+		if (streq(arg, "json"))
+			arg_prometheus = false;
+		else if (streq(arg, "prometheus"))
+			arg_prometheus = true;
+		else
+			argp_error(state, "--format takes json or prometheus, not '%s'", arg);
+		break;
 	case 'q':
 		arg_quiet = true;
 		break;
@@ -148,6 +175,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LIST_RULES:
 		arg_list_rules = true;
+		break;
+	case OPT_MIGRATABLE:
+		arg_migratable = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (!arg_command)
@@ -390,6 +420,19 @@ static int cmd_dump(void)
 	if (arg_n_filters > 0) {
 		fprintf(stderr, "iommuctl: dump takes no arguments\n");
 		return EX_USAGE;
+	}
+	if (arg_prometheus) {
+		_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+
+		r = probe(&h); /* the model, from the daemon or a probe; prints the warnings */
+		if (r != EXIT_SUCCESS)
+			return r;
+		k = iommucap_host_to_prometheus(h, stdout);
+		if (k < 0) {
+			fprintf(stderr, "iommuctl: cannot print: %s\n", strerror(-k));
+			return EXIT_FAILURE;
+		}
+		return EXIT_SUCCESS;
 	}
 	r = host_document(&doc);
 	if (r != EXIT_SUCCESS)
@@ -667,6 +710,286 @@ static int cmd_check(void)
 	return r;
 }
 
+/* ---- compare and baseline: host documents as dump prints them ---------------------------- */
+
+#define EX_INVALID_HOST 65
+
+static const char *input_name(const char *path)
+{
+	return streq(path, "-") ? "standard input" : path;
+}
+
+/* A host document parsed and read back; an exit status and a message on failure. */
+static int host_from_doc(json_t *doc, const char *what, struct iommucap_host **ret)
+{
+	_cleanup_free_ char *error = NULL;
+	int k = iommucap_host_from_json(doc, ret, &error);
+
+	if (k == -ENOMEM) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: invalid host document (%s): %s\n", what, error ?: "?");
+		return EX_INVALID_HOST;
+	}
+	return EXIT_SUCCESS;
+}
+
+static int load_host(const char *path, struct iommucap_host **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	json_error_t jerr;
+	size_t len = 0;
+	json_t *doc;
+	int k = read_file(path, &text, &len), r;
+
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: cannot read %s: %s\n", input_name(path), strerror(-k));
+		return EX_NOINPUT;
+	}
+	doc = json_loadb(text, len, 0, &jerr);
+	if (!doc) {
+		fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", input_name(path),
+			jerr.line, jerr.text);
+		return EX_INVALID_HOST;
+	}
+	r = host_from_doc(doc, input_name(path), ret);
+	json_decref(doc);
+	return r;
+}
+
+static int load_offers(const char *path, struct iommucap_offers **ret)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	int r = load_host(path, &h);
+
+	if (r != EXIT_SUCCESS)
+		return r;
+	if (iommucap_host_offers(h, arg_migratable ? IOMMUCAP_FLEET_MIGRATABLE : 0, ret) < 0) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+static int only_one_stdin(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < arg_n_filters; i++)
+		n += streq(arg_filters[i], "-");
+	if (n > 1) {
+		fprintf(stderr, "iommuctl: standard input (-) can be named once\n");
+		return EX_USAGE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* A difference's value for people: strings bare, null as "unknown", the rest as JSON. */
+static char *value_text(json_t *v)
+{
+	if (json_is_null(v))
+		return strdup("unknown");
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static void print_comparison(const struct iommucap_comparison *c, const char *a, const char *b,
+			     bool units)
+{
+	static const char *const phrases[] = {
+		[IOMMUCAP_CMP_IDENTICAL] = "is identical to %s: each can take every guest the "
+					   "other can",
+		[IOMMUCAP_CMP_SUPERSET] = "is a superset of %s: it can take every guest that host "
+					  "can, and offers more",
+		[IOMMUCAP_CMP_SUBSET] =
+			"is a subset of %s: it cannot take every guest that host can",
+		[IOMMUCAP_CMP_INCOMPATIBLE] = "is incompatible with %s: it cannot take every guest "
+					      "that host can",
+	};
+
+	printf("%s ", b);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	printf(phrases[c->result], a);
+#pragma GCC diagnostic pop
+	putchar('\n');
+	for (size_t i = 0; i < c->n_diffs; i++) {
+		const struct iommucap_difference *d = &c->diffs[i];
+		_cleanup_free_ char *va = value_text(d->a), *vb = value_text(d->b);
+
+		printf("  %-8s %s: A %s, B %s", iommucap_relation_name(d->relation), d->field,
+		       va ?: "?", vb ?: "?");
+		if (units && d->a_unit && d->b_unit)
+			printf(" (A %s, B %s)", d->a_unit, d->b_unit);
+		putchar('\n');
+	}
+}
+
+static int cmd_compare(void)
+{
+	_cleanup_(iommucap_offers_freep) struct iommucap_offers *a = NULL;
+	const char *aname;
+	int r, worst = EXIT_SUCCESS;
+
+	if (arg_n_filters < 2) {
+		fprintf(stderr, "iommuctl: compare takes two host documents or more: A B [B...]\n");
+		return EX_USAGE;
+	}
+	r = only_one_stdin();
+	if (r != EXIT_SUCCESS)
+		return r;
+	r = load_offers(arg_filters[0], &a);
+	if (r != EXIT_SUCCESS)
+		return r;
+	aname = input_name(arg_filters[0]);
+	for (size_t i = 1; i < arg_n_filters; i++) {
+		_cleanup_(iommucap_offers_freep) struct iommucap_offers *b = NULL;
+		struct iommucap_comparison *c = NULL;
+		const char *bname = input_name(arg_filters[i]);
+		json_t *j = NULL;
+		int k;
+
+		r = load_offers(arg_filters[i], &b);
+		if (r != EXIT_SUCCESS)
+			return r;
+		k = iommucap_compare(a, b, &c);
+		if (k >= 0 && arg_table.json) {
+			k = iommucap_comparison_to_json(c, &j);
+			if (k >= 0 && (json_object_set_new(j, "a", json_string(aname)) < 0 ||
+				       json_object_set_new(j, "b", json_string(bname)) < 0))
+				k = -ENOMEM;
+		}
+		if (k < 0) {
+			json_decref(j);
+			iommucap_comparison_free(c);
+			fprintf(stderr, "iommuctl: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		if (j) {
+			/* One B: the object; several: one object per line. */
+			json_dumpf(j, stdout,
+				   arg_n_filters == 2 && !arg_compact
+					   ? JSON_INDENT(2) | JSON_PRESERVE_ORDER
+					   : JSON_COMPACT | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(j);
+		} else
+			print_comparison(c, aname, bname, a->n > 1 || b->n > 1);
+		if (c->result != IOMMUCAP_CMP_IDENTICAL && c->result != IOMMUCAP_CMP_SUPERSET)
+			worst = EXIT_FAILURE;
+		iommucap_comparison_free(c);
+	}
+	return worst;
+}
+
+static int baseline_fold(struct iommucap_baseline *b, struct iommucap_host *h, const char *what)
+{
+	int k = iommucap_baseline_add(b, h);
+
+	iommucap_host_free(h);
+	if (k == -ENODEV) {
+		fprintf(stderr,
+			"iommuctl: %s has no IOMMU unit: no requirement is satisfied on every "
+			"host\n",
+			what);
+		return EXIT_FAILURE;
+	}
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* Standard input: one host document after another (concatenated or one per line). */
+static int baseline_stdin(struct iommucap_baseline *b)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct iommucap_host *h = NULL;
+		char what[64];
+		json_error_t jerr;
+		json_t *doc;
+		int c, r;
+
+		while ((c = getc(stdin)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+			;
+		if (c == EOF)
+			break;
+		ungetc(c, stdin);
+		snprintf(what, sizeof(what), "standard input, document %zu", ++n);
+		doc = json_loadf(stdin, JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!doc) {
+			fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", what, jerr.line,
+				jerr.text);
+			return EX_INVALID_HOST;
+		}
+		r = host_from_doc(doc, what, &h);
+		json_decref(doc);
+		if (r == EXIT_SUCCESS)
+			r = baseline_fold(b, h, what);
+		if (r != EXIT_SUCCESS)
+			return r;
+	}
+	if (n == 0) {
+		fprintf(stderr, "iommuctl: standard input holds no host document\n");
+		return EX_INVALID_HOST;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* The fold: one document at a time, so memory does not grow with the number of hosts. */
+static int cmd_baseline(void)
+{
+	_cleanup_(iommucap_baseline_freep) struct iommucap_baseline *b = NULL;
+	struct iommucap_requirement *req = NULL;
+	json_t *doc = NULL;
+	int r, k;
+
+	if (arg_n_filters < 1) {
+		fprintf(stderr, "iommuctl: baseline takes one host document or more (- for a "
+				"stream on standard input)\n");
+		return EX_USAGE;
+	}
+	r = only_one_stdin();
+	if (r != EXIT_SUCCESS)
+		return r;
+	if (iommucap_baseline_new(arg_migratable ? IOMMUCAP_FLEET_MIGRATABLE : 0, &b) < 0) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < arg_n_filters; i++) {
+		struct iommucap_host *h = NULL;
+
+		if (streq(arg_filters[i], "-"))
+			r = baseline_stdin(b);
+		else {
+			r = load_host(arg_filters[i], &h);
+			if (r == EXIT_SUCCESS)
+				r = baseline_fold(b, h, arg_filters[i]);
+		}
+		if (r != EXIT_SUCCESS)
+			return r;
+	}
+	k = iommucap_baseline_requirement(b, &req);
+	if (k >= 0)
+		k = iommucap_requirement_to_json(req, &doc);
+	iommucap_requirement_free(req);
+	if (k < 0) {
+		fprintf(stderr, "iommuctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	json_dumpf(doc, stdout,
+		   (arg_compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(doc);
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -687,6 +1010,10 @@ int main(int argc, char **argv)
 		r = cmd_monitor();
 	else if (streq(arg_command, "check"))
 		r = cmd_check();
+	else if (streq(arg_command, "compare"))
+		r = cmd_compare();
+	else if (streq(arg_command, "baseline"))
+		r = cmd_baseline();
 	else {
 		fprintf(stderr, "iommuctl: unknown command: %s (see --help)\n", arg_command);
 		r = EX_USAGE;
