@@ -107,13 +107,12 @@ static const char program_doc[] =
 	"\n"
 	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
 	"\n"
-	"Exit status: 0 success, 1 failure, 64 usage error, 69 the daemon is unreachable;\n"
-	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 invalid requirement;\n"
-	"compare: 0 B can take A's guests (identical, superset), 1 it cannot (subset,\n"
-	"incompatible); baseline: 0, 1 no requirement is common (a host without units);\n"
-	"both: 65 invalid host document, 66 unreadable file.\n"
-	"Values that cannot be read are reported as warnings (see --quiet) and leave the\n"
-	"status at 0.";
+	"Exit status: 0 success, 1 failure, 64 usage error, 69 daemon unreachable.\n"
+	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 bad requirement.\n"
+	"compare: 0 B can take A's guests (identical, superset), 1 it cannot.\n"
+	"baseline: 0, or 1 when no requirement is common (a host without units).\n"
+	"compare, baseline: 65 invalid host document, 66 unreadable file.\n"
+	"Unreadable values are warnings (see --quiet) and leave the status at 0.";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
