@@ -1,0 +1,1 @@
+# Real kernels under QEMU (TCG): make check-vm.
