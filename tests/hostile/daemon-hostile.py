@@ -2,7 +2,7 @@
 """Hostile varlink clients against iommu-capd (TAP).
 
 Each check misbehaves at the daemon in one way and checks what systemd 257's sd-varlink would do
-(/work/shared/reference/varlink.md §1, §2.1-2.4, §5); after each one a fresh, well-behaved client
+(systemd 257 sd-varlink behaviour); after each one a fresh, well-behaved client
 must still get a correct GetInfo and GetUnit("ivhd0"). A check that shows a known daemon bug is
 reported as "not ok ... # TODO known bug: ...", which keeps "make check" green; once the bug is
 fixed it passes, the TAP driver reports XPASS (a failure), and the TODO must go.
