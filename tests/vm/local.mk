@@ -1,1 +1,11 @@
-# Real kernels under QEMU (TCG): make check-vm.
+# Real kernels under QEMU (TCG): make check-vm (tests/vm/README.md). Not part of "make check":
+# it installs qemu-system-x86, qemu-system-arm, busybox-static and cpio when missing (as root),
+# downloads Debian kernels into the tests/deps/fetch cache, and boots 7 guests (~40 s on 2 cores).
+
+EXTRA_DIST += tests/vm/check-vm.py tests/vm/configs.ini tests/vm/init tests/vm/README.md
+
+check-vm: all
+	srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+	IOMMUCTL='$(abs_top_builddir)/cli/iommuctl' DAEMON='$(abs_top_builddir)/daemon/iommu-capd' \
+	$(PYTHON3) '$(abs_top_srcdir)/tests/vm/check-vm.py' $(CHECK_VM_FLAGS)
+.PHONY: check-vm

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Real-kernel tests: Debian kernels under QEMU (TCG) with emulated IOMMUs (tests/vm/README.md).
+
+    tests/vm/check-vm.py [--jobs N] [--keep-logs DIR] [--capture DIR] [CONFIG...]
+
+Reads tests/vm/configs.ini, fetches the kernels (tests/deps/fetch vm), builds one initramfs per
+architecture, boots every configuration (or the ones named), and asserts the guest's output
+against the expectations of the configuration. Prints TAP. Serial logs of failed boots are kept
+in --keep-logs (default: tests/vm/logs under the build directory).
+"""
+
+import argparse
+import base64
+import configparser
+import concurrent.futures
+import io
+import json
+import lzma
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+SRCDIR = os.path.abspath(os.environ.get("srcdir") or os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILDDIR = os.path.abspath(os.environ.get("builddir") or ".")
+IOMMUCTL = os.environ.get("IOMMUCTL") or os.path.join(BUILDDIR, "cli", "iommuctl")
+DAEMON = os.environ.get("DAEMON") or os.path.join(BUILDDIR, "daemon", "iommu-capd")
+BOOT_TIMEOUT = int(os.environ.get("VM_BOOT_TIMEOUT", "600"))
+PACKAGES = "qemu-system-x86 qemu-system-arm busybox-static cpio"
+
+KERNEL_DIR = {"bookworm": "bookworm", "bookworm-backports": "bookworm-backports"}
+DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+
+
+def log(msg):
+    print("# " + msg, flush=True)
+
+
+def die(msg):
+    print("Bail out! " + msg, flush=True)
+    sys.exit(1)
+
+
+def ensure_tools():
+    need = {"qemu-system-x86_64": "qemu-system-x86", "qemu-system-aarch64": "qemu-system-arm",
+            "cpio": "cpio"}
+    missing = [p for c, p in need.items() if shutil.which(c) is None]
+    if not os.path.exists("/bin/busybox") or b"statically linked" not in subprocess.run(
+            ["file", "-L", "/bin/busybox"], capture_output=True).stdout:
+        missing.append("busybox-static")
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        die("missing %s: apt-get install %s" % (" ".join(missing), PACKAGES))
+    log("installing " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + PACKAGES.split(),
+                       env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        die("apt-get install %s failed: %s" % (PACKAGES, r.stderr.strip().splitlines()[-1:]))
+
+
+def fetch_kernels():
+    r = subprocess.run([os.path.join(SRCDIR, "tests", "deps", "fetch"), "vm"], capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        log(line)
+    if r.returncode != 0:
+        die("tests/deps/fetch vm: " + (r.stderr.strip().splitlines() or ["failed"])[-1])
+    d = subprocess.run([os.path.join(SRCDIR, "tests", "deps", "fetch"), "--print-dir"],
+                       capture_output=True, text=True, check=True).stdout.strip()
+    return os.path.join(d, "vm")
+
+
+def real_binary(path):
+    """A libtool wrapper script has the real program in .libs/."""
+    with open(path, "rb") as f:
+        if f.read(4) == b"\x7fELF":
+            return path
+    alt = os.path.join(os.path.dirname(path), ".libs", os.path.basename(path))
+    if os.path.exists(alt):
+        return alt
+    die("%s is neither an ELF program nor a libtool wrapper" % path)
+
+
+def loader_libs(binary):
+    """The interpreter and the shared libraries of BINARY, as the loader resolves them."""
+    out = subprocess.run(["readelf", "-l", binary], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"Requesting program interpreter: (\S+)\]", out)
+    if not m:
+        die("%s has no program interpreter" % binary)
+    interp = m.group(1)
+    r = subprocess.run([interp, "--list", binary], capture_output=True, text=True)
+    if r.returncode != 0 or "not found" in r.stdout:
+        die("the loader cannot resolve %s: %s" % (binary, (r.stdout + r.stderr).strip()))
+    libs = [interp]
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*\S+ => (/\S+) \(", line) or re.match(r"\s*(/\S+) \(", line)
+        if m:
+            libs.append(m.group(1))
+    return libs
+
+
+def module_index(kdir):
+    idx = {}
+    for root, _, files in os.walk(os.path.join(kdir, "lib")):
+        for f in files:
+            m = re.match(r"(.*)\.ko(\.xz)?$", f)
+            if m:
+                idx[m.group(1).replace("-", "_")] = os.path.join(root, f)
+    return idx
+
+
+def module_bytes(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return lzma.decompress(data) if path.endswith(".xz") else data
+
+
+def module_order(kdir, names):
+    """NAMES with their dependencies (from each module's depends=), dependencies first."""
+    idx = module_index(kdir)
+    order = []
+
+    def visit(name):
+        key = name.replace("-", "_")
+        if key in order:
+            return
+        if key not in idx:
+            die("module %s is not in %s" % (name, kdir))
+        m = re.search(rb"\0depends=([^\0]*)\0", module_bytes(idx[key]))
+        for dep in (m.group(1).decode().split(",") if m and m.group(1) else []):
+            visit(dep)
+        order.append(key)
+
+    for n in names:
+        visit(n)
+    return order, idx
+
+
+def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
+    """A gzip'd newc cpio: busybox, /init, capture-sysfs, modules, and (x86) our programs."""
+    root = tempfile.mkdtemp(prefix="irfs-", dir=os.path.dirname(out))
+    try:
+        os.makedirs(os.path.join(root, "bin"))
+        os.makedirs(os.path.join(root, "modules"))
+        bb = "/bin/busybox" if arch == "x86_64" else os.path.join(vmdir, "busybox-arm64")
+        shutil.copy(bb, os.path.join(root, "bin", "busybox"))
+        shutil.copy(os.path.join(SRCDIR, "tests", "vm", "init"), os.path.join(root, "init"))
+        shutil.copy(os.path.join(SRCDIR, "tests", "capture-sysfs"), os.path.join(root, "bin", "capture-sysfs"))
+        for p in ("init", "bin/busybox", "bin/capture-sysfs"):
+            os.chmod(os.path.join(root, p), 0o755)
+        order, idx = module_order(kdir, modules)
+        for m in order:
+            with open(os.path.join(root, "modules", m + ".ko"), "wb") as f:
+                f.write(module_bytes(idx[m]))
+        if guest_binaries:
+            for src, dst in ((IOMMUCTL, "usr/bin/iommuctl"), (DAEMON, "usr/sbin/iommu-capd")):
+                b = real_binary(src)
+                os.makedirs(os.path.dirname(os.path.join(root, dst)), exist_ok=True)
+                shutil.copy(b, os.path.join(root, dst))
+                for lib in loader_libs(b):
+                    t = os.path.join(root, lib.lstrip("/"))
+                    if not os.path.exists(t):
+                        os.makedirs(os.path.dirname(t), exist_ok=True)
+                        shutil.copy(lib, t)  # follows the links: the file the loader loads
+        files = subprocess.run("find . -mindepth 1 | LC_ALL=C sort", shell=True, cwd=root,
+                               capture_output=True, check=True).stdout
+        with open(out, "wb") as f:
+            cpio = subprocess.Popen(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"], cwd=root,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            gz = subprocess.Popen(["gzip", "-1", "-n"], stdin=cpio.stdout, stdout=f)
+            cpio.stdout.close()
+            cpio.stdin.write(files)
+            cpio.stdin.close()
+            if cpio.wait() != 0 or gz.wait() != 0:
+                die("cannot build " + out)
+        return order
+    finally:
+        shutil.rmtree(root)
+
+
+def split_args(s):
+    return s.split() if s else []
+
+
+def qemu_command(cfg, common, kdir, initrd, modules):
+    arch = cfg["arch"]
+    append = ["panic=-1", "vmtest.check=" + common["check_qemu"]]
+    if modules:
+        append.append("vmtest.modules=" + ",".join(modules))
+    append += split_args(cfg.get("append", ""))
+    if arch == "x86_64":
+        cmd = ["qemu-system-x86_64", "-machine", cfg["machine"], "-cpu", "max"]
+        append.insert(0, "console=ttyS0")
+        devices = common["x86_devices"]
+    else:
+        cmd = ["qemu-system-aarch64", "-machine", cfg["machine"], "-cpu", "max,pauth-impdef=on"]
+        append.insert(0, "console=ttyAMA0")
+        devices = common["arm_devices"]
+    # TCG only: a /dev/kvm node may exist and not work, and the expectations are QEMU's models.
+    cmd += ["-accel", "tcg", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
+            "-m", "1024", "-smp", "1", "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
+            "-append", " ".join(append)]
+    cmd += split_args(cfg.get("iommu", "")) + split_args(devices)
+    return cmd
+
+
+def sections(text):
+    text = text.replace("\r\n", "\n").replace("\r", "")
+    out = {}
+    for m in re.finditer(r"@@VM BEGIN (\S+)@@\n(.*?)\n?@@VM END rc=(\d+)@@", text, re.S):
+        out[m.group(1)] = (int(m.group(3)), m.group(2))
+    return out
+
+
+def host_run(tree, check_qemu):
+    """For guests that cannot run our programs: the same steps on the host, over the tree."""
+    res = {}
+    r = subprocess.run([IOMMUCTL, "--sysroot", tree, "dump"], capture_output=True, text=True)
+    res["offline-dump"] = (r.returncode, r.stdout)
+    sock = os.path.join(os.path.dirname(tree), "capd.sock")
+    d = subprocess.Popen([DAEMON, "--sysroot", tree, "--listen", "unix:" + sock],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    addr = ["--address", "unix:" + sock]
+    for name, args in (("show", ["show"]), ("show-json", ["show", "-J"]),
+                       ("check-json", ["check", "-J", "--qemu=" + check_qemu])):
+        r = subprocess.run([IOMMUCTL] + addr + args, capture_output=True, text=True)
+        res[name] = (r.returncode, r.stdout + r.stderr)
+    d.send_signal(signal.SIGTERM)
+    _, err = d.communicate(timeout=10)
+    res["daemon-stderr"] = (d.returncode, err.decode(errors="replace"))
+    return res
+
+
+def pci_has_ats(tree, address):
+    """Walk the PCI Express extended capabilities of ADDRESS's captured config for ATS (0x000f)."""
+    p = os.path.join(tree, "sys", "bus", "pci", "devices", address, "config")
+    try:
+        cfg = open(p, "rb").read()
+    except OSError:
+        return None
+    if len(cfg) < 4096:
+        return None
+    off, seen = 0x100, 0
+    while off and seen < 64:
+        hdr = int.from_bytes(cfg[off:off + 4], "little")
+        if hdr & 0xFFFF == 0x000F:
+            return True
+        off = (hdr >> 20) & 0xFFC
+        seen += 1
+    return False
+
+
+def jbool(s):
+    return {"true": True, "false": False, "null": None}.get(s, s)
+
+
+def expectations(cfg):
+    return {k[len("expect."):]: v for k, v in cfg.items() if k.startswith("expect.")}
+
+
+def assert_config(name, exp, res, tree):
+    """A list of (description, ok, detail)."""
+    results = []
+
+    def check(desc, ok, detail=""):
+        results.append((desc, bool(ok), detail))
+
+    rc, dump_text = res.get("offline-dump", (None, ""))
+    try:
+        dump = json.loads(dump_text)
+    except ValueError:
+        check("offline dump is JSON", False, "rc %s: %s" % (rc, dump_text[:300]))
+        return results
+    check("iommuctl --offline dump exits 0", rc == 0, "rc %s" % rc)
+    units = dump.get("units", [])
+    names = [u["name"] for u in units]
+    check("unit names", names == exp["units"].split(), "got %s" % names)
+    for u in units:
+        check("%s: model" % u["name"], u["model"] == exp["model"], "got %s" % u["model"])
+        caps = u.get("capabilities")
+        if exp.get("capabilities") == "null":
+            check("%s: capabilities unknown (null)" % u["name"], caps is None, "got %s" % caps)
+            continue
+        for key in ("ssid_bits", "input_bits", "caching_mode", "scalable_mode", "ats", "pri"):
+            want = exp.get(key, "-")
+            if want == "-":
+                continue
+            want = int(want) if want.isdigit() else jbool(want)
+            got = (caps or {}).get(key)
+            check("%s: %s = %s" % (u["name"], key, json.dumps(want)), got == want, "got %s" % json.dumps(got))
+        if "unit_devices" in exp:
+            check("%s: devices behind the unit" % u["name"], len(u.get("devices", [])) == int(exp["unit_devices"]),
+                  "got %d" % len(u.get("devices", [])))
+    if exp.get("group_types", "-") != "-":
+        got = sorted(set(g["type"] for g in dump.get("groups", [])))
+        check("group types", got == sorted(exp["group_types"].split()), "got %s" % got)
+    devs = dump.get("devices", [])
+    check("PCI devices", len(devs) == int(exp["pci_devices"]), "got %d" % len(devs))
+    if "ats_device" in exp:
+        a = exp["ats_device"]
+        d = [x for x in devs if x["address"] == a]
+        check("%s: ATS capability in the captured PCI config" % a, pci_has_ats(tree, a) is True,
+              "config missing or without ATS" if tree else "no capture")
+        got = d and d[0].get("ats")
+        got = got.get("supported") if isinstance(got, dict) else got
+        check("%s: iommuctl decodes its ATS capability" % a, got is True, "got %s" % json.dumps(got))
+    # Through the daemon.
+    rc, text = res.get("show-json", (None, ""))
+    try:
+        show = json.loads(text)
+        snames = [u["name"] for u in show["units"]]
+        check("daemon: show -J lists the units", snames == exp["units"].split(), "got %s" % snames)
+        want = exp.get("ssid_bits", "-")
+        if want != "-" and exp.get("capabilities") != "null":
+            want = int(want) if want.isdigit() else jbool(want)
+            got = [u.get("pasid") for u in show["units"]]
+            check("daemon: show -J PASID bits = %s" % json.dumps(want), all(g == want for g in got),
+                  "got %s" % got)
+    except (ValueError, KeyError, TypeError):
+        check("daemon: show -J", False, "rc %s: %s" % (rc, text[:300]))
+    rc, text = res.get("show", (None, ""))
+    check("daemon: show exits 0 and names the units",
+          rc == 0 and all(n in text for n in exp["units"].split()), "rc %s: %s" % (rc, text[:200]))
+    rc, text = res.get("check-json", (None, ""))
+    try:
+        verdict = json.loads(text)["verdict"]
+    except (ValueError, KeyError, TypeError):
+        verdict = None
+    want_rc = 0 if exp["check"] == "compatible" else 1
+    check("daemon: check verdict %s" % exp["check"], verdict == exp["check"] and rc == want_rc,
+          "rc %s verdict %s" % (rc, verdict))
+    return results
+
+
+def extract_capture(text, dest):
+    data = base64.b64decode("".join(text.split()))
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
+        t.extractall(dest)
+    return os.path.join(dest, "cap")
+
+
+def run_config(name, cfg, common, vmdir, work):
+    arch = cfg["arch"]
+    kdir = os.path.join(vmdir, "kernel-%s-%s" % (DEB_ARCH[arch], KERNEL_DIR[cfg["kernel"]]))
+    exp = expectations(cfg)
+    guest = exp.get("guest_binaries", "yes") == "yes"
+    cdir = os.path.join(work, name)
+    shutil.rmtree(cdir, ignore_errors=True)
+    os.makedirs(cdir)
+    initrd = os.path.join(cdir, "initramfs.cpio.gz")
+    order = build_initramfs(arch, kdir, split_args(cfg.get("modules", "")), vmdir, initrd, guest)
+    cmd = qemu_command(cfg, common, kdir, initrd, order)
+    with open(os.path.join(cdir, "qemu-command.txt"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=BOOT_TIMEOUT)
+        serial, qrc = p.stdout.decode(errors="replace"), p.returncode
+        serial += p.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        serial, qrc = (e.stdout or b"").decode(errors="replace") + "\n[timed out]\n", "timeout"
+    secs = time.monotonic() - t0
+    with open(os.path.join(cdir, "serial.log"), "w") as f:
+        f.write(serial)
+    res = sections(serial)
+    tree = None
+    if "capture" in res and res["capture"][0] == 0:
+        try:
+            tree = extract_capture(res["capture"][1], cdir)
+        except Exception as e:  # a garbled transfer fails the assertions below
+            log("%s: cannot unpack the capture: %s" % (name, e))
+    if not guest and tree:
+        res.update(host_run(tree, common["check_qemu"]))
+    results = [("QEMU boots and powers off", qrc == 0 and "@@VM READY@@" in serial, "qemu exit %s" % qrc),
+               ("the guest captured its tree", tree is not None, "")]
+    results += assert_config(name, exp, res, tree)
+    release = res.get("uname", (0, "?"))[1].strip()
+    return name, secs, results, cdir, tree, release
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", "-j", type=int, default=int(os.environ.get("VM_JOBS", "0")) or os.cpu_count() or 1)
+    ap.add_argument("--keep-logs", default=os.path.join(BUILDDIR, "tests", "vm", "logs"))
+    ap.add_argument("--capture", metavar="DIR", help="copy every guest's captured tree to DIR/CONFIG")
+    ap.add_argument("--list", action="store_true", help="list the configurations")
+    ap.add_argument("configs", nargs="*")
+    args = ap.parse_args()
+
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.optionxform = str
+    ini.read(os.path.join(SRCDIR, "tests", "vm", "configs.ini"))
+    common = {k: " ".join(v.split()) for k, v in ini["common"].items()}
+    names = [s for s in ini.sections() if s != "common"]
+    if args.list:
+        print("\n".join(names))
+        return 0
+    for n in args.configs:
+        if n not in names:
+            die("no configuration %s (tests/vm/configs.ini has %s)" % (n, " ".join(names)))
+    names = args.configs or names
+    for p in (IOMMUCTL, DAEMON):
+        if not os.path.exists(p):
+            die("%s is not built (make first)" % p)
+
+    t_start = time.monotonic()
+    ensure_tools()
+    vmdir = fetch_kernels()
+    log("setup (tools, kernels): %.1f s" % (time.monotonic() - t_start))
+    work = tempfile.mkdtemp(prefix="check-vm-")
+    n = 0
+    failed = []
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+            futs = [ex.submit(run_config, name, ini[name], common, vmdir, work) for name in names]
+            for fut in futs:
+                name, secs, results, cdir, tree, release = fut.result()
+                log("%s: boot %.1f s (kernel %s)" % (name, secs, release))
+                bad = False
+                for desc, ok, detail in results:
+                    n += 1
+                    print("%s %d - %s: %s%s" % ("ok" if ok else "not ok", n, name, desc,
+                                                "" if ok else " (%s)" % detail), flush=True)
+                    bad |= not ok
+                if bad:
+                    failed.append(name)
+                    os.makedirs(args.keep_logs, exist_ok=True)
+                    keep = os.path.join(args.keep_logs, name + ".serial.log")
+                    shutil.copy(os.path.join(cdir, "serial.log"), keep)
+                    shutil.copy(os.path.join(cdir, "qemu-command.txt"),
+                                os.path.join(args.keep_logs, name + ".qemu-command.txt"))
+                    log("%s: serial log kept in %s" % (name, keep))
+                if args.capture and tree:
+                    dest = os.path.join(args.capture, name)
+                    shutil.rmtree(dest, ignore_errors=True)
+                    shutil.copytree(tree, dest, symlinks=True)
+                    with open(os.path.join(dest, "CAPTURE", "qemu-command.txt"), "w") as f:
+                        f.write(open(os.path.join(cdir, "qemu-command.txt")).read())
+                    with open(os.path.join(dest, "CAPTURE", "boot-time.txt"), "w") as f:
+                        f.write("%.1f s (TCG, wall clock, %d boots in parallel)\n" % (secs, args.jobs))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("1..%d" % n)
+    log("check-vm: %d configurations in %.1f s%s" % (len(names), time.monotonic() - t_start,
+                                                     ", failed: " + " ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
