@@ -42,7 +42,8 @@ CLEANFILES += $(FUZZ_TARGETS)
 .PHONY: check-fuzz
 
 # fuzz-requirement: the requirement parser and printer, and both importers (libxml2).
-FUZZ_REQUIREMENT_SRC = $(top_srcdir)/lib/requirement.c $(top_srcdir)/lib/import-qemu.c \
+FUZZ_REQUIREMENT_SRC = $(top_srcdir)/lib/requirement.c $(top_srcdir)/lib/jsonpath.c \
+	$(top_srcdir)/lib/import-qemu.c \
 	$(top_srcdir)/lib/import-libvirt.c
 
 EXTRA_DIST += fuzz/fuzz-requirement.c

@@ -9,60 +9,19 @@
 #include "model.h"
 #include "parse.h"
 #include "regs-pci.h"
+#include "jsonpath.h"
 #include "sysfs.h"
 
-struct ctx {
-	char path[256];
-	char *error;
-};
-
-_printf_(3, 4) static int bad(struct ctx *x, const char *field, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	if (x->error)
-		return -EINVAL;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (asprintf(&x->error, "%s%s%s: %s", x->path, *x->path && field ? "/" : "",
-		     field ? field : "", msg ? msg : "invalid") < 0)
-		x->error = NULL;
-	free(msg);
-	return -EINVAL;
-}
-
-/* Descend into a member for error messages; restore with the returned length. */
-static size_t push(struct ctx *x, const char *fmt, ...)
-{
-	size_t len = strlen(x->path);
-	va_list ap;
-
-	if (len && len + 1 < sizeof(x->path))
-		strcat(x->path, "/");
-	va_start(ap, fmt);
-	vsnprintf(x->path + strlen(x->path), sizeof(x->path) - strlen(x->path), fmt, ap);
-	va_end(ap);
-	return len;
-}
-
-static void pop(struct ctx *x, size_t len)
-{
-	x->path[len] = 0;
-}
-
-static json_t *member(struct ctx *x, json_t *o, const char *key, int *k)
+static json_t *member(struct jsonpath *x, json_t *o, const char *key, int *k)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!v)
-		*k = bad(x, key, "missing");
+		*k = jsonpath_bad(x, key, "missing");
 	return v;
 }
 
-static int get_str(struct ctx *x, json_t *o, const char *key, bool nullable, char **ret)
+static int get_str(struct jsonpath *x, json_t *o, const char *key, bool nullable, char **ret)
 {
 	int k = 0;
 	json_t *v = member(x, o, key, &k);
@@ -74,12 +33,13 @@ static int get_str(struct ctx *x, json_t *o, const char *key, bool nullable, cha
 		return 0;
 	}
 	if (!json_is_string(v))
-		return bad(x, key, nullable ? "expected a string or null" : "expected a string");
+		return jsonpath_bad(x, key,
+				    nullable ? "expected a string or null" : "expected a string");
 	*ret = strdup(json_string_value(v));
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int get_int(struct ctx *x, json_t *o, const char *key, bool nullable, bool *ret_known,
+static int get_int(struct jsonpath *x, json_t *o, const char *key, bool nullable, bool *ret_known,
 		   int64_t *ret)
 {
 	int k = 0;
@@ -92,14 +52,14 @@ static int get_int(struct ctx *x, json_t *o, const char *key, bool nullable, boo
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return bad(x, key,
-			   nullable ? "expected an integer or null" : "expected an integer");
+		return jsonpath_bad(
+			x, key, nullable ? "expected an integer or null" : "expected an integer");
 	*ret_known = true;
 	*ret = json_integer_value(v);
 	return 0;
 }
 
-static int get_bool(struct ctx *x, json_t *o, const char *key, bool nullable, bool *ret_known,
+static int get_bool(struct jsonpath *x, json_t *o, const char *key, bool nullable, bool *ret_known,
 		    bool *ret)
 {
 	int k = 0;
@@ -112,22 +72,23 @@ static int get_bool(struct ctx *x, json_t *o, const char *key, bool nullable, bo
 		return 0;
 	}
 	if (!json_is_boolean(v))
-		return bad(x, key,
-			   nullable ? "expected true, false or null" : "expected true or false");
+		return jsonpath_bad(x, key,
+				    nullable ? "expected true, false or null"
+					     : "expected true or false");
 	*ret_known = true;
 	*ret = json_is_true(v);
 	return 0;
 }
 
-static int get_hex(struct ctx *x, json_t *v, const char *key, uint64_t *ret)
+static int get_hex(struct jsonpath *x, json_t *v, const char *key, uint64_t *ret)
 {
 	if (!json_is_string(v) || strncmp(json_string_value(v), "0x", 2) != 0 ||
 	    parse_hex_u64(json_string_value(v), ret) < 0)
-		return bad(x, key, "expected a \"0x...\" hexadecimal string");
+		return jsonpath_bad(x, key, "expected a \"0x...\" hexadecimal string");
 	return 0;
 }
 
-static int get_strv(struct ctx *x, json_t *o, const char *key, char ***ret, size_t *ret_n)
+static int get_strv(struct jsonpath *x, json_t *o, const char *key, char ***ret, size_t *ret_n)
 {
 	int k = 0;
 	json_t *v = member(x, o, key, &k), *e;
@@ -136,10 +97,10 @@ static int get_strv(struct ctx *x, json_t *o, const char *key, char ***ret, size
 	if (!v)
 		return k;
 	if (!json_is_array(v))
-		return bad(x, key, "expected an array of strings");
+		return jsonpath_bad(x, key, "expected an array of strings");
 	json_array_foreach (v, i, e) {
 		if (!json_is_string(e))
-			return bad(x, key, "expected an array of strings");
+			return jsonpath_bad(x, key, "expected an array of strings");
 		k = strv_push(ret, ret_n, strdup(json_string_value(e)));
 		if (k < 0)
 			return k;
@@ -148,7 +109,7 @@ static int get_strv(struct ctx *x, json_t *o, const char *key, char ***ret, size
 }
 
 /* The reasons map ("unknown"): name to reason. */
-static json_t *reasons(struct ctx *x, json_t *o, int *k)
+static json_t *reasons(struct jsonpath *x, json_t *o, int *k)
 {
 	json_t *u = member(x, o, "unknown", k), *v;
 	const char *key;
@@ -156,12 +117,12 @@ static json_t *reasons(struct ctx *x, json_t *o, int *k)
 	if (!u)
 		return NULL;
 	if (!json_is_object(u)) {
-		*k = bad(x, "unknown", "expected an object");
+		*k = jsonpath_bad(x, "unknown", "expected an object");
 		return NULL;
 	}
 	json_object_foreach (u, key, v) {
 		if (!json_is_string(v)) {
-			*k = bad(x, "unknown", "expected strings");
+			*k = jsonpath_bad(x, "unknown", "expected strings");
 			return NULL;
 		}
 	}
@@ -176,7 +137,7 @@ static int reason_dup(json_t *u, const char *key, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int parse_cap(struct ctx *x, json_t *caps, json_t *unknown, json_t *sources,
+static int parse_cap(struct jsonpath *x, json_t *caps, json_t *unknown, json_t *sources,
 		     struct iommucap_unit *u, enum iommucap_cap c)
 {
 	const struct iommucap_cap_info *info = iommucap_cap_info(c);
@@ -200,34 +161,35 @@ static int parse_cap(struct ctx *x, json_t *caps, json_t *unknown, json_t *sourc
 	switch (info->type) {
 	case IOMMUCAP_T_INT:
 		if (!json_is_integer(v))
-			return bad(x, info->name, "expected an integer or null");
+			return jsonpath_bad(x, info->name, "expected an integer or null");
 		cv->num = json_integer_value(v);
 		return 0;
 	case IOMMUCAP_T_BOOL:
 		if (!json_is_boolean(v))
-			return bad(x, info->name, "expected true, false or null");
+			return jsonpath_bad(x, info->name, "expected true, false or null");
 		cv->num = json_is_true(v);
 		return 0;
 	case IOMMUCAP_T_STR:
 		if (!json_is_string(v))
-			return bad(x, info->name, "expected a string or null");
+			return jsonpath_bad(x, info->name, "expected a string or null");
 		cv->str = strdup(json_string_value(v));
 		return cv->str ? 0 : -ENOMEM;
 	case IOMMUCAP_T_INT_LIST:
 		if (!json_is_array(v))
-			return bad(x, info->name, "expected an array of integers or null");
+			return jsonpath_bad(x, info->name, "expected an array of integers or null");
 		cv->list.nums = calloc(json_array_size(v) + 1, sizeof(uint64_t));
 		if (!cv->list.nums)
 			return -ENOMEM;
 		json_array_foreach (v, i, e) {
 			if (!json_is_integer(e) || json_integer_value(e) < 0)
-				return bad(x, info->name, "expected an array of integers or null");
+				return jsonpath_bad(x, info->name,
+						    "expected an array of integers or null");
 			cv->list.nums[cv->list.n++] = (uint64_t)json_integer_value(e);
 		}
 		return 0;
 	case IOMMUCAP_T_STR_LIST:
 		if (!json_is_array(v))
-			return bad(x, info->name, "expected an array of strings or null");
+			return jsonpath_bad(x, info->name, "expected an array of strings or null");
 		return get_strv(x, caps, info->name, &cv->list.strs, &cv->list.n);
 	}
 	return 0;
@@ -244,7 +206,7 @@ static const char *raw_name(const char *name)
 	return NULL;
 }
 
-static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
+static int parse_unit(struct jsonpath *x, json_t *o, struct iommucap_unit *u)
 {
 	_cleanup_free_ char *model = NULL, *path = NULL;
 	json_t *raw, *raw_unknown, *fields, *caps, *unknown, *sources, *v, *g, *f;
@@ -254,7 +216,7 @@ static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
 	int k = 0;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = get_str(x, o, "name", false, &u->name)) < 0 ||
 	    (k = get_str(x, o, "model", false, &model)) < 0 ||
 	    (k = get_int(x, o, "model_id", false, &known, &id)) < 0 ||
@@ -279,7 +241,8 @@ static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
 		return k;
 	if (!json_is_object(raw) || !json_is_object(raw_unknown) || !json_is_object(fields) ||
 	    !json_is_object(caps))
-		return bad(x, NULL, "raw, raw_unknown, fields and capabilities must be objects");
+		return jsonpath_bad(x, NULL,
+				    "raw, raw_unknown, fields and capabilities must be objects");
 	json_object_foreach (raw, key, v) {
 		uint64_t val = 0;
 		const char *name = raw_name(key);
@@ -295,7 +258,7 @@ static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
 	}
 	json_object_foreach (fields, key, g) {
 		if (!json_is_object(g))
-			return bad(x, "fields", "expected objects of fields");
+			return jsonpath_bad(x, "fields", "expected objects of fields");
 		json_object_foreach (g, fkey, f) {
 			uint64_t num = 0;
 			enum iommucap_field_kind kind = IOMMUCAP_FIELD_STR;
@@ -308,7 +271,7 @@ static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
 				   parse_hex_u64(json_string_value(f), &num) == 0)
 				kind = IOMMUCAP_FIELD_HEX;
 			else if (!json_is_string(f))
-				return bad(x, "fields", "expected integers and strings");
+				return jsonpath_bad(x, "fields", "expected integers and strings");
 			k = unit_add_field_owned(u, key, fkey, kind, num,
 						 kind == IOMMUCAP_FIELD_STR ? json_string_value(f)
 									    : NULL);
@@ -317,18 +280,18 @@ static int parse_unit(struct ctx *x, json_t *o, struct iommucap_unit *u)
 		}
 	}
 
-	size_t saved = push(x, "capabilities");
+	size_t saved = jsonpath_push(x, "capabilities");
 	unknown = reasons(x, caps, &k);
 	sources = member(x, caps, "sources", &k);
 	if (k >= 0 && !json_is_object(sources))
-		k = bad(x, "sources", "expected an object");
+		k = jsonpath_bad(x, "sources", "expected an object");
 	for (int c = 0; k >= 0 && c < _IOMMUCAP_CAP_MAX; c++)
 		k = parse_cap(x, caps, unknown, sources, u, (enum iommucap_cap)c);
-	pop(x, saved);
+	jsonpath_pop(x, saved);
 	return k;
 }
 
-static int parse_group(struct ctx *x, json_t *o, struct iommucap_group *g)
+static int parse_group(struct jsonpath *x, json_t *o, struct iommucap_group *g)
 {
 	json_t *unknown, *resv, *r;
 	bool known;
@@ -337,13 +300,13 @@ static int parse_group(struct ctx *x, json_t *o, struct iommucap_group *g)
 	int k = 0;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = get_int(x, o, "id", false, &known, &id)) < 0 ||
 	    (k = get_str(x, o, "type", true, &g->type)) < 0 ||
 	    (k = get_strv(x, o, "devices", &g->devices, &g->n_devices)) < 0)
 		return k;
 	if (id < 0 || id > INT32_MAX)
-		return bad(x, "id", "out of range");
+		return jsonpath_bad(x, "id", "out of range");
 	g->id = (int)id;
 	unknown = reasons(x, o, &k);
 	resv = member(x, o, "reserved_regions", &k);
@@ -354,23 +317,23 @@ static int parse_group(struct ctx *x, json_t *o, struct iommucap_group *g)
 	if (json_is_null(resv))
 		return reason_dup(unknown, "reserved_regions", &g->resv_reason);
 	if (!json_is_array(resv))
-		return bad(x, "reserved_regions", "expected an array or null");
+		return jsonpath_bad(x, "reserved_regions", "expected an array or null");
 	g->resv = calloc(json_array_size(resv) + 1, sizeof(*g->resv));
 	if (!g->resv)
 		return -ENOMEM;
 	json_array_foreach (resv, i, r) {
 		struct iommucap_resv_region *rr = &g->resv[g->n_resv];
-		size_t saved = push(x, "reserved_regions/%zu", i);
+		size_t saved = jsonpath_push(x, "reserved_regions/%zu", i);
 
 		if (!json_is_object(r))
-			k = bad(x, NULL, "expected an object");
+			k = jsonpath_bad(x, NULL, "expected an object");
 		if (k >= 0)
 			k = get_hex(x, json_object_get(r, "start"), "start", &rr->start);
 		if (k >= 0)
 			k = get_hex(x, json_object_get(r, "end"), "end", &rr->end);
 		if (k >= 0)
 			k = get_str(x, r, "type", false, &rr->type);
-		pop(x, saved);
+		jsonpath_pop(x, saved);
 		if (k < 0)
 			return k;
 		g->n_resv++;
@@ -378,7 +341,7 @@ static int parse_group(struct ctx *x, json_t *o, struct iommucap_group *g)
 	return 0;
 }
 
-static int get_tri_bool(struct ctx *x, json_t *o, const char *key, json_t *unknown,
+static int get_tri_bool(struct jsonpath *x, json_t *o, const char *key, json_t *unknown,
 			struct iommucap_tri *t)
 {
 	bool known = false, b = false;
@@ -392,7 +355,7 @@ static int get_tri_bool(struct ctx *x, json_t *o, const char *key, json_t *unkno
 	return unknown ? reason_dup(unknown, key, &t->reason) : 0;
 }
 
-static int get_tri_int(struct ctx *x, json_t *o, const char *key, struct iommucap_tri *t)
+static int get_tri_int(struct jsonpath *x, json_t *o, const char *key, struct iommucap_tri *t)
 {
 	bool known = false;
 	int64_t v = 0;
@@ -405,7 +368,7 @@ static int get_tri_int(struct ctx *x, json_t *o, const char *key, struct iommuca
 	return 0;
 }
 
-static int parse_device(struct ctx *x, json_t *o, struct iommucap_device *d)
+static int parse_device(struct jsonpath *x, json_t *o, struct iommucap_device *d)
 {
 	json_t *unknown, *pasid, *ats, *pri, *acs, *caps, *e, *v;
 	bool known;
@@ -415,7 +378,7 @@ static int parse_device(struct ctx *x, json_t *o, struct iommucap_device *d)
 	int k = 0;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = get_str(x, o, "address", false, &d->address)) < 0 ||
 	    (k = get_str(x, o, "unit", true, &d->unit)) < 0 ||
 	    (k = get_str(x, o, "driver", true, &d->driver)) < 0 ||
@@ -446,7 +409,7 @@ static int parse_device(struct ctx *x, json_t *o, struct iommucap_device *d)
 		return k;
 	if (!json_is_object(pasid) || !json_is_object(ats) || !json_is_object(pri) ||
 	    !json_is_object(acs))
-		return bad(x, NULL, "pasid, ats, pri and acs must be objects");
+		return jsonpath_bad(x, NULL, "pasid, ats, pri and acs must be objects");
 	/* The capability's reason is under its own name in "unknown". */
 	json_t *r = json_object();
 	if (!r)
@@ -455,13 +418,13 @@ static int parse_device(struct ctx *x, json_t *o, struct iommucap_device *d)
 	json_t *objs[] = { pasid, ats, pri, acs };
 	struct iommucap_tri *sup[] = { &d->pasid, &d->ats, &d->pri, &d->acs };
 	for (size_t n = 0; k >= 0 && n < ELEMENTSOF(names); n++) {
-		size_t saved = push(x, "%s", names[n]);
+		size_t saved = jsonpath_push(x, "%s", names[n]);
 		json_t *why = json_object_get(unknown, names[n]);
 
 		json_object_set_new(r, "supported",
 				    why ? json_incref(why) : json_string("not known"));
 		k = get_tri_bool(x, objs[n], "supported", r, sup[n]);
-		pop(x, saved);
+		jsonpath_pop(x, saved);
 	}
 	json_decref(r);
 	if (k < 0)
@@ -490,11 +453,11 @@ static int parse_device(struct ctx *x, json_t *o, struct iommucap_device *d)
 		}
 		k = tri_set(&d->acs_caps, bits);
 	} else if (!json_is_null(caps))
-		k = bad(x, "acs/capabilities", "expected an array or null");
+		k = jsonpath_bad(x, "acs/capabilities", "expected an array or null");
 	return k;
 }
 
-static int parse_hostinfo(struct ctx *x, json_t *o, struct iommucap_hostinfo *hi)
+static int parse_hostinfo(struct jsonpath *x, json_t *o, struct iommucap_hostinfo *hi)
 {
 	json_t *unknown, *cmdline, *dom, *cpu, *flags, *v;
 	const char *key;
@@ -502,7 +465,7 @@ static int parse_hostinfo(struct ctx *x, json_t *o, struct iommucap_hostinfo *hi
 	int k = 0;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = get_str(x, o, "hostname", true, &hi->hostname)) < 0 ||
 	    (k = get_str(x, o, "machine_id", true, &hi->machine_id)) < 0 ||
 	    (k = get_str(x, o, "kernel_release", true, &hi->kernel_release)) < 0 ||
@@ -528,7 +491,7 @@ static int parse_hostinfo(struct ctx *x, json_t *o, struct iommucap_hostinfo *hi
 			struct iommucap_kv *kv = &hi->cmdline[hi->n_cmdline];
 
 			if (!json_is_string(v) && !json_is_true(v))
-				return bad(x, "cmdline", "expected strings or true");
+				return jsonpath_bad(x, "cmdline", "expected strings or true");
 			kv->key = strdup(key);
 			kv->value = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 			hi->n_cmdline++;
@@ -536,46 +499,46 @@ static int parse_hostinfo(struct ctx *x, json_t *o, struct iommucap_hostinfo *hi
 				return -ENOMEM;
 		}
 	} else if (!json_is_null(cmdline))
-		return bad(x, "cmdline", "expected an object or null");
+		return jsonpath_bad(x, "cmdline", "expected an object or null");
 	if (json_is_object(dom)) {
-		size_t saved = push(x, "default_domain");
+		size_t saved = jsonpath_push(x, "default_domain");
 
 		if ((k = get_str(x, dom, "type", false, &hi->domain_type)) >= 0)
 			k = get_str(x, dom, "mode", false, &hi->domain_mode);
-		pop(x, saved);
+		jsonpath_pop(x, saved);
 		if (k < 0)
 			return k;
 	} else if (json_is_null(dom))
 		k = reason_dup(unknown, "default_domain", &hi->domain_reason);
 	else
-		return bad(x, "default_domain", "expected an object or null");
+		return jsonpath_bad(x, "default_domain", "expected an object or null");
 	if (k < 0)
 		return k;
 	if (!json_is_object(cpu))
-		return bad(x, "cpu", "expected an object");
-	size_t saved = push(x, "cpu");
+		return jsonpath_bad(x, "cpu", "expected an object");
+	size_t saved = jsonpath_push(x, "cpu");
 	k = get_str(x, cpu, "vendor", true, &hi->cpu_vendor);
 	flags = k >= 0 ? member(x, cpu, "flags", &k) : NULL;
 	if (k >= 0 && json_is_object(flags)) {
 		static const char *const names[_IOMMUCAP_CPU_FLAG_MAX] = { "lam", "enqcmd", "la57",
 									   "pdpe1gb" };
-		size_t s2 = push(x, "flags");
+		size_t s2 = jsonpath_push(x, "flags");
 
 		hi->cpu_flags_known = true;
 		for (int f = 0; k >= 0 && f < _IOMMUCAP_CPU_FLAG_MAX; f++)
 			k = get_bool(x, flags, names[f], false, &known, &hi->cpu_flags[f]);
-		pop(x, s2);
+		jsonpath_pop(x, s2);
 	} else if (k >= 0 && json_is_null(flags))
 		k = reason_dup(unknown, "cpu_flags", &hi->cpu_flags_reason);
 	else if (k >= 0)
-		k = bad(x, "flags", "expected an object or null");
-	pop(x, saved);
+		k = jsonpath_bad(x, "flags", "expected an object or null");
+	jsonpath_pop(x, saved);
 	return k;
 }
 
 int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_error)
 {
-	struct ctx x = { .path = "" };
+	struct jsonpath x = { .path = "" };
 	struct iommucap_host *h = calloc(1, sizeof(*h));
 	json_t *units, *groups, *devices, *warnings, *e;
 	bool known;
@@ -586,13 +549,14 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 	if (!h)
 		return -ENOMEM;
 	if (!json_is_object(doc)) {
-		k = bad(&x, NULL, "the host document must be a JSON object");
+		k = jsonpath_bad(&x, NULL, "the host document must be a JSON object");
 		goto out;
 	}
 	k = get_int(&x, doc, "schema_version", false, &known, &version);
 	if (k >= 0 && version != IOMMUCAP_SCHEMA_VERSION)
-		k = bad(&x, "schema_version", "version %" PRId64 " is not supported (this is %d)",
-			version, IOMMUCAP_SCHEMA_VERSION);
+		k = jsonpath_bad(&x, "schema_version",
+				 "version %" PRId64 " is not supported (this is %d)", version,
+				 IOMMUCAP_SCHEMA_VERSION);
 	if (k < 0)
 		goto out;
 	/* The inventory record's time and generator are optional (documents of other tools). */
@@ -605,7 +569,8 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 						       : NULL;
 
 		if (!end || *end) {
-			k = bad(&x, "generated_at", "expected a UTC time \"YYYY-MM-DDTHH:MM:SSZ\"");
+			k = jsonpath_bad(&x, "generated_at",
+					 "expected a UTC time \"YYYY-MM-DDTHH:MM:SSZ\"");
 			goto out;
 		}
 		h->generated_at = (int64_t)timegm(&tm);
@@ -615,7 +580,8 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 		const char *gversion = json_string_value(json_object_get(gen, "version"));
 
 		if (!name || !gversion) {
-			k = bad(&x, "generator", "expected {\"name\": ..., \"version\": ...}");
+			k = jsonpath_bad(&x, "generator",
+					 "expected {\"name\": ..., \"version\": ...}");
 			goto out;
 		}
 		if (asprintf(&h->generator, "%s %s", name, gversion) < 0) {
@@ -625,17 +591,17 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 		}
 	}
 	json_t *hostinfo = member(&x, doc, "host", &k);
-	size_t saved = push(&x, "host");
+	size_t saved = jsonpath_push(&x, "host");
 	if (hostinfo)
 		k = parse_hostinfo(&x, hostinfo, &h->info);
-	pop(&x, saved);
+	jsonpath_pop(&x, saved);
 	units = member(&x, doc, "units", &k);
 	groups = member(&x, doc, "groups", &k);
 	devices = member(&x, doc, "devices", &k);
 	if (k < 0)
 		goto out;
 	if (!json_is_array(units) || !json_is_array(groups) || !json_is_array(devices)) {
-		k = bad(&x, NULL, "units, groups and devices must be arrays");
+		k = jsonpath_bad(&x, NULL, "units, groups and devices must be arrays");
 		goto out;
 	}
 	h->units = calloc(json_array_size(units) + 1, sizeof(*h->units));
@@ -646,23 +612,23 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 		goto out;
 	}
 	json_array_foreach (units, i, e) {
-		saved = push(&x, "units/%zu", i);
+		saved = jsonpath_push(&x, "units/%zu", i);
 		k = parse_unit(&x, e, &h->units[h->n_units++]);
-		pop(&x, saved);
+		jsonpath_pop(&x, saved);
 		if (k < 0)
 			goto out;
 	}
 	json_array_foreach (groups, i, e) {
-		saved = push(&x, "groups/%zu", i);
+		saved = jsonpath_push(&x, "groups/%zu", i);
 		k = parse_group(&x, e, &h->groups[h->n_groups++]);
-		pop(&x, saved);
+		jsonpath_pop(&x, saved);
 		if (k < 0)
 			goto out;
 	}
 	json_array_foreach (devices, i, e) {
-		saved = push(&x, "devices/%zu", i);
+		saved = jsonpath_push(&x, "devices/%zu", i);
 		k = parse_device(&x, e, &h->devices[h->n_devices++]);
-		pop(&x, saved);
+		jsonpath_pop(&x, saved);
 		if (k < 0)
 			goto out;
 	}
@@ -670,7 +636,7 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 	if (warnings)
 		k = get_strv(&x, doc, "warnings", &h->warnings, &h->n_warnings);
 	else
-		k = bad(&x, "warnings", "missing");
+		k = jsonpath_bad(&x, "warnings", "missing");
 	if (k >= 0)
 		host_sort_units(h);
 out:

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "jsonpath.h"
 #include "macro.h"
 #include "requirement.h"
 
@@ -114,51 +115,6 @@ struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requireme
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
-struct ctx {
-	char path[256];
-	char *error;
-};
-
-/* Record the first error, as "path/field: message"; -EINVAL. */
-_printf_(3, 4) static int bad(struct ctx *x, const char *field, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	if (x->error)
-		return -EINVAL;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!*x->path && !field)
-		x->error = msg ? strdup(msg) : NULL;
-	else if (asprintf(&x->error, "%s%s%s: %s", x->path, *x->path && field ? "/" : "",
-			  field ? field : "", msg ? msg : "invalid") < 0)
-		x->error = NULL;
-	free(msg);
-	return -EINVAL;
-}
-
-/* Descend into a member for error messages; pop() restores with the returned length. */
-_printf_(2, 3) static size_t push(struct ctx *x, const char *fmt, ...)
-{
-	size_t len = strlen(x->path);
-	va_list ap;
-
-	if (len && len + 1 < sizeof(x->path))
-		strcat(x->path, "/");
-	va_start(ap, fmt);
-	vsnprintf(x->path + strlen(x->path), sizeof(x->path) - strlen(x->path), fmt, ap);
-	va_end(ap);
-	return len;
-}
-
-static void pop(struct ctx *x, size_t len)
-{
-	x->path[len] = 0;
-}
-
 static bool in_list(const char *const *names, const char *s)
 {
 	for (size_t i = 0; names[i]; i++)
@@ -167,7 +123,7 @@ static bool in_list(const char *const *names, const char *s)
 	return false;
 }
 
-static int list_error(struct ctx *x, const char *field, const char *const *names)
+static int list_error(struct jsonpath *x, const char *field, const char *const *names)
 {
 	char buf[160] = "";
 
@@ -176,7 +132,7 @@ static int list_error(struct ctx *x, const char *field, const char *const *names
 			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
 		strncat(buf, names[i], sizeof(buf) - strlen(buf) - 1);
 	}
-	return bad(x, field, "expected one of %s", buf);
+	return jsonpath_bad(x, field, "expected one of %s", buf);
 }
 
 static bool is_alnum(char c)
@@ -185,7 +141,7 @@ static bool is_alnum(char c)
 }
 
 /* Every key of o must be one of the n names (NULL entries skipped); what names the object. */
-static int check_keys(struct ctx *x, json_t *o, const char *const *names, size_t n,
+static int check_keys(struct jsonpath *x, json_t *o, const char *const *names, size_t n,
 		      const char *what)
 {
 	const char *key;
@@ -197,8 +153,8 @@ static int check_keys(struct ctx *x, json_t *o, const char *const *names, size_t
 		for (size_t i = 0; i < n && !ok; i++)
 			ok = names[i] && streq(names[i], key);
 		if (!ok)
-			return what ? bad(x, key, "unknown key for %s", what)
-				    : bad(x, key, "unknown key");
+			return what ? jsonpath_bad(x, key, "unknown key for %s", what)
+				    : jsonpath_bad(x, key, "unknown key");
 	}
 	return 0;
 }
@@ -225,18 +181,20 @@ static bool int_value(json_t *v, int64_t *ret)
 }
 
 /* v, named field in messages, is an integer in [lo, hi]. */
-static int int_in(struct ctx *x, json_t *v, const char *field, int64_t lo, int64_t hi, int64_t *ret)
+static int int_in(struct jsonpath *x, json_t *v, const char *field, int64_t lo, int64_t hi,
+		  int64_t *ret)
 {
 	int64_t n;
 
 	if (!int_value(v, &n) || n < lo || n > hi)
-		return bad(x, field, "expected an integer from %" PRId64 " to %" PRId64, lo, hi);
+		return jsonpath_bad(x, field, "expected an integer from %" PRId64 " to %" PRId64,
+				    lo, hi);
 	*ret = n;
 	return 0;
 }
 
 /* The member key, if present, is an integer in [lo, hi]; absent: 0 and *ret untouched. */
-static int get_int(struct ctx *x, json_t *o, const char *key, int64_t lo, int64_t hi,
+static int get_int(struct jsonpath *x, json_t *o, const char *key, int64_t lo, int64_t hi,
 		   struct iommucap_opt_int *ret)
 {
 	json_t *v = json_object_get(o, key);
@@ -252,20 +210,21 @@ static int get_int(struct ctx *x, json_t *o, const char *key, int64_t lo, int64_
 	return 0;
 }
 
-static int get_want(struct ctx *x, json_t *o, const char *key, enum iommucap_want *ret)
+static int get_want(struct jsonpath *x, json_t *o, const char *key, enum iommucap_want *ret)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return bad(x, key, "expected true or false");
+		return jsonpath_bad(x, key, "expected true or false");
 	*ret = json_is_true(v) ? IOMMUCAP_WANT_TRUE : IOMMUCAP_WANT_FALSE;
 	return 0;
 }
 
 /* A string from names (NULL-terminated); *ret is a copy. */
-static int get_enum(struct ctx *x, json_t *o, const char *key, const char *const *names, char **ret)
+static int get_enum(struct jsonpath *x, json_t *o, const char *key, const char *const *names,
+		    char **ret)
 {
 	json_t *v = json_object_get(o, key);
 	char *s;
@@ -360,14 +319,14 @@ static int pci_address_canonical(const char *s, char **ret)
 		       : 0;
 }
 
-static int parse_pasid_table(struct ctx *x, json_t *o, struct iommucap_requirement *r)
+static int parse_pasid_table(struct jsonpath *x, json_t *o, struct iommucap_requirement *r)
 {
 	static const char *const keys[] = { "version", "bytes", "model", "base_ptr", "pasid_bits" };
 	json_t *v;
 	int k;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = check_keys(x, o, keys, ELEMENTSOF(keys), NULL)) < 0)
 		return k;
 	/*
@@ -384,19 +343,20 @@ static int parse_pasid_table(struct ctx *x, json_t *o, struct iommucap_requireme
 	if (v) {
 		if (!json_is_string(v) ||
 		    parse_hex_strict(json_string_value(v), &r->pasid_table.base_ptr) < 0)
-			return bad(x, "base_ptr", "expected a \"0x...\" hexadecimal string");
+			return jsonpath_bad(x, "base_ptr",
+					    "expected a \"0x...\" hexadecimal string");
 		r->pasid_table.has_base_ptr = true;
 	}
 	r->has_pasid_table = true;
 	return 0;
 }
 
-static int parse_min(struct ctx *x, json_t *o, struct iommucap_requirement *r)
+static int parse_min(struct jsonpath *x, json_t *o, struct iommucap_requirement *r)
 {
 	int k;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	if ((k = check_keys(x, o, min_names, _IOMMUCAP_MIN_MAX, NULL)) < 0)
 		return k;
 	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++) {
@@ -409,13 +369,13 @@ static int parse_min(struct ctx *x, json_t *o, struct iommucap_requirement *r)
 	return 0;
 }
 
-static int parse_features(struct ctx *x, json_t *o, struct iommucap_requirement *r)
+static int parse_features(struct jsonpath *x, json_t *o, struct iommucap_requirement *r)
 {
 	const char *keys[_IOMMUCAP_FEAT_MAX + 2];
 	int k;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
 		keys[f] = feature_names[f];
 	keys[_IOMMUCAP_FEAT_MAX] = "stall";
@@ -444,14 +404,14 @@ static bool format_name_ok(const char *s)
 	return true;
 }
 
-static int parse_formats(struct ctx *x, json_t *a, struct iommucap_requirement *r)
+static int parse_formats(struct jsonpath *x, json_t *a, struct iommucap_requirement *r)
 {
 	const char *what = "expected an array of at most 64 page-table format names";
 	json_t *e;
 	size_t i;
 
 	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
-		return bad(x, NULL, "%s", what);
+		return jsonpath_bad(x, NULL, "%s", what);
 	r->pgtable_formats = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!r->pgtable_formats)
 		return -ENOMEM;
@@ -462,10 +422,11 @@ static int parse_formats(struct ctx *x, json_t *a, struct iommucap_requirement *
 
 		snprintf(idx, sizeof(idx), "%zu", i);
 		if (!s || !format_name_ok(s))
-			return bad(x, idx, "expected a format name (letters, digits, . _ + -)");
+			return jsonpath_bad(x, idx,
+					    "expected a format name (letters, digits, . _ + -)");
 		for (size_t j = 0; j < r->n_pgtable_formats; j++)
 			if (streq(r->pgtable_formats[j], s))
-				return bad(x, idx, "%s is listed twice", s);
+				return jsonpath_bad(x, idx, "%s is listed twice", s);
 		r->pgtable_formats[r->n_pgtable_formats] = strdup(s);
 		if (!r->pgtable_formats[r->n_pgtable_formats])
 			return -ENOMEM;
@@ -474,13 +435,13 @@ static int parse_formats(struct ctx *x, json_t *a, struct iommucap_requirement *
 	return 0;
 }
 
-static int parse_page_sizes(struct ctx *x, json_t *a, struct iommucap_requirement *r)
+static int parse_page_sizes(struct jsonpath *x, json_t *a, struct iommucap_requirement *r)
 {
 	json_t *e;
 	size_t i;
 
 	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
-		return bad(x, NULL, "expected an array of page sizes");
+		return jsonpath_bad(x, NULL, "expected an array of page sizes");
 	r->page_sizes = calloc(json_array_size(a) + 1, sizeof(uint64_t));
 	if (!r->page_sizes)
 		return -ENOMEM;
@@ -492,16 +453,16 @@ static int parse_page_sizes(struct ctx *x, json_t *a, struct iommucap_requiremen
 		snprintf(idx, sizeof(idx), "%zu", i);
 		if (!int_value(e, &v) || v < (int64_t)PAGE_SIZE_MIN || v > (int64_t)PAGE_SIZE_MAX ||
 		    ((uint64_t)v & ((uint64_t)v - 1)))
-			return bad(x, idx, "expected a power of two from 4096 to 2^52");
+			return jsonpath_bad(x, idx, "expected a power of two from 4096 to 2^52");
 		for (size_t j = 0; j < r->n_page_sizes; j++)
 			if (r->page_sizes[j] == (uint64_t)v)
-				return bad(x, idx, "%" PRId64 " is listed twice", v);
+				return jsonpath_bad(x, idx, "%" PRId64 " is listed twice", v);
 		r->page_sizes[r->n_page_sizes++] = (uint64_t)v;
 	}
 	return 0;
 }
 
-static int parse_vmm(struct ctx *x, json_t *o, struct iommucap_vmm *q)
+static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 {
 	const char *keys[_VM_MAX + 1];
 	json_t *dev;
@@ -509,10 +470,10 @@ static int parse_vmm(struct ctx *x, json_t *o, struct iommucap_vmm *q)
 	int k;
 
 	if (!json_is_object(o))
-		return bad(x, NULL, "expected an object");
+		return jsonpath_bad(x, NULL, "expected an object");
 	dev = json_object_get(o, "device");
 	if (!dev)
-		return bad(x, "device", "missing");
+		return jsonpath_bad(x, "device", "missing");
 	for (size_t d = 0; json_is_string(dev) && vmm_devices[d]; d++)
 		if (streq(vmm_devices[d], json_string_value(dev)))
 			q->kind = (enum iommucap_vmm_kind)(IOMMUCAP_VMM_QEMU_INTEL_IOMMU + d);
@@ -540,7 +501,7 @@ static int parse_vmm(struct ctx *x, json_t *o, struct iommucap_vmm *q)
 			&q->granule);
 }
 
-static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
+static int parse_doc(struct jsonpath *x, json_t *doc, struct iommucap_requirement *r)
 {
 	static const char *const keys[] = {
 		"schema_version",  "unit",	 "device", "pasid_table", "min", "features",
@@ -552,22 +513,23 @@ static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
 	int k;
 
 	if (!json_is_object(doc))
-		return bad(x, NULL, "the requirement document must be a JSON object");
+		return jsonpath_bad(x, NULL, "the requirement document must be a JSON object");
 	v = json_object_get(doc, "schema_version");
 	if (!v)
-		return bad(x, "schema_version", "missing");
+		return jsonpath_bad(x, "schema_version", "missing");
 	if (!int_value(v, &version))
-		return bad(x, "schema_version", "expected an integer");
+		return jsonpath_bad(x, "schema_version", "expected an integer");
 	if (version != IOMMUCAP_REQUIREMENT_VERSION)
-		return bad(x, "schema_version", "version %" PRId64 " is not supported (this is %d)",
-			   version, IOMMUCAP_REQUIREMENT_VERSION);
+		return jsonpath_bad(x, "schema_version",
+				    "version %" PRId64 " is not supported (this is %d)", version,
+				    IOMMUCAP_REQUIREMENT_VERSION);
 	if ((k = check_keys(x, doc, keys, ELEMENTSOF(keys), NULL)) < 0)
 		return k;
 
 	v = json_object_get(doc, "unit");
 	if (v) {
 		if (!json_is_string(v) || !unit_name_ok(json_string_value(v)))
-			return bad(x, "unit", "expected an IOMMU unit name (like dmar0)");
+			return jsonpath_bad(x, "unit", "expected an IOMMU unit name (like dmar0)");
 		r->unit = strdup(json_string_value(v));
 		if (!r->unit)
 			return -ENOMEM;
@@ -575,19 +537,21 @@ static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
 	v = json_object_get(doc, "device");
 	if (v) {
 		if (r->unit)
-			return bad(x, "device", "unit and device are exclusive");
+			return jsonpath_bad(x, "device", "unit and device are exclusive");
 		if (!json_is_string(v))
-			return bad(x, "device", "expected a PCI address like 0000:3b:00.0");
+			return jsonpath_bad(x, "device",
+					    "expected a PCI address like 0000:3b:00.0");
 		k = pci_address_canonical(json_string_value(v), &r->device);
 		if (k == -EINVAL)
-			return bad(x, "device", "expected a PCI address like 0000:3b:00.0");
+			return jsonpath_bad(x, "device",
+					    "expected a PCI address like 0000:3b:00.0");
 		if (k < 0)
 			return k;
 	}
 
 	const struct {
 		const char *key;
-		int (*parse)(struct ctx *x, json_t *o, struct iommucap_requirement *r);
+		int (*parse)(struct jsonpath *x, json_t *o, struct iommucap_requirement *r);
 	} sections[] = {
 		{ "pasid_table", parse_pasid_table }, { "min", parse_min },
 		{ "features", parse_features },	      { "pgtable_formats", parse_formats },
@@ -597,9 +561,9 @@ static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
 		v = json_object_get(doc, sections[i].key);
 		if (!v)
 			continue;
-		saved = push(x, "%s", sections[i].key);
+		saved = jsonpath_push(x, "%s", sections[i].key);
 		k = sections[i].parse(x, v, r);
-		pop(x, saved);
+		jsonpath_pop(x, saved);
 		if (k < 0)
 			return k;
 	}
@@ -608,9 +572,9 @@ static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
 		return k;
 	v = json_object_get(doc, "qemu");
 	if (v) {
-		saved = push(x, "qemu");
+		saved = jsonpath_push(x, "qemu");
 		k = parse_vmm(x, v, &r->vmm);
-		pop(x, saved);
+		jsonpath_pop(x, saved);
 		if (k < 0)
 			return k;
 	}
@@ -619,7 +583,7 @@ static int parse_doc(struct ctx *x, json_t *doc, struct iommucap_requirement *r)
 
 int iommucap_requirement_from_json(json_t *doc, struct iommucap_requirement **ret, char **ret_error)
 {
-	struct ctx x = { .path = "" };
+	struct jsonpath x = { .path = "" };
 	struct iommucap_requirement *r = calloc(1, sizeof(*r));
 	int k;
 
