@@ -29,26 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-fail=0
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n - $2"
-	fi
-	[ "$1" = 0 ]
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
-# diag FILE: show a file as TAP comments.
-diag() {
-	sed 's/^/# /' "$1" | head -n "${2:-20}"
-}
+# shellcheck source=tests/tap.sh
+. "$srcdir/tests/tap.sh"
 # wait_for CMD...: retry for up to 10 seconds.
 wait_for() {
 	for _ in $(seq 100); do

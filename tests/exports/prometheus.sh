@@ -39,25 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-fail=0
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n - $2"
-	fi
-	[ "$1" = 0 ]
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
-diag() {
-	sed 's/^/# /' "$1" | head -n "${2:-20}"
-}
+# shellcheck source=tests/tap.sh
+. "$srcdir/tests/tap.sh"
 
 # The tools. A failed fetch (e.g. no network) is a failure, not a skip.
 fetch=$srcdir/tests/deps/fetch

@@ -20,25 +20,8 @@ max_exposure=1.5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-fail=0
-t() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n - $2"
-	fi
-	[ "$1" = 0 ]
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
-diag() {
-	sed 's/^/# /' "$1" | head -n "${2:-20}"
-}
+# shellcheck source=tests/tap.sh
+. "$srcdir/tests/tap.sh"
 # has FILE KEY=VALUE...: every line is in FILE; names the missing ones.
 has() {
 	local f=$1 kv st=0
