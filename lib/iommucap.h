@@ -120,7 +120,7 @@ struct iommucap_raw {
 	char *reason; /* when !known */
 };
 
-#define IOMMUCAP_MAX_RAW 4
+#define IOMMUCAP_MAX_RAW 8 /* SMMUv3: IDR0-IDR5, IIDR, AIDR */
 
 struct iommucap_unit {
 	char *name;

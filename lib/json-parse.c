@@ -198,7 +198,9 @@ static int parse_cap(struct jsonpath *x, json_t *caps, json_t *unknown, json_t *
 /* The raw register names the library produces; others in a foreign document are ignored. */
 static const char *raw_name(const char *name)
 {
-	static const char *const names[] = { "version", "address", "cap", "ecap", "efr", "efr2" };
+	static const char *const names[] = { "version", "address", "cap",  "ecap", "efr",
+					     "efr2",	"idr0",	   "idr1", "idr2", "idr3",
+					     "idr4",	"idr5",	   "iidr", "aidr" };
 
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (streq(names[i], name))

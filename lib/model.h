@@ -71,6 +71,15 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 			 uint64_t efr, bool have_efr2, uint64_t efr2,
 			 const struct iommucap_hostinfo *hi);
 
+/*
+ * SMMUv3 ID registers (IDR0-IDR5, IIDR, AIDR) as IOMMU_GET_HW_INFO returns them: the first only
+ * derives the capabilities, the second also keeps the raw registers and their field view.
+ */
+int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t iidr,
+			  enum iommucap_source src);
+int smmuv3_decode_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t iidr, uint32_t aidr,
+		       enum iommucap_source src);
+
 /* PCI configuration space: fill the device's PASID/ATS/PRI/ACS from a config-space image. */
 int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len);
 

@@ -9,6 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test-regs \
 	tests/unit/test-vtd \
 	tests/unit/test-amdvi \
+	tests/unit/test-smmuv3 \
 	tests/unit/test-pci \
 	tests/unit/test-sysfs \
 	tests/unit/test-props \
@@ -41,6 +42,10 @@ tests_unit_test_amdvi_SOURCES = tests/unit/test-amdvi.c tests/unit/regcheck.h te
 	tests/unit/tree.c tests/unit/tree.h
 tests_unit_test_amdvi_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_amdvi_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_smmuv3_SOURCES = tests/unit/test-smmuv3.c tests/unit/regcheck.h tests/unit/unit.h
+tests_unit_test_smmuv3_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_smmuv3_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_pci_SOURCES = tests/unit/test-pci.c tests/unit/unit.h
 tests_unit_test_pci_CFLAGS = $(UNIT_CFLAGS)

@@ -1,0 +1,153 @@
+/* Arm SMMUv3: the ID registers and the capabilities the kernel derives from them. */
+#include "config.h"
+
+#include "model.h"
+#include "regs-smmuv3.h"
+
+#define SZ_4K	UINT64_C(0x1000)
+#define SZ_16K	UINT64_C(0x4000)
+#define SZ_64K	UINT64_C(0x10000)
+#define SZ_2M	UINT64_C(0x200000)
+#define SZ_32M	UINT64_C(0x2000000)
+#define SZ_512M UINT64_C(0x20000000)
+#define SZ_1G	UINT64_C(0x40000000)
+#define SZ_4T	(UINT64_C(1) << 42)
+
+/* arm_smmu_device_iidr_probe(): IIDR_IMPLEMENTER_ARM and its product ids. */
+#define IIDR_IMPLEMENTER_ARM	   0x43b
+#define IIDR_PRODUCTID_ARM_MMU_600 0x483
+#define IIDR_PRODUCTID_ARM_MMU_700 0x487
+
+static uint32_t idr_field(const uint32_t idr[6], unsigned n, const char *name)
+{
+	return (uint32_t)reg_bits(&smmuv3_idr_regs[n], idr[n], name);
+}
+
+/* smmu_idr5_to_oas(); a reserved encoding is truncated to 48 bits by arm_smmu_device_hw_probe. */
+static int smmuv3_oas_bits(uint32_t oas)
+{
+	static const int bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+	return oas < ELEMENTSOF(bits) ? bits[oas] : 48;
+}
+
+/*
+ * The errata arm_smmu_device_iidr_probe() applies: MMU-600 before r2 (1209401) and every MMU-700
+ * (2268618, 2812531) lose nesting; MMU-700 also loses BTM (2812531).
+ */
+static void smmuv3_errata(uint32_t iidr, bool *no_nesting, bool *no_btm)
+{
+	uint32_t impl = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "implementer");
+	uint32_t product = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "productid");
+	uint32_t variant = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "variant");
+
+	*no_nesting = *no_btm = false;
+	if (impl != IIDR_IMPLEMENTER_ARM)
+		return;
+	if (product == IIDR_PRODUCTID_ARM_MMU_600 && variant < 2)
+		*no_nesting = true;
+	if (product == IIDR_PRODUCTID_ARM_MMU_700)
+		*no_nesting = *no_btm = true;
+}
+
+int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t iidr,
+			  enum iommucap_source src)
+{
+	static const char *const stall_names[] = { "enabled", "disabled", "force", "disabled" };
+	static const char *const httu_names[] = { "none", "access", "access+dirty",
+						  "access+dirty" };
+	const char *fmts[2], *cdfmts[2];
+	size_t n_fmts = 0, n_cd = 0, n_sizes = 0;
+	uint64_t sizes[8];
+	bool s1p = idr_field(idr, 0, "s1p"), s2p = idr_field(idr, 0, "s2p");
+	uint32_t ttf = idr_field(idr, 0, "ttf"), httu = idr_field(idr, 0, "httu");
+	uint32_t ssid = idr_field(idr, 1, "ssidsize");
+	int oas = smmuv3_oas_bits(idr_field(idr, 5, "oas"));
+	bool cohacc = idr_field(idr, 0, "cohacc");
+	bool no_nesting, no_btm;
+	int k = 0;
+
+	/*
+	 * arm_smmu_device_hw_probe() (Linux 7.3): asid_bits from ASID16, ssid_bits from SSIDSIZE,
+	 * oas from OAS, FEAT_NESTING = S1P && S2P, the stall model, HTTU, PRI and ATS from IDR0.
+	 */
+	smmuv3_errata(iidr, &no_nesting, &no_btm);
+	k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, src);
+	k |= cap_set_num(u, IOMMUCAP_ASID_BITS, idr_field(idr, 0, "asid16") ? 16 : 8, src);
+	k |= cap_set_num(u, IOMMUCAP_OUTPUT_BITS, oas, src);
+	/*
+	 * A stage-1 domain's input size is 52 bits with IDR5.VAX = 1, else 48
+	 * (arm_smmu_domain_finalise); a unit without stage 1 translates IPAs of smmu->ias bits,
+	 * max(oas, 40 when TTF offers AArch32).
+	 */
+	if (s1p)
+		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, idr_field(idr, 5, "vax") == 1 ? 52 : 48,
+				 src);
+	else
+		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, ttf == 3 && oas < 40 ? 40 : oas, src);
+	k |= cap_set_str(u, IOMMUCAP_STALL, stall_names[idr_field(idr, 0, "stall_model")], src);
+	/* arm_smmu_get_httu(): 2 (and 3, HAFT) give HA and HD, 1 gives HA. */
+	k |= cap_set_str(u, IOMMUCAP_HTTU, httu_names[httu], src);
+	k |= cap_set_bool(u, IOMMUCAP_BTM, idr_field(idr, 0, "btm") && !no_btm, src);
+	k |= cap_set_bool(u, IOMMUCAP_NESTING, s1p && s2p && !no_nesting, src);
+	k |= cap_set_bool(u, IOMMUCAP_PRI, idr_field(idr, 0, "pri"), src);
+	k |= cap_set_bool(u, IOMMUCAP_ATS, idr_field(idr, 0, "ats"), src);
+	/* arm_smmu_capable(IOMMU_CAP_DIRTY_TRACKING): FEAT_HD && FEAT_COHERENCY. */
+	k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, httu >= 2 && cohacc, src);
+	k |= cap_set_bool(u, IOMMUCAP_COHERENT, cohacc, src);
+
+	/* smmu_idr5_to_pgsize(), plus 4 TiB blocks with a 52-bit OAS. */
+	if (idr_field(idr, 5, "gran4k"))
+		sizes[n_sizes++] = SZ_4K;
+	if (idr_field(idr, 5, "gran16k"))
+		sizes[n_sizes++] = SZ_16K;
+	if (idr_field(idr, 5, "gran64k"))
+		sizes[n_sizes++] = SZ_64K;
+	if (idr_field(idr, 5, "gran4k"))
+		sizes[n_sizes++] = SZ_2M;
+	if (idr_field(idr, 5, "gran16k"))
+		sizes[n_sizes++] = SZ_32M;
+	if (idr_field(idr, 5, "gran64k"))
+		sizes[n_sizes++] = SZ_512M;
+	if (idr_field(idr, 5, "gran4k"))
+		sizes[n_sizes++] = SZ_1G;
+	if (oas == 52)
+		sizes[n_sizes++] = SZ_4T;
+	k |= cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n_sizes, src);
+
+	/* Stage-1 tables are what a guest walks: AArch64 (TTF bit 1) and AArch32 LPAE (bit 0). */
+	if (s1p && (ttf & 2))
+		fmts[n_fmts++] = "lpae-64";
+	if (s1p && (ttf & 1))
+		fmts[n_fmts++] = "lpae-32";
+	k |= cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, fmts, n_fmts, src);
+
+	/* Context-descriptor tables exist only with SubstreamIDs; CD2L adds the two-level one. */
+	if (s1p && ssid > 0) {
+		cdfmts[n_cd++] = "arm-1lvl";
+		if (idr_field(idr, 0, "cd2l"))
+			cdfmts[n_cd++] = "arm-2lvl";
+	}
+	k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, cdfmts, n_cd, src);
+
+	/* Facts of the architecture: a CD is 64 bytes, SMMUv3 has no VT-d style modes. */
+	k |= cap_set_num(u, IOMMUCAP_PASID_TABLE_ALIGN, 64, IOMMUCAP_SRC_MODEL);
+	k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, IOMMUCAP_SRC_MODEL);
+	k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, false, IOMMUCAP_SRC_MODEL);
+	return k < 0 ? -ENOMEM : 0;
+}
+
+int smmuv3_decode_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t iidr, uint32_t aidr,
+		       enum iommucap_source src)
+{
+	for (unsigned n = 0; n < 6; n++)
+		if (unit_add_raw(u, smmuv3_idr_regs[n].name, true, idr[n], NULL) < 0 ||
+		    reg_decode(&smmuv3_idr_regs[n], idr[n], u) < 0)
+			return -ENOMEM;
+	if (unit_add_raw(u, smmuv3_iidr_reg.name, true, iidr, NULL) < 0 ||
+	    reg_decode(&smmuv3_iidr_reg, iidr, u) < 0 ||
+	    unit_add_raw(u, smmuv3_aidr_reg.name, true, aidr, NULL) < 0 ||
+	    reg_decode(&smmuv3_aidr_reg, aidr, u) < 0)
+		return -ENOMEM;
+	return smmuv3_caps_from_regs(u, idr, iidr, src);
+}
