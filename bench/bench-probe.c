@@ -103,6 +103,11 @@ int __real_closedir(DIR *d);
 int __wrap_closedir(DIR *d);
 int __real_close(int fd);
 int __wrap_close(int fd);
+/* With _FORTIFY_SOURCE (Debian's hardening flags), the library calls these instead. */
+int __wrap___open_2(const char *path, int flags);
+int __wrap___openat_2(int dfd, const char *path, int flags);
+ssize_t __wrap___read_chk(int fd, void *buf, size_t size, size_t buflen);
+ssize_t __wrap___readlinkat_chk(int dfd, const char *path, char *buf, size_t size, size_t buflen);
 
 /* The path of an open descriptor relative to the tree, or as the kernel shows it. */
 static char *fd_rpath(int fd)
@@ -298,6 +303,38 @@ int __wrap_close(int fd)
 {
 	record(OP_CLOSE, fd, 0, NULL);
 	return __real_close(fd);
+}
+
+/*
+ * The fortified entry points (glibc debug/read_chk.c, readlinkat_chk.c, io/open_2.c): the same
+ * calls after a bounds check, so the same records; the check aborts as glibc's does.
+ */
+int __wrap___open_2(const char *path, int flags)
+{
+	if (flags & O_CREAT)
+		abort(); /* __open_2 is only for calls without a mode */
+	return __wrap_open(path, flags);
+}
+
+int __wrap___openat_2(int dfd, const char *path, int flags)
+{
+	if (flags & O_CREAT)
+		abort();
+	return __wrap_openat(dfd, path, flags);
+}
+
+ssize_t __wrap___read_chk(int fd, void *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return __wrap_read(fd, buf, size);
+}
+
+ssize_t __wrap___readlinkat_chk(int dfd, const char *path, char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return __wrap_readlinkat(dfd, path, buf, size);
 }
 
 static void rec_reset(void)

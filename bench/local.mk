@@ -1,15 +1,17 @@
 # Benchmarks: probe time against a bare open/read/close loop.
 #
 # bench-probe records what the library does to the file system by wrapping, at link time, the
-# calls it makes (openat2 goes through syscall()). bench-smoke is the same program defaulting to
-# --smoke, run by "make check" so that the tree generator and the program cannot rot. Timings
-# are never asserted in tests: "make bench" prints them.
+# calls it makes (openat2 goes through syscall()), and their fortified variants (__read_chk...)
+# that _FORTIFY_SOURCE builds such as Debian's call instead. bench-smoke is the same program
+# defaulting to --smoke, run by "make check" so that the tree generator and the program cannot
+# rot. Timings are never asserted in tests: "make bench" prints them.
 
 bench_sources = bench/bench-probe.c bench/gen-tree.c bench/gen-tree.h
 bench_ldadd = lib/libiommucap.a $(JANSSON_LIBS)
 bench_ldflags = $(AM_LDFLAGS) -Wl,--wrap=syscall -Wl,--wrap=open -Wl,--wrap=openat \
 	-Wl,--wrap=dup -Wl,--wrap=read -Wl,--wrap=fstat -Wl,--wrap=fstatat \
-	-Wl,--wrap=readlinkat -Wl,--wrap=fdopendir -Wl,--wrap=closedir -Wl,--wrap=close
+	-Wl,--wrap=readlinkat -Wl,--wrap=fdopendir -Wl,--wrap=closedir -Wl,--wrap=close \
+	-Wl,--wrap=__open_2 -Wl,--wrap=__openat_2 -Wl,--wrap=__read_chk -Wl,--wrap=__readlinkat_chk
 
 noinst_PROGRAMS += bench/bench-probe
 bench_bench_probe_SOURCES = $(bench_sources)
