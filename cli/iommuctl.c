@@ -14,6 +14,7 @@
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
+#include "nfd.h"
 #include "tables.h"
 #include "varlink-client.h"
 
@@ -24,7 +25,7 @@ static const char *arg_address = DEFAULT_ADDRESS;
 static bool arg_offline;
 static bool arg_quiet;
 static bool arg_compact;
-static bool arg_prometheus;
+static enum { FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NFD } arg_format;
 static bool arg_list_columns;
 static const char *arg_unit, *arg_device, *arg_qemu, *arg_libvirt;
 static bool arg_print_requirement;
@@ -79,7 +80,9 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Output (dump, baseline):", 4 },
 	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 4 },
 	{ "format", OPT_FORMAT, "FORMAT", 0,
-	  "dump: json (the host document) or prometheus (node_exporter textfile metrics)", 4 },
+	  "dump: json (the host document), prometheus (node_exporter textfile metrics) or nfd "
+	  "(Kubernetes Node Feature Discovery labels)",
+	  4 },
 	{ NULL, 0, NULL, 0, "Fleet (compare, baseline):", 5 },
 	{ "migratable", OPT_MIGRATABLE, NULL, 0,
 	  "leave out what blocks migration (see the man page for each field)", 5 },
@@ -94,7 +97,8 @@ static const char program_doc[] =
 	"  show [UNIT...]        one line per IOMMU unit (the default)\n"
 	"  devices [ADDRESS...]  PCI devices: unit, group, PASID, ATS, PRI, ACS\n"
 	"  groups [GROUP...]     IOMMU groups: default domain type and members\n"
-	"  dump                  the host document as JSON (schema/host.schema.json)\n"
+	"  dump                  the host document as JSON (schema/host.schema.json);\n"
+	"                        --format=prometheus or nfd: metrics, Kubernetes labels\n"
 	"  monitor               follow units, devices and groups being added, removed,\n"
 	"                        changed (one line each; -J for JSON lines)\n"
 	"  check [FILE|-]        can this host give a VMM what a requirement document\n"
@@ -148,11 +152,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FORMAT:
 		if (streq(arg, "json"))
-			arg_prometheus = false;
+			arg_format = FORMAT_JSON;
 		else if (streq(arg, "prometheus"))
-			arg_prometheus = true;
+			arg_format = FORMAT_PROMETHEUS;
+		else if (streq(arg, "nfd"))
+			arg_format = FORMAT_NFD;
 		else
-			argp_error(state, "--format takes json or prometheus, not '%s'", arg);
+			argp_error(state, "--format takes json, prometheus or nfd, not '%s'", arg);
 		break;
 	case 'q':
 		arg_quiet = true;
@@ -420,13 +426,16 @@ static int cmd_dump(void)
 		fprintf(stderr, "iommuctl: dump takes no arguments\n");
 		return EX_USAGE;
 	}
-	if (arg_prometheus) {
+	if (arg_format != FORMAT_JSON) {
 		_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
 
 		r = probe(&h); /* the model, from the daemon or a probe; prints the warnings */
 		if (r != EXIT_SUCCESS)
 			return r;
-		k = iommucap_host_to_prometheus(h, stdout);
+		/* The expiry counts from now, not from generated_at: the daemon's document may be
+		 * days old and still current. */
+		k = arg_format == FORMAT_NFD ? nfd_write(h, iommucap_now(), stdout)
+					     : iommucap_host_to_prometheus(h, stdout);
 		if (k < 0) {
 			fprintf(stderr, "iommuctl: cannot print: %s\n", strerror(-k));
 			return EXIT_FAILURE;

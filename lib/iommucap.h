@@ -232,6 +232,10 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r);
 
 /* Probe everything; the host is complete even when parts could not be read (see warnings). */
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret);
+
+/* Now in seconds since the epoch, or SOURCE_DATE_EPOCH when set (reproducible tests, builds). */
+int64_t iommucap_now(void);
+
 struct iommucap_host *iommucap_host_free(struct iommucap_host *h);
 
 const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *h,

@@ -646,7 +646,7 @@ static int cross_check(struct iommucap_root *r, struct iommucap_host *h)
 }
 
 /* Now, or SOURCE_DATE_EPOCH when set: reproducible documents for tests and builds. */
-static int64_t probe_time(void)
+int64_t iommucap_now(void)
 {
 	const char *e = getenv("SOURCE_DATE_EPOCH");
 	uint64_t v;
@@ -663,7 +663,7 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 
 	if (!h)
 		return -ENOMEM;
-	h->generated_at = probe_time();
+	h->generated_at = iommucap_now();
 	k = probe_hostinfo(root, h);
 	if (k >= 0)
 		k = probe_units(root, h);

@@ -30,3 +30,14 @@ ansibledir = $(pkgdatadir)/ansible
 dist_ansible_SCRIPTS = contrib/ansible/iommu.fact
 dist_ansible_DATA = contrib/ansible/group-by-capability.yml \
 	contrib/ansible/collect-host-documents.yml
+
+# The Kubernetes Node Feature Discovery export: the wrapper, and a service and timer like the
+# textfile ones.
+pkglibexec_SCRIPTS += contrib/nfd/iommu-capd-nfd
+systemd/iommu-capd-nfd.service: $(top_srcdir)/systemd/iommu-capd-nfd.service.in Makefile
+	@mkdir -p systemd
+	$(AM_V_GEN)sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
+		$(top_srcdir)/systemd/iommu-capd-nfd.service.in > $@.tmp && mv $@.tmp $@
+check_DATA += systemd/iommu-capd-nfd.service
+CLEANFILES += systemd/iommu-capd-nfd.service systemd/iommu-capd-nfd.service.tmp
+EXTRA_DIST += systemd/iommu-capd-nfd.service.in systemd/iommu-capd-nfd.timer contrib/nfd/iommu-capd-nfd
