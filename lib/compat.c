@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "compat.h"
+#include "ksem.h"
 #include "model.h"
 #include "sysfs.h"
 
@@ -72,16 +73,20 @@ static const struct iommucap_rule rules[] = {
 	  "page_sizes subset of capabilities.page_sizes",
 	  "use page sizes the unit lists (intel_iommu=sp_off leaves 4 KiB only)" },
 	{ "sva.capable", "the unit can share a process address space (SVA)",
-	  "VT-d: PASID in scalable mode, SMPWC, FL1GP if the CPU has 1 GiB pages, FL5LP if it has "
-	  "LA57; AMD-Vi: GT, GIOSup, PPR and EPHSup; others: PASID bits",
+	  "VT-d (intel_svm_check): PASID in scalable mode, FL1GP if the CPU has 1 GiB pages, FL5LP "
+	  "if it has LA57; AMD-Vi (amd_iommu_pasid_supported): amd_iommu_gt_ppr_supported() of "
+	  "this release, 5-level guest tables (GATS 1) with LA57, SEV-SNP off; others: PASID bits",
 	  "use a host whose IOMMU first-level tables match the CPU's page sizes and paging "
 	  "levels" },
 	{ "sva.lam", "LAM and SVA in one process", "sva and lam both requested",
 	  "call arch_prctl(ARCH_FORCE_TAGGED_SVA) before binding (Linux 6.4 and later)" },
-	{ "host.uniform", "the units agree on the features the kernel needs uniform",
-	  "ssid_bits, pri and nesting equal across units",
-	  "expect SVA to be off on this host (\"IOMMU feature ... inconsistent\"); use a host "
-	  "whose units match" },
+	{ "host.uniform", "what the kernel does when VT-d units differ",
+	  "Linux 5.13-6.13 (cap_audit.c): units differing in an audited feature print \"IOMMU "
+	  "feature X inconsistent\", and DMA domains use first-stage tables only if every unit "
+	  "has scalable mode and FLTS; SVA, PRI and nesting stay per unit; 6.14 and later "
+	  "(c2206299401b) audit nothing",
+	  "nothing to do: the kernel disables nothing; pick a unit with `--unit` if the "
+	  "difference matters" },
 	{ "qemu.intel-iommu.type", "the host IOMMU is VT-d (x-flts/fsts=on)",
 	  "unit model = intel-vtd when the guest uses first-stage translation",
 	  "run the VM on an Intel host, or turn x-flts/fsts off" },
@@ -439,6 +444,20 @@ static void eval_features(struct eval *e)
 		snprintf(id, sizeof(id), "features.%s", name);
 		/* With a device, ATS and PRI need its PCI capability: its absence decides alone. */
 		dc = want ? device_cap(e, (enum iommucap_req_feature)f, &dwhy) : 1;
+		/* VT-d's pri_supported needs info->ats_supported: the device's ATS too. */
+		if (dc == 1 && want && f == IOMMUCAP_FEAT_PRI &&
+		    e->u->model == IOMMUCAP_MODEL_INTEL_VTD) {
+			int ac = device_cap(e, IOMMUCAP_FEAT_ATS, &dwhy);
+
+			if (ac == 0) {
+				add(e, id, "devices.ats", json_true(), json_false(), IOMMUCAP_FAIL,
+				    "device %s has no PCI ATS capability, which VT-d page requests "
+				    "need",
+				    e->dev->address);
+				continue;
+			}
+			dc = ac;
+		}
 		if (dc == 0) {
 			add(e, id, "devices.ats/pri", json_boolean(want), json_false(),
 			    IOMMUCAP_FAIL, "device %s has no PCI %s capability", e->dev->address,
@@ -547,82 +566,22 @@ static void eval_lists(struct eval *e)
 	}
 }
 
-/* SVA as the kernel decides it (intel_svm_check, amd_iommu_pasid_supported). */
+/* SVA as the kernel decides it (intel_svm_check, amd_iommu_pasid_supported): the model's
+ * per-unit verdict, iommucap_unit_sva(). */
 static void eval_sva(struct eval *e)
 {
-	const struct iommucap_hostinfo *hi = &e->h->info;
-	uint64_t smts = 0, pasid = 0, smpwc = 0, fl1gp = 0, fl5lp = 0, gt = 0, gio = 0, ppr = 0,
-		 eph = 0;
+	char buf[256];
+	const char *why_sva;
+	int v;
 
 	if (e->req->sva != IOMMUCAP_WANT_TRUE)
 		return;
-	if (e->u->model == IOMMUCAP_MODEL_INTEL_VTD) {
-		if (!field(e->u, "ecap", "smts", &smts) || !field(e->u, "ecap", "pasid", &pasid) ||
-		    !field(e->u, "ecap", "smpwc", &smpwc) || !field(e->u, "cap", "fl1gp", &fl1gp) ||
-		    !field(e->u, "cap", "fl5lp", &fl5lp)) {
-			add(e, "sva.capable", "fields", json_true(), json_null(), IOMMUCAP_UNKNOWN,
-			    "the unit's cap/ecap registers are not known");
-			return;
-		}
-		if (!smts || !pasid ||
-		    (known(e, IOMMUCAP_SCALABLE_MODE) && !capv(e, IOMMUCAP_SCALABLE_MODE)->num))
-			add(e, "sva.capable", "fields.ecap", json_true(), json_false(),
-			    IOMMUCAP_FAIL,
-			    "no PASID in scalable mode (ecap.pasid %" PRIu64 ", ecap.smts %" PRIu64
-			    ")",
-			    pasid, smts);
-		else if (!smpwc)
-			add(e, "sva.capable", "fields.ecap.smpwc", json_true(), json_false(),
-			    IOMMUCAP_FAIL,
-			    "scalable-mode page walks are not coherent (ecap.smpwc 0)");
-		else if (!hi->cpu_flags_known)
-			add(e, "sva.capable", "host.cpu.flags", json_true(), json_null(),
-			    IOMMUCAP_UNKNOWN, "the CPU's flags are not known: %s",
-			    hi->cpu_flags_reason ?: "not read");
-		else if (hi->cpu_flags[IOMMUCAP_CPU_PDPE1GB] && !fl1gp)
-			add(e, "sva.capable", "fields.cap.fl1gp", json_true(), json_false(),
-			    IOMMUCAP_FAIL,
-			    "SVM disabled, incompatible 1GB page capability (the CPU has "
-			    "1 GiB pages, the unit's first level has not)");
-		else if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !fl5lp)
-			add(e, "sva.capable", "fields.cap.fl5lp", json_true(), json_false(),
-			    IOMMUCAP_FAIL,
-			    "SVM disabled, incompatible paging mode (the CPU has 5-level "
-			    "paging, the unit's first level has not)");
-		else
-			add(e, "sva.capable", "fields", json_true(), json_true(), IOMMUCAP_PASS,
-			    "the unit can share CPU page tables");
-		return;
-	}
-	if (e->u->model == IOMMUCAP_MODEL_AMD_VI) {
-		if (!field(e->u, "efr", "gt", &gt) || !field(e->u, "efr", "giosup", &gio) ||
-		    !field(e->u, "efr", "ppr", &ppr) || !field(e->u, "efr", "ephsup", &eph)) {
-			add(e, "sva.capable", "fields", json_true(), json_null(), IOMMUCAP_UNKNOWN,
-			    "the unit's EFR is not known");
-			return;
-		}
-		if (gt && gio && ppr && eph)
-			add(e, "sva.capable", "fields.efr", json_true(), json_true(), IOMMUCAP_PASS,
-			    "GT, GIOSup, PPR and EPHSup present");
-		else
-			add(e, "sva.capable", "fields.efr", json_true(), json_false(),
-			    IOMMUCAP_FAIL,
-			    "SVA needs EFR GT, GIOSup, PPR and EPHSup (have %" PRIu64 ", %" PRIu64
-			    ", %" PRIu64 ", %" PRIu64 ")",
-			    gt, gio, ppr, eph);
-		return;
-	}
-	if (!known(e, IOMMUCAP_SSID_BITS))
-		add(e, "sva.capable", "capabilities.ssid_bits", json_true(), json_null(),
-		    IOMMUCAP_UNKNOWN, "PASID support: %s", why(e, IOMMUCAP_SSID_BITS));
-	else if (capv(e, IOMMUCAP_SSID_BITS)->num == 0)
-		add(e, "sva.capable", "capabilities.ssid_bits", json_true(), json_integer(0),
-		    IOMMUCAP_FAIL, "the unit has no PASID support");
-	else
-		add(e, "sva.capable", "capabilities.ssid_bits", json_true(),
-		    avail(e, IOMMUCAP_SSID_BITS), IOMMUCAP_UNKNOWN,
-		    "the unit has PASIDs; whether it shares CPU page tables is not "
-		    "reported");
+	v = iommucap_unit_sva(e->h, e->u, buf, sizeof(buf), &why_sva);
+	add(e, "sva.capable", "sva", json_true(), v < 0 ? json_null() : json_boolean(v > 0),
+	    v > 0    ? IOMMUCAP_PASS
+	    : v == 0 ? IOMMUCAP_FAIL
+		     : IOMMUCAP_UNKNOWN,
+	    "%s", why_sva);
 }
 
 static void eval_qemu(struct eval *e)
@@ -751,40 +710,61 @@ static bool wants_pasid(const struct iommucap_requirement *r)
 	       r->features[IOMMUCAP_FEAT_PRI] == IOMMUCAP_WANT_TRUE;
 }
 
-/* Host-wide: what the kernel needs uniform across units, and LAM with SVA. */
+/* Host-wide: what the kernel does when VT-d units differ (cap_audit, 5.13-6.13), and LAM with
+ * SVA. */
 static void eval_host(struct eval *e)
 {
-	static const enum iommucap_cap uniform[] = { IOMMUCAP_SSID_BITS, IOMMUCAP_PRI,
-						     IOMMUCAP_NESTING };
 	const struct iommucap_host *h = e->h;
 	const struct iommucap_hostinfo *hi = &h->info;
+	size_t n_vtd = 0;
 
 	e->u = NULL;
-	if (wants_pasid(e->req) && h->n_units > 1) {
-		for (size_t c = 0; c < ELEMENTSOF(uniform); c++) {
-			const struct iommucap_unit *first = NULL, *other = NULL;
+	for (size_t i = 0; i < h->n_units; i++)
+		n_vtd += h->units[i].model == IOMMUCAP_MODEL_INTEL_VTD;
+	if (wants_pasid(e->req) && n_vtd > 1) {
+		_cleanup_free_ const char **mism = NULL;
+		size_t nm = 0;
 
-			for (size_t i = 0; i < h->n_units && !other; i++) {
-				const struct iommucap_capval *v = &h->units[i].caps[uniform[c]];
-
-				if (v->source == IOMMUCAP_SRC_UNKNOWN)
-					continue;
-				if (!first)
-					first = &h->units[i];
-				else if (first->caps[uniform[c]].num != v->num)
-					other = &h->units[i];
-			}
-			const char *name = iommucap_cap_info(uniform[c])->name;
-			if (other)
-				add(e, "host.uniform", name, NULL, NULL, IOMMUCAP_WARN,
-				    "IOMMU feature %s inconsistent: %s has %" PRId64
-				    ", %s has %" PRId64 "; the kernel then disables SVA",
-				    name, first->name, first->caps[uniform[c]].num, other->name,
-				    other->caps[uniform[c]].num);
-			else
-				add(e, "host.uniform", name, NULL, NULL, IOMMUCAP_PASS,
-				    "%s is the same on every unit that reports it", name);
+		if (vtd_cap_audit_mismatches(h, &mism, &nm) < 0) {
+			e->err = -ENOMEM;
+			return;
 		}
+		if (!kernel_has(hi, &kc_vtd_cap_audit_removed) &&
+		    kernel_has(hi, &kc_vtd_cap_audit)) {
+			_cleanup_free_ char *list = NULL;
+			size_t len = 0;
+
+			for (size_t i = 0; i < nm; i++)
+				len += strlen(mism[i]) + 2;
+			list = calloc(1, len + 1);
+			if (!list) {
+				e->err = -ENOMEM;
+				return;
+			}
+			for (size_t i = 0; i < nm; i++) {
+				if (i)
+					strcat(list, ", ");
+				strcat(list, mism[i]);
+			}
+			if (nm)
+				add(e, "host.uniform", "fields", NULL, NULL, IOMMUCAP_WARN,
+				    "this kernel (cap_audit, Linux 5.13-6.13) prints \"IOMMU "
+				    "feature X "
+				    "inconsistent\" for: %s; DMA domains use first-stage tables "
+				    "only "
+				    "if every unit has scalable mode and FLTS; SVA, PRI and "
+				    "nesting "
+				    "stay per unit",
+				    list);
+			else
+				add(e, "host.uniform", "fields", NULL, NULL, IOMMUCAP_PASS,
+				    "the units agree on every feature cap_audit compares");
+		} else
+			add(e, "host.uniform", "fields", NULL, NULL, IOMMUCAP_PASS,
+			    nm ? "the units differ, but this kernel (%s) has no cap_audit: each "
+				 "unit is used as it is"
+			       : "the units agree (this kernel, %s, has no cap_audit)",
+			    hi->kernel_release ?: "release unknown");
 	}
 	if (e->req->sva == IOMMUCAP_WANT_TRUE && e->req->lam == IOMMUCAP_WANT_TRUE) {
 		const char *note = "";

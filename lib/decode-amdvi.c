@@ -1,6 +1,7 @@
 /* AMD-Vi: the amd-iommu/ attributes (cap, features in its three layouts) and their capabilities. */
 #include "config.h"
 
+#include "ksem.h"
 #include "model.h"
 #include "parse.h"
 #include "regs-amdvi.h"
@@ -40,13 +41,25 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 		bool gt = reg_bits(&amdvi_efr_reg, efr, "gt");
 		int ssid = gt ? (int)reg_bits(&amdvi_efr_reg, efr, "pasmax") + 1 : 0;
 		uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
-		/* Dirty tracking works on v1 page tables only, which HATS 3 disables (hatdis). */
-		bool hd = reg_bits(&amdvi_efr_reg, efr, "hdsup") && hats != 3;
+		bool hdsup = reg_bits(&amdvi_efr_reg, efr, "hdsup");
+		/* amd_iommu_hd_support(): FEATURE_HDSUP (421a511a293f, 6.7; none before), and
+		 * not amd_iommu_hatdis, which HATS 3 sets from the HATDis change (6.16): dirty
+		 * tracking works on v1 tables only. From 6.7 sysfs shows the global EFR (an AND
+		 * over units) while the kernel asks each unit's. */
+		bool hd = kernel_has(hi, &kc_amd_dirty) && hdsup &&
+			  (!kernel_has(hi, &kc_amd_hatdis) || hats != 3);
 		bool ha = reg_bits(&amdvi_efr_reg, efr, "hasup");
+		/* amd_iommu_gt_ppr_supported() gates PPR/IOPF: GT && PPR, && EPHSup from
+		 * 48dc345a23b9 (6.10), && GIOSup (amd_iommu_v2_pgtbl_supported) by 6.17. */
+		bool pri = gt && reg_bits(&amdvi_efr_reg, efr, "ppr") &&
+			   (!kernel_has(hi, &kc_amd_ppr_ephsup) ||
+			    reg_bits(&amdvi_efr_reg, efr, "ephsup")) &&
+			   (!kernel_has(hi, &kc_amd_ppr_giosup) ||
+			    reg_bits(&amdvi_efr_reg, efr, "giosup"));
 		static const char *const amd_fmt[] = { "amd" };
 
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
-		k |= cap_set_bool(u, IOMMUCAP_PRI, reg_bits(&amdvi_efr_reg, efr, "ppr"), R);
+		k |= cap_set_bool(u, IOMMUCAP_PRI, pri, R);
 		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, hd, R);
 		k |= cap_set_str(u, IOMMUCAP_HTTU, hd ? "access+dirty" : ha ? "access" : "none", R);
 		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, amd_fmt, gt ? 1 : 0, R);
@@ -60,7 +73,11 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 					     "EFR.HATS is 3 (reserved): the v1 host page table is "
 					     "disabled");
 		k |= amdvi_pgtable_formats(u, efr);
-		if (!have_efr2)
+		if (!kernel_has(hi, &kc_amd_nest_parent))
+			/* No is_nest_parent_supported() before b43a29def24f: the kernel offers no
+			 * nest parent whatever EFR2 says. */
+			k |= cap_set_bool(u, IOMMUCAP_NESTING, false, IOMMUCAP_SRC_DRIVER);
+		else if (!have_efr2)
 			k |= cap_set_unknown(u, IOMMUCAP_NESTING,
 					     "EFR2 is unknown: this kernel's features attribute "
 					     "holds EFR only");

@@ -1,6 +1,7 @@
 /* Intel VT-d: the intel-iommu/ attributes and the capabilities they imply (kernel 6.1 to 7.3). */
 #include "config.h"
 
+#include "ksem.h"
 #include "model.h"
 #include "parse.h"
 #include "regs-vtd.h"
@@ -79,10 +80,23 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
 		k |= cap_set_bool(u, IOMMUCAP_NESTING, reg_bits(&vtd_ecap_reg, ecap, "nest") && sm,
 				  R);
-		k |= cap_set_bool(u, IOMMUCAP_PRI, reg_bits(&vtd_ecap_reg, ecap, "prs") && sm, R);
+		/* intel_iommu_probe_device(): pri_supported = scalable mode && ats_supported
+		 * (ecap.dt, and the device's ATS) && ecap.prs, and ecap.pds from
+		 * "iommu/vt-d: PRS isn't usable if PDS isn't supported" (6.18, stable 6.17/6.12).
+		 */
+		bool pri =
+			sm && reg_bits(&vtd_ecap_reg, ecap, "prs") &&
+			reg_bits(&vtd_ecap_reg, ecap, "dt") &&
+			(!kernel_has(hi, &kc_vtd_pri_pds) || reg_bits(&vtd_ecap_reg, ecap, "pds"));
+		/* ssads_supported(): scalable mode && ecap.slads (f35f22cc760e, 6.7; no dirty
+		 * tracking before), && ecap.smpwc from 57f55048e564 (6.18, stable 6.17/6.12). */
+		bool dirty = kernel_has(hi, &kc_vtd_dirty) && sm && slads &&
+			     (!kernel_has(hi, &kc_vtd_dirty_smpwc) || smpwc);
+
+		k |= cap_set_bool(u, IOMMUCAP_PRI, pri, R);
 		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_bits(&vtd_ecap_reg, ecap, "dt"), R);
 		k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, sm, R);
-		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, sm && slads && smpwc, R);
+		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, dirty, R);
 		k |= cap_set_str(u, IOMMUCAP_HTTU, sm && slads ? "access+dirty" : "none", R);
 		k |= cap_set_bool(u, IOMMUCAP_COHERENT,
 				  sm ? smpwc : reg_bits(&vtd_ecap_reg, ecap, "c"), R);
@@ -232,5 +246,31 @@ int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct io
 	}
 	if (!have_ecap)
 		return caps_unknown_rest(u, ecap_reason ?: "ecap unavailable");
+	return 0;
+}
+
+int vtd_host_pass(struct iommucap_host *h)
+{
+	for (size_t i = 0; i < h->n_units; i++) {
+		struct iommucap_unit *u = &h->units[i];
+		uint64_t sizes[3] = { SZ_4K, SZ_2M, SZ_1G };
+		size_t n = 2;
+		bool fl1gp = false;
+
+		if (u->model != IOMMUCAP_MODEL_INTEL_VTD ||
+		    u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER ||
+		    !vtd_dma_first_stage(h, u))
+			continue;
+		/* First-stage tables map 2 MiB pages always and 1 GiB pages only with cap.fl1gp
+		 * (the first-stage domain drops SZ_1G from pgsize_bitmap without it); SLLPS is
+		 * the second stage's. */
+		for (size_t f = 0; f < u->n_fields; f++)
+			if (streq(u->fields[f].group, "cap") && streq(u->fields[f].name, "fl1gp"))
+				fl1gp = u->fields[f].num;
+		if (fl1gp)
+			n = 3;
+		if (cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n, IOMMUCAP_SRC_REGISTER) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }

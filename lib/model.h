@@ -67,6 +67,8 @@ int decode_generic(struct iommucap_unit *u);
 /* Pure decoders used by the ones above and by the unit tests. */
 int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_ecap,
 		       uint64_t ecap, const struct iommucap_hostinfo *hi);
+/* What needs every unit first: the page sizes of VT-d DMA domains on first-stage tables. */
+int vtd_host_pass(struct iommucap_host *h);
 int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_efr,
 			 uint64_t efr, bool have_efr2, uint64_t efr2,
 			 const struct iommucap_hostinfo *hi);

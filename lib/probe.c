@@ -199,6 +199,8 @@ int probe_units(struct iommucap_root *r, struct iommucap_host *h)
 			break;
 	}
 	strv_free(names, n);
+	if (k >= 0)
+		k = vtd_host_pass(h);
 	return k < 0 ? k : 0;
 }
 

@@ -21,7 +21,8 @@ FX = os.path.join(srcdir, "tests", "fixtures")
 I = "x86-q72-k612-b-intel-sm"        # VT-d SM+PASID(PSS 0)+CM; no nesting/ATS; FL1GP 0
 ID = "x86-q72-k612-a-intel-default"  # VT-d legacy, MGAW 39, no CM
 IDT = "x86-q72-k612-b3-intel-sm-devtlb"  # VT-d SM + device-TLB, no PASID
-A = "x86-q72-k612-c-amd"             # AMD-Vi: GT, PASmax 0, PPR, IOTLB, NpCache; no GIOSup
+A = "x86-q72-k612-c-amd"             # AMD-Vi: GT, PASmax 0, PPR, IOTLB, NpCache; no GIOSup, EPHSup
+A61 = "x86-q72-k61-c-amd"            # the same registers under Linux 6.1
 S = "arm64-q72-k612-e-smmuv3"        # SMMUv3, nothing in sysfs
 SP = "smmuv3-props-full"             # proposal properties: ssid 20, in 48, out 44, asid 16 ...
 SN = "smmuv3-props-none"             # only model: defaults
@@ -53,7 +54,10 @@ CASES = [
     ("features.nesting absent as asked", I, R(features=dict(nesting=False)), "compatible", [], [], []),
     ("features.nesting fail", I, R(features=dict(nesting=True)), "incompatible", ["features.nesting"], [], []),
     ("features.nesting unknown", S, R(features=dict(nesting=True)), "indeterminate", [], ["features.nesting"], []),
-    ("features.pri pass", A, R(features=dict(pri=True)), "compatible", [], [], []),
+    # amd_iommu_gt_ppr_supported(): GT && PPR on 6.1; && EPHSup from 48dc345a23b9 (6.10).
+    ("features.pri pass", A61, R(features=dict(pri=True)), "compatible", [], [], []),
+    ("features.pri fail (AMD-Vi 6.12: no EPHSup)", A, R(features=dict(pri=True)), "incompatible",
+     ["features.pri"], [], []),
     ("features.pri fail", I, R(features=dict(pri=True)), "incompatible", ["features.pri"], [], []),
     ("features.pri unknown", S, R(features=dict(pri=True)), "indeterminate", [], ["features.pri"], []),
     ("features.ats pass", IDT, R(features=dict(ats=True)), "compatible", [], [], []),
@@ -123,8 +127,8 @@ CASES = [
      ["features.ats"], [], []),
     ("device config unreadable: unknown", SP, R(device="0000:00:02.0", min=dict(ssid_bits=1)), "indeterminate",
      [], ["min.ssid_bits"], []),
-    ("sva.capable fail (VT-d: no coherent SM walks)", I, R(sva=True), "incompatible", ["sva.capable"], [], []),
-    ("sva.capable fail (AMD-Vi: no GIOSup)", A, R(sva=True), "incompatible", ["sva.capable"], [], []),
+    ("sva.capable fail (VT-d: FL1GP 0, the CPU has 1 GiB pages)", I, R(sva=True), "incompatible", ["sva.capable"], [], []),
+    ("sva.capable fail (AMD-Vi: no EPHSup, GIOSup)", A, R(sva=True), "incompatible", ["sva.capable"], [], []),
     ("sva.capable unknown + sva.lam warning", S, R(sva=True, lam=True), "indeterminate", [], ["sva.capable"], ["sva.lam"]),
     ("host.uniform warning (units differ in PASID); the PASID units are candidates", L, R(min=dict(ssid_bits=1)),
      "compatible", ["min.ssid_bits"], [], ["host.uniform"]),

@@ -168,7 +168,7 @@ static void test_amdvi_qemu(void **state)
 
 	decode(&u, true, QEMU_CAP, true, QEMU_EFR, true, 0, NULL);
 	assert_cap_num(&u, IOMMUCAP_SSID_BITS, R, 1); /* GT, PASmax 0 */
-	assert_cap_bool(&u, IOMMUCAP_PRI, R, true);
+	assert_cap_bool(&u, IOMMUCAP_PRI, R, false);  /* no EPHSup, GIOSup (newest kernel) */
 	assert_cap_bool(&u, IOMMUCAP_DIRTY_TRACKING, R, false);
 	assert_cap_str(&u, IOMMUCAP_HTTU, R, "none");
 	assert_cap_bool(&u, IOMMUCAP_NESTING, R, false); /* no GIOSup */
@@ -208,15 +208,75 @@ static void test_amdvi_pasmax_without_gt_is_0(void **state)
 	unit_done(&u);
 }
 
-static void test_amdvi_pri_is_ppr(void **state)
+#define EFR_EPHSUP BIT(50)
+
+/* A host of one release, as proc/sys/kernel/osrelease gives it. */
+static struct iommucap_hostinfo release(const char *r)
 {
+	struct iommucap_hostinfo hi = { .kernel_major = -1, .kernel_minor = -1 };
+
+	hi.kernel_release = (char *)r;
+	sscanf(r, "%d.%d", &hi.kernel_major, &hi.kernel_minor);
+	return hi;
+}
+
+static void assert_pri(uint64_t efr, const char *rel, bool want)
+{
+	struct iommucap_hostinfo hi = release(rel);
 	struct iommucap_unit u;
 
-	decode(&u, false, 0, true, EFR_PPR, true, 0, NULL);
-	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, true);
+	decode(&u, false, 0, true, efr, true, 0, &hi);
+	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, want);
 	unit_done(&u);
-	decode(&u, false, 0, true, ~EFR_PPR, true, 0, NULL);
-	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, false);
+}
+
+static void test_amdvi_pri_is_gt_ppr_by_release(void **state)
+{
+	/* amd_iommu_gt_ppr_supported(): GT && PPR; && EPHSup from 48dc345a23b9 (6.10);
+	 * && GIOSup (amd_iommu_v2_pgtbl_supported()) in 6.17. */
+	assert_pri(EFR_PPR, "6.9.0", false); /* no GT */
+	assert_pri(EFR_GT | EFR_PPR, "6.9.12", true);
+	assert_pri(EFR_GT | EFR_PPR, "6.10.0", false);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.10.0", true);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.16.0", true);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.17.0", false);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.17.0", true);
+	/* QEMU's amd-iommu (EFR 0x29d3: PPR, GT, no EPHSup): PRI on 6.1, not on 6.12. */
+	assert_pri(QEMU_EFR, "6.1.0-56-amd64", true);
+	assert_pri(QEMU_EFR, "6.12.95+deb12-amd64", false);
+}
+
+static void assert_dirty(uint64_t efr, const char *rel, bool want)
+{
+	struct iommucap_hostinfo hi = release(rel);
+	struct iommucap_unit u;
+
+	decode(&u, false, 0, true, efr, true, 0, &hi);
+	assert_cap_bool(&u, IOMMUCAP_DIRTY_TRACKING, IOMMUCAP_SRC_REGISTER, want);
+	unit_done(&u);
+}
+
+static void test_amdvi_dirty_tracking_by_release(void **state)
+{
+	/* 421a511a293f (6.7): FEATURE_HDSUP per unit; HATS 3 disables v1 tables from 6.16. */
+	assert_dirty(EFR_HDSUP, "6.6.50", false);
+	assert_dirty(EFR_HDSUP, "6.7.0", true);
+	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.15.0", true);
+	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.16.0", false);
+	assert_dirty(EFR_HDSUP | EFR_HATS(2), "6.16.0", true);
+}
+
+static void test_amdvi_nesting_by_release(void **state)
+{
+	struct iommucap_hostinfo old = release("6.18.2"), new = release("6.19.0");
+	struct iommucap_unit u;
+
+	/* is_nest_parent_supported() exists from b43a29def24f only. */
+	decode(&u, false, 0, true, EFR_GT | EFR_GIOSUP, true, EFR2_GCR3TRPMODE, &old);
+	assert_cap_bool(&u, IOMMUCAP_NESTING, IOMMUCAP_SRC_DRIVER, false);
+	unit_done(&u);
+	decode(&u, false, 0, true, EFR_GT | EFR_GIOSUP, true, EFR2_GCR3TRPMODE, &new);
+	assert_cap_bool(&u, IOMMUCAP_NESTING, IOMMUCAP_SRC_REGISTER, true);
 	unit_done(&u);
 }
 
@@ -376,7 +436,7 @@ static void test_amdvi_without_cap(void **state)
 	decode(&u, false, 0, true, QEMU_EFR, true, 0, NULL);
 	assert_cap_unknown(&u, IOMMUCAP_ATS);
 	assert_cap_unknown(&u, IOMMUCAP_CACHING_MODE);
-	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, true);
+	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, false); /* no EPHSup */
 	unit_done(&u);
 }
 
@@ -451,7 +511,7 @@ static void test_decode_amdvi_6_1_layout(void **state)
 	assert_int_equal(raw(&c.u, "efr2")->value, 0);
 	assert_string_equal(format_field(&c.u), "efr2:efr");
 	assert_cap_num(&c.u, IOMMUCAP_SSID_BITS, IOMMUCAP_SRC_REGISTER, 1);
-	assert_cap_bool(&c.u, IOMMUCAP_NESTING, IOMMUCAP_SRC_REGISTER, false);
+	assert_cap_bool(&c.u, IOMMUCAP_NESTING, IOMMUCAP_SRC_DRIVER, false); /* 6.1: no nesting */
 	assert_int_equal(c.h.n_warnings, 0);
 	amd_done(&c);
 }
@@ -464,7 +524,8 @@ static void test_decode_amdvi_6_12_layout(void **state)
 	assert_int_equal(raw(&c.u, "efr")->value, QEMU_EFR);
 	assert_int_equal(raw(&c.u, "efr2")->value, 0);
 	assert_string_equal(format_field(&c.u), "efr:efr2");
-	assert_cap_bool(&c.u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, true);
+	/* 6.12's amd_iommu_gt_ppr_supported() also needs EPHSup, which QEMU does not set. */
+	assert_cap_bool(&c.u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, false);
 	assert_int_equal(c.h.n_warnings, 0);
 	amd_done(&c);
 }
@@ -477,7 +538,8 @@ static void test_decode_amdvi_efr_only_layout(void **state)
 	assert_int_equal(raw(&c.u, "efr")->value, QEMU_EFR);
 	assert_false(raw(&c.u, "efr2")->known);
 	assert_string_equal(format_field(&c.u), "efr");
-	assert_cap_unknown_because(&c.u, IOMMUCAP_NESTING, "EFR2");
+	/* Whatever EFR2 would say, 5.19 has no AMD nest parent (b43a29def24f came later). */
+	assert_cap_bool(&c.u, IOMMUCAP_NESTING, IOMMUCAP_SRC_DRIVER, false);
 	amd_done(&c);
 }
 
@@ -531,7 +593,9 @@ int main(void)
 		cmocka_unit_test(test_amdvi_qemu),
 		cmocka_unit_test(test_amdvi_pasmax_15_is_16_bits),
 		cmocka_unit_test(test_amdvi_pasmax_without_gt_is_0),
-		cmocka_unit_test(test_amdvi_pri_is_ppr),
+		cmocka_unit_test(test_amdvi_pri_is_gt_ppr_by_release),
+		cmocka_unit_test(test_amdvi_dirty_tracking_by_release),
+		cmocka_unit_test(test_amdvi_nesting_by_release),
 		cmocka_unit_test(test_amdvi_dirty_tracking_is_hdsup),
 		cmocka_unit_test(test_amdvi_nesting_true),
 		cmocka_unit_test(test_amdvi_nesting_false),

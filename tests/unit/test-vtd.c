@@ -406,16 +406,65 @@ static void test_vtd_nesting_needs_scalable_mode(void **state)
 	unit_done(&u);
 }
 
-static void test_vtd_pri_needs_scalable_mode(void **state)
+/* A host of one release, as proc/sys/kernel/osrelease gives it. */
+static struct iommucap_hostinfo release(const char *r)
 {
+	struct iommucap_hostinfo hi = { .kernel_major = -1, .kernel_minor = -1 };
+
+	hi.kernel_release = (char *)r;
+	sscanf(r, "%d.%d", &hi.kernel_major, &hi.kernel_minor);
+	return hi;
+}
+
+static void assert_unit_bool(uint64_t ecap, const char *rel, enum iommucap_cap c, bool want)
+{
+	struct iommucap_hostinfo hi = release(rel);
 	struct iommucap_unit u;
 
-	decode(&u, false, 0, true, BIT(29), NULL);
-	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, false);
+	decode(&u, false, 0, true, ecap, &hi);
+	assert_cap_bool(&u, c, IOMMUCAP_SRC_REGISTER, want);
 	unit_done(&u);
-	decode(&u, false, 0, true, BIT(29) | BIT(43), NULL);
-	assert_cap_bool(&u, IOMMUCAP_PRI, IOMMUCAP_SRC_REGISTER, true);
-	unit_done(&u);
+}
+
+static void test_vtd_pri_needs_scalable_mode(void **state)
+{
+	/* info->pri_supported = sm && ats_supported (ecap.dt) && ecap.prs (&& the device's ATS
+	 * and PRI, checked against the device). */
+	assert_unit_bool(BIT(29) | BIT(2) | BIT(42), "6.12.0", IOMMUCAP_PRI, false); /* no SMTS */
+	assert_unit_bool(BIT(29) | BIT(43), "6.12.0", IOMMUCAP_PRI, false);	     /* no DT */
+	assert_unit_bool(BIT(29) | BIT(43) | BIT(2), "6.12.0", IOMMUCAP_PRI, true);
+}
+
+static void test_vtd_pri_needs_pds_from_6_18(void **state)
+{
+	/* "iommu/vt-d: PRS isn't usable if PDS isn't supported": 6.18, stable 6.17.3, 6.12.53. */
+	const uint64_t prs = BIT(29) | BIT(43) | BIT(2), pds = BIT(42);
+
+	assert_unit_bool(prs, "6.12.52", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.12.53", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs, "6.17.2", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.17.3", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs, "6.16.12", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.18.0", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs | pds, "6.18.0", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs | pds, "6.1.0-56-amd64", IOMMUCAP_PRI, true);
+}
+
+static void test_vtd_dirty_tracking_by_release(void **state)
+{
+	const uint64_t sm_slads = BIT(43) | BIT(45), smpwc = BIT(48);
+
+	/* f35f22cc760e (6.7): no dirty tracking before. */
+	assert_unit_bool(sm_slads | smpwc, "6.6.30", IOMMUCAP_DIRTY_TRACKING, false);
+	assert_unit_bool(sm_slads | smpwc, "6.7.0", IOMMUCAP_DIRTY_TRACKING, true);
+	/* 57f55048e564 (6.18, stable 6.17.3 and 6.12.53): SMPWC too. */
+	assert_unit_bool(sm_slads, "6.7.0", IOMMUCAP_DIRTY_TRACKING, true);
+	assert_unit_bool(sm_slads, "6.12.52", IOMMUCAP_DIRTY_TRACKING, true);
+	assert_unit_bool(sm_slads, "6.12.95+deb12-amd64", IOMMUCAP_DIRTY_TRACKING, false);
+	assert_unit_bool(sm_slads, "6.17.2", IOMMUCAP_DIRTY_TRACKING, true);
+	assert_unit_bool(sm_slads, "6.17.3", IOMMUCAP_DIRTY_TRACKING, false);
+	assert_unit_bool(sm_slads, "6.18.0", IOMMUCAP_DIRTY_TRACKING, false);
+	assert_unit_bool(sm_slads | smpwc, "6.18.0", IOMMUCAP_DIRTY_TRACKING, true);
 }
 
 static void test_vtd_dirty_tracking_needs_sm_slads_smpwc(void **state)
@@ -767,6 +816,8 @@ int main(void)
 		cmocka_unit_test(test_vtd_nesting_needs_scalable_mode),
 		cmocka_unit_test(test_vtd_pri_needs_scalable_mode),
 		cmocka_unit_test(test_vtd_dirty_tracking_needs_sm_slads_smpwc),
+		cmocka_unit_test(test_vtd_pri_needs_pds_from_6_18),
+		cmocka_unit_test(test_vtd_dirty_tracking_by_release),
 		cmocka_unit_test(test_vtd_ats_is_dt),
 		cmocka_unit_test(test_vtd_caching_mode_is_cm),
 		cmocka_unit_test(test_vtd_input_bits_is_mgaw),

@@ -1,0 +1,418 @@
+/* Kernel semantics keyed on the running release; every boundary is in docs/kernel-semantics.md. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ksem.h"
+#include "macro.h"
+#include "model.h"
+#include "regs-amdvi.h"
+#include "regs-vtd.h"
+#include "regs.h"
+#include "sysfs.h"
+
+/* drivers/iommu/intel/cap_audit.c, ad3d19029979 "iommu/vt-d: Audit IOMMU Capabilities and add
+ * helper functions" (5.13). */
+const struct kchange kc_vtd_cap_audit = { "ad3d19029979",
+					  "iommu/vt-d: Audit IOMMU Capabilities and add helper "
+					  "functions",
+					  5,
+					  13,
+					  { { 0 } } };
+const struct kchange kc_vtd_cap_audit_removed = {
+	"c2206299401b", "iommu/vt-d: Remove iommu cap audit", 6, 14, { { 0 } }
+};
+/* IOMMU_CAP_DIRTY_TRACKING and second-stage A/D came with iommufd dirty tracking (6.7). */
+const struct kchange kc_vtd_dirty = {
+	"f35f22cc760e", "iommu/vt-d: Access/Dirty bit support for SS domains", 6, 7, { { 0 } }
+};
+/* Sent 24 Sep 2025, merged for 6.18 (after the 6.18 "into next" merge), queued for the 6.17 and
+ * 6.12 stable series on 15 Oct 2025. */
+const struct kchange kc_vtd_dirty_smpwc = {
+	"57f55048e564",
+	"iommu/vt-d: Disallow dirty tracking if incoherent page "
+	"walk",
+	6,
+	18,
+	{ { 6, 17, 3 }, { 6, 12, 53 } }
+};
+/* intel_iommu_probe_device(): info->pri_supported also needs ecap_pds (Sep 2025, with stable
+ * backports in the same cycle). */
+const struct kchange kc_vtd_pri_pds = { NULL,
+					"iommu/vt-d: PRS isn't usable if PDS isn't supported",
+					6,
+					18,
+					{ { 6, 17, 3 }, { 6, 12, 53 } } };
+const struct kchange kc_amd_dirty = {
+	"421a511a293f", "iommu/amd: Access/Dirty bit support in IOPTEs", 6, 7, { { 0 } }
+};
+/* amd_iommu_gt_ppr_supported() gains EPHSup (iommu fixes for 6.10). */
+const struct kchange kc_amd_ppr_ephsup = {
+	"48dc345a23b9", "iommu/amd: Check EFR[EPHSup] bit before enabling PPR", 6, 10, { { 0 } }
+};
+/* amd_iommu_gt_ppr_supported() = amd_iommu_v2_pgtbl_supported() (GIOSup && GT) && PPR &&
+ * EPHSup; present in the 6.17 tree, absent from 6.10. */
+const struct kchange kc_amd_ppr_giosup = {
+	NULL,
+	"amd_iommu_gt_ppr_supported() built on amd_iommu_v2_pgtbl_supported()",
+	6,
+	17,
+	{ { 0 } }
+};
+/* HATS == 3 sets amd_iommu_hatdis (no v1 table, so no dirty tracking); FEATURE_HATS is absent
+ * from the 6.14 tree and present in 6.17. */
+const struct kchange kc_amd_hatdis = { NULL, "iommu/amd: Support for HATDis", 6, 16, { { 0 } } };
+/* is_nest_parent_supported(): GT && GIOSup && EFR2.GCR3TRPMODE; absent from 6.17. */
+const struct kchange kc_amd_nest_parent = { "b43a29def24f",
+					    "iommu/amd: Add support for nest parent domain "
+					    "allocation",
+					    6,
+					    19,
+					    { { 0 } } };
+
+bool kernel_release_of(const struct iommucap_hostinfo *hi, int *ret_major, int *ret_minor,
+		       int *ret_sublevel)
+{
+	const char *s;
+	int maj = 0, min = 0, sub = 0;
+
+	if (!hi || hi->kernel_major < 0)
+		return false;
+	if (!hi->kernel_release) {
+		*ret_major = hi->kernel_major;
+		*ret_minor = hi->kernel_minor;
+		*ret_sublevel = 0;
+		return true;
+	}
+	s = hi->kernel_release;
+	while (*s == ' ')
+		s++;
+	if (sscanf(s, "%d.%d", &maj, &min) != 2)
+		return false;
+	/* "6.12.95+deb12-amd64": the third number when it follows a dot; "6.1.0-56" is 6.1.0. */
+	s = strchr(s, '.');
+	s = s ? strchr(s + 1, '.') : NULL;
+	if (s && isdigit((unsigned char)s[1]))
+		sub = atoi(s + 1);
+	*ret_major = maj;
+	*ret_minor = min;
+	*ret_sublevel = sub;
+	return true;
+}
+
+static int vcmp(int a1, int b1, int c1, int a2, int b2, int c2)
+{
+	return a1 != a2	  ? (a1 > a2 ? 1 : -1)
+	       : b1 != b2 ? (b1 > b2 ? 1 : -1)
+			  : (c1 > c2) - (c1 < c2);
+}
+
+bool kernel_has(const struct iommucap_hostinfo *hi, const struct kchange *c)
+{
+	int maj, min, sub;
+
+	if (!kernel_release_of(hi, &maj, &min, &sub))
+		return true;
+	if (vcmp(maj, min, 0, c->major, c->minor, 0) >= 0)
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(c->stable); i++)
+		if (c->stable[i].major && maj == c->stable[i].major && min == c->stable[i].minor &&
+		    sub >= c->stable[i].sublevel)
+			return true;
+	return false;
+}
+
+const char *kchange_since(const struct kchange *c, char *buf, size_t n)
+{
+	snprintf(buf, n, "Linux %d.%d%s%s%s", c->major, c->minor, c->commit ? " (" : "",
+		 c->commit ? c->commit : "", c->commit ? ")" : "");
+	return buf;
+}
+
+static bool fnum(const struct iommucap_unit *u, const char *group, const char *name, uint64_t *ret)
+{
+	for (size_t i = 0; i < u->n_fields; i++)
+		if (streq(u->fields[i].group, group) && streq(u->fields[i].name, name) &&
+		    u->fields[i].kind != IOMMUCAP_FIELD_STR) {
+			*ret = u->fields[i].num;
+			return true;
+		}
+	return false;
+}
+
+static bool fbit(const struct iommucap_unit *u, const char *group, const char *name)
+{
+	uint64_t v = 0;
+
+	return fnum(u, group, name, &v) && v;
+}
+
+static bool sm_unit(const struct iommucap_unit *u)
+{
+	const struct iommucap_capval *v = &u->caps[IOMMUCAP_SCALABLE_MODE];
+
+	return v->source != IOMMUCAP_SRC_UNKNOWN && v->num;
+}
+
+bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u)
+{
+	/* first_level_by_default(): in scalable mode with first-stage support DMA domains use
+	 * first-stage tables (both stages present: first-stage for DMA domains). Up to 6.13 the
+	 * kernel asks the host-wide values (cap_audit's intel_cap_smts/flts_sanity(), before 5.13
+	 * scalable_mode_support()/first_level_support() over every unit); from 6.14 the unit's. */
+	if (kernel_has(&h->info, &kc_vtd_cap_audit_removed))
+		return sm_unit(u) && fbit(u, "ecap", "flts");
+	for (size_t i = 0; i < h->n_units; i++) {
+		const struct iommucap_unit *o = &h->units[i];
+
+		if (o->model != IOMMUCAP_MODEL_INTEL_VTD)
+			continue;
+		if (!sm_unit(o) || !fbit(o, "ecap", "flts"))
+			return false;
+	}
+	return true;
+}
+
+int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf,
+		      size_t n, const char **ret_reason)
+{
+	const struct iommucap_hostinfo *hi = &h->info;
+	uint64_t v;
+
+	*ret_reason = buf;
+	if (u->model == IOMMUCAP_MODEL_INTEL_VTD) {
+		/* intel_svm_check() (svm.c, unchanged in this respect 5.x-7.x): pasid_supported()
+		 * = scalable mode && ecap.pasid; CPU GBPAGES needs cap.fl1gp; LA57 needs
+		 * cap.fl5lp. No version checks SMPWC. */
+		if (!fnum(u, "ecap", "pasid", &v) || !fnum(u, "cap", "fl1gp", &v)) {
+			*ret_reason = "the unit's cap/ecap registers are not known";
+			return -1;
+		}
+		if (!sm_unit(u) || !fbit(u, "ecap", "pasid")) {
+			snprintf(buf, n,
+				 "no PASID in scalable mode (ecap.pasid %d, scalable mode %d)",
+				 fbit(u, "ecap", "pasid"), sm_unit(u));
+			return 0;
+		}
+		if (!hi->cpu_flags_known) {
+			snprintf(buf, n, "the CPU's flags are not known: %s",
+				 hi->cpu_flags_reason ?: "not read");
+			return -1;
+		}
+		if (hi->cpu_flags[IOMMUCAP_CPU_PDPE1GB] && !fbit(u, "cap", "fl1gp")) {
+			snprintf(buf, n, "%s SVM disabled, incompatible 1GB page capability",
+				 u->name);
+			return 0;
+		}
+		if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !fbit(u, "cap", "fl5lp")) {
+			snprintf(buf, n, "%s SVM disabled, incompatible paging mode", u->name);
+			return 0;
+		}
+		*ret_reason = "the unit can share CPU page tables (intel_svm_check)";
+		return 1;
+	}
+	if (u->model == IOMMUCAP_MODEL_AMD_VI) {
+		bool gt, ppr, eph, gio, gats5, snp;
+
+		if (!fnum(u, "efr", "gt", &v)) {
+			*ret_reason = "the unit's EFR is not known";
+			return -1;
+		}
+		gt = fbit(u, "efr", "gt");
+		ppr = fbit(u, "efr", "ppr");
+		eph = fbit(u, "efr", "ephsup");
+		gio = fbit(u, "efr", "giosup");
+		gats5 = fnum(u, "efr", "gats", &v) && v == 1;
+		snp = fbit(u, "efr", "snp");
+		/* amd_iommu_gt_ppr_supported(), by release. */
+		if (!gt || !ppr || (kernel_has(hi, &kc_amd_ppr_ephsup) && !eph) ||
+		    (kernel_has(hi, &kc_amd_ppr_giosup) && !gio)) {
+			snprintf(buf, n,
+				 "amd_iommu_gt_ppr_supported() is false on this kernel (GT %d, PPR "
+				 "%d, "
+				 "EPHSup %d, GIOSup %d)",
+				 gt, ppr, eph, gio);
+			return 0;
+		}
+		/* amd_iommu_pasid_supported(): an LA57 CPU needs 5-level guest tables (GATS 1). */
+		if (!hi->cpu_flags_known) {
+			snprintf(buf, n, "the CPU's flags are not known: %s",
+				 hi->cpu_flags_reason ?: "not read");
+			return -1;
+		}
+		if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !gats5) {
+			snprintf(
+				buf, n,
+				"the CPU has 5-level paging and the unit's v2 table is not 5-level "
+				"(EFR.GATS is not 1)");
+			return 0;
+		}
+		/* ... && !amd_iommu_snp_en: set when the host enables SEV-SNP on an SNP unit. */
+		if (snp) {
+			snprintf(buf, n,
+				 "EFR.SNP is set: SVA is off if the host enables SEV-SNP "
+				 "(amd_iommu_snp_en), which is not read");
+			return -1;
+		}
+		*ret_reason = "GT, PPR, EPHSup and GIOSup present (amd_iommu_pasid_supported)";
+		return 1;
+	}
+	if (u->caps[IOMMUCAP_SSID_BITS].source == IOMMUCAP_SRC_UNKNOWN) {
+		snprintf(buf, n, "PASID support: %s",
+			 u->caps[IOMMUCAP_SSID_BITS].reason ?: "not known");
+		return -1;
+	}
+	if (u->caps[IOMMUCAP_SSID_BITS].num == 0) {
+		*ret_reason = "the unit has no PASID support";
+		return 0;
+	}
+	*ret_reason = "the unit has PASIDs; whether it shares CPU page tables is not reported";
+	return -1;
+}
+
+/* cap_audit.c check_irq_capabilities() and check_dmar_capabilities(): the kernel's feature
+ * name (printed) and our field for it. */
+static const struct {
+	const char *kname, *group, *field;
+} audited[] = {
+	{ "pi_support", "cap", "pi" },
+	{ "eim_support", "ecap", "eim" },
+	{ "5lp_support", "cap", "fl5lp" },
+	{ "fl1gp_support", "cap", "fl1gp" },
+	{ "read_drain", "cap", "drd" },
+	{ "write_drain", "cap", "dwd" },
+	{ "pgsel_inv", "cap", "psi" },
+	{ "zlr", "cap", "zlr" },
+	{ "caching_mode", "cap", "cm" },
+	{ "phmr", "cap", "phmr" },
+	{ "plmr", "cap", "plmr" },
+	{ "rwbf", "cap", "rwbf" },
+	{ "afl", "cap", "afl" },
+	{ "rps", "ecap", "rps" },
+	{ "smpwc", "ecap", "smpwc" },
+	{ "flts", "ecap", "flts" },
+	{ "slts", "ecap", "slts" },
+	{ "nwfs", "ecap", "nwfs" },
+	{ "slads", "ecap", "slads" },
+	{ "vcs", "ecap", "vcs" },
+	{ "smts", "ecap", "smts" },
+	{ "pds", "ecap", "pds" },
+	{ "dit", "ecap", "dit" },
+	{ "pasid", "ecap", "pasid" },
+	{ "eafs", "ecap", "eafs" },
+	{ "srs", "ecap", "srs" },
+	{ "ers", "ecap", "ers" },
+	{ "prs", "ecap", "prs" },
+	{ "nest", "ecap", "nest" },
+	{ "mts", "ecap", "mts" },
+	{ "sc_support", "ecap", "sc" },
+	{ "pass_through", "ecap", "pt" },
+	{ "dev_iotlb_support", "ecap", "dt" },
+	{ "qis", "ecap", "qi" },
+	{ "coherent", "ecap", "c" },
+};
+
+int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, size_t *ret_n)
+{
+	const char **out = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!kernel_has(&h->info, &kc_vtd_cap_audit) ||
+	    kernel_has(&h->info, &kc_vtd_cap_audit_removed))
+		return 0;
+	/* cap_audit_static() compares the first active unit with every other one and prints a
+	 * line for each differing feature: the feature is printed iff the units do not all agree.
+	 */
+	for (size_t f = 0; f < ELEMENTSOF(audited); f++) {
+		bool seen = false, differ = false;
+		uint64_t first = 0, v;
+
+		for (size_t i = 0; i < h->n_units && !differ; i++) {
+			const struct iommucap_unit *u = &h->units[i];
+
+			if (u->model != IOMMUCAP_MODEL_INTEL_VTD ||
+			    !fnum(u, audited[f].group, audited[f].field, &v))
+				continue;
+			if (!seen) {
+				first = v;
+				seen = true;
+			} else if (v != first)
+				differ = true;
+		}
+		if (differ) {
+			const char **nn = realloc(out, (n + 1) * sizeof(*out));
+
+			if (!nn) {
+				free(out);
+				return -ENOMEM;
+			}
+			out = nn;
+			out[n++] = audited[f].kname;
+		}
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+_printf_(3, 4) static int push(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	return strv_push(v, n, s);
+}
+
+int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ const char **mism = NULL;
+	char **v = NULL;
+	size_t n = 0, nm = 0;
+	bool batching = false;
+	int k;
+
+	k = vtd_cap_audit_mismatches(h, &mism, &nm);
+	if (k < 0)
+		return k;
+	/* pr_fmt "DMAR: " in cap_audit.c. */
+	for (size_t i = 0; i < nm; i++)
+		if (push(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
+			goto oom;
+	for (size_t i = 0; i < h->n_units; i++) {
+		const struct iommucap_unit *u = &h->units[i];
+		char buf[256];
+		const char *why;
+
+		if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
+			continue;
+		/* intel_svm_check(): the line is the reason when the CPU check fails. The 6.1 boot
+		 * log of the same registers has no such line, so only 6.12 and later (where the
+		 * fixtures' boot logs show it) are predicted. */
+		if (kernel_has(&h->info, &(struct kchange){ .major = 6, .minor = 12 }) &&
+		    iommucap_unit_sva(h, u, buf, sizeof(buf), &why) == 0 && why == buf &&
+		    strstr(buf, " SVM disabled, ") && push(&v, &n, "%s", buf) < 0)
+			goto oom;
+		/* intel_iommu_init(): caching mode with second-stage DMA domains disables
+		 * batching, printed once (pr_info_once). */
+		if (fbit(u, "cap", "cm") && !vtd_dma_first_stage(h, u))
+			batching = true;
+	}
+	if (batching && push(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
+		goto oom;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+oom:
+	strv_free(v, n);
+	return -ENOMEM;
+}

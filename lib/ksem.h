@@ -1,0 +1,58 @@
+/* Kernel semantics: which release does what with the registers (docs/kernel-semantics.md). */
+#pragma once
+
+#include "iommucap.h"
+
+/* A kernel change the derived facts depend on: the mainline release that first has it, and the
+ * stable series it was backported to (from that sublevel on). */
+struct kchange_stable {
+	int major, minor, sublevel;
+};
+
+struct kchange {
+	const char *commit; /* short hash, or NULL where only the title is cited */
+	const char *title;
+	int major, minor; /* first mainline release */
+	struct kchange_stable stable[2];
+};
+
+/* The changes, one each; docs/kernel-semantics.md cites the same. */
+extern const struct kchange kc_vtd_cap_audit;	      /* 5.13: cap_audit.c */
+extern const struct kchange kc_vtd_cap_audit_removed; /* 6.14: c2206299401b */
+extern const struct kchange kc_vtd_dirty;	      /* 6.7: second-stage A/D (iommufd dirty) */
+extern const struct kchange kc_vtd_dirty_smpwc;	      /* 6.18: 57f55048e564 */
+extern const struct kchange kc_vtd_pri_pds;	      /* 6.18: PRS needs PDS */
+extern const struct kchange kc_amd_dirty;	      /* 6.7: v1 IOPTE dirty bits */
+extern const struct kchange kc_amd_ppr_ephsup;	      /* 6.10: 48dc345a23b9 */
+extern const struct kchange kc_amd_ppr_giosup;	      /* gt_ppr needs the v2 table (GIOSup) */
+extern const struct kchange kc_amd_hatdis;	      /* HATS 3 disables the v1 table */
+extern const struct kchange kc_amd_nest_parent;	      /* b43a29def24f: nest parents */
+
+/* The release as numbers; false when it is unknown or not "X.Y[.Z]...". */
+bool kernel_release_of(const struct iommucap_hostinfo *hi, int *ret_major, int *ret_minor,
+		       int *ret_sublevel);
+
+/* Whether the running kernel has the change. An unknown release counts as the newest kernel:
+ * the host document then says "kernel release unknown" in its warnings. */
+bool kernel_has(const struct iommucap_hostinfo *hi, const struct kchange *c);
+
+/* "since 6.18 (57f55048e564)" and the like, for reasons. */
+const char *kchange_since(const struct kchange *c, char *buf, size_t n);
+
+/* VT-d: whether the kernel's DMA domains on this unit use first-stage tables
+ * (first_level_by_default): host-wide AND of SMTS and FLTS up to 6.13 (cap_audit's sanitised
+ * values, and before 5.13 the global scalable/first-level checks), per unit from 6.14. */
+bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u);
+
+/* Shared virtual addressing as the kernel decides it for the unit (intel_svm_check,
+ * amd_iommu_pasid_supported): 1 yes, 0 no, -1 unknown; *ret_reason says why (static or in buf). */
+int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf,
+		      size_t n, const char **ret_reason);
+
+/* The kernel's own boot messages that this host's registers cause (cap_audit's "IOMMU feature X
+ * inconsistent", "dmarN SVM disabled, ...", "IOMMU batching disallowed due to virtualization"),
+ * each as the kernel prints it without the timestamp. */
+int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *ret_n);
+
+/* The features cap_audit (5.13-6.13) prints as inconsistent for these units, kernel spelling. */
+int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, size_t *ret_n);
