@@ -13,7 +13,8 @@ UNIT_TESTS = \
 	tests/unit/test-pci \
 	tests/unit/test-sysfs \
 	tests/unit/test-props \
-	tests/unit/test-requirement
+	tests/unit/test-requirement \
+	tests/unit/test-bootmsg
 
 TESTS += $(UNIT_TESTS)
 check_PROGRAMS += $(UNIT_TESTS)
@@ -68,3 +69,7 @@ tests_unit_test_requirement_LDADD = lib/libiommucap.a $(JANSSON_LIBS) $(LIBXML_L
 endif
 
 EXTRA_DIST += tests/requirements
+
+tests_unit_test_bootmsg_SOURCES = tests/unit/test-bootmsg.c tests/unit/unit.h
+tests_unit_test_bootmsg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_bootmsg_LDADD = $(UNIT_LDADD)

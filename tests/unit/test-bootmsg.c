@@ -1,0 +1,150 @@
+/* The kernel's boot messages predicted from the registers (iommucap_boot_messages), checked
+ * against the real boot log of every fixture that has one (CAPTURE/dmesg-iommu.txt). */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+#include "ksem.h"
+#include "sysfs.h"
+
+static const char *srcdir(void)
+{
+	const char *s = getenv("srcdir");
+
+	return s ? s : ".";
+}
+
+/* The lines of the kinds we predict, without the "[ time] " prefix. */
+static bool predicted_kind(const char *l)
+{
+	return strstr(l, "IOMMU feature ") || strstr(l, " SVM disabled, ") ||
+	       strstr(l, "IOMMU batching disallowed");
+}
+
+static void check_fixture(const char *dir, const char *name, unsigned *n_checked)
+{
+	char *log = NULL, *root = NULL, line[512];
+	struct iommucap_root *r = NULL;
+	struct iommucap_host *h = NULL;
+	char **msgs = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	assert_true(asprintf(&log, "%s/%s/CAPTURE/dmesg-iommu.txt", dir, name) > 0);
+	f = fopen(log, "re");
+	if (!f) {
+		free(log);
+		return;
+	}
+	assert_true(asprintf(&root, "%s/%s", dir, name) > 0);
+	assert_int_equal(iommucap_root_open(root, &r), 0);
+	assert_int_equal(iommucap_probe(r, &h), 0);
+	assert_int_equal(iommucap_boot_messages(h, &msgs, &n), 0);
+
+	/* Every line of those kinds in the log is predicted ... */
+	while (fgets(line, sizeof(line), f)) {
+		char *l = strchr(line, ']');
+		bool found = false;
+
+		l = l ? l + 1 : line;
+		l += strspn(l, " ");
+		l[strcspn(l, "\n")] = 0;
+		if (!predicted_kind(l))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			found |= streq(msgs[i], l);
+		if (!found)
+			fail_msg("%s: the kernel printed \"%s\", not predicted", name, l);
+	}
+	/* ... and every prediction is in the log. */
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			found |= strstr(line, msgs[i]) != NULL;
+		if (!found)
+			fail_msg("%s: predicted \"%s\", not in the boot log", name, msgs[i]);
+	}
+	(*n_checked)++;
+	fclose(f);
+	strv_free(msgs, n);
+	iommucap_host_free(h);
+	iommucap_root_free(r);
+	free(root);
+	free(log);
+}
+
+static void test_boot_messages_match_fixture_logs(void **state)
+{
+	char *dir = NULL;
+	struct dirent *de;
+	unsigned checked = 0;
+	DIR *d;
+
+	assert_true(asprintf(&dir, "%s/tests/fixtures", srcdir()) > 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			check_fixture(dir, de->d_name, &checked);
+	closedir(d);
+	free(dir);
+	/* The x86 and arm64 captures each have a boot log. */
+	assert_true(checked >= 20);
+}
+
+static struct iommucap_unit vtd_unit(const char *name, uint64_t pasid, uint64_t prs)
+{
+	struct iommucap_unit u = { .model = IOMMUCAP_MODEL_INTEL_VTD };
+
+	u.name = strdup(name);
+	assert_int_equal(unit_add_field(&u, "ecap", "pasid", IOMMUCAP_FIELD_NUM, pasid, NULL), 0);
+	assert_int_equal(unit_add_field(&u, "ecap", "prs", IOMMUCAP_FIELD_NUM, prs, NULL), 0);
+	return u;
+}
+
+static void assert_audit(const char *release, size_t want_n)
+{
+	struct iommucap_host h = { 0 };
+	const char **m = NULL;
+	size_t n = 0;
+
+	h.info.kernel_release = (char *)release;
+	sscanf(release, "%d.%d", &h.info.kernel_major, &h.info.kernel_minor);
+	h.units = calloc(3, sizeof(*h.units));
+	h.units[0] = vtd_unit("dmar0", 1, 1);
+	h.units[1] = vtd_unit("dmar1", 0, 1);
+	h.units[2] = vtd_unit("dmar2", 1, 1);
+	h.n_units = 3;
+	assert_int_equal(vtd_cap_audit_mismatches(&h, &m, &n), 0);
+	assert_int_equal(n, want_n);
+	if (want_n)
+		assert_string_equal(m[0], "pasid"); /* cap_audit.c prints #feature: "pasid" */
+	free(m);
+	for (size_t i = 0; i < h.n_units; i++)
+		unit_done(&h.units[i]);
+	free(h.units);
+}
+
+static void test_cap_audit_by_release(void **state)
+{
+	/* ad3d19029979 (5.13) to c2206299401b (6.14). */
+	assert_audit("5.12.19", 0);
+	assert_audit("5.13.0", 1);
+	assert_audit("6.13.12", 1);
+	assert_audit("6.14.0", 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot_messages_match_fixture_logs),
+		cmocka_unit_test(test_cap_audit_by_release),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
