@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <argp.h>
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
+#include "command.h"
 #include "nfd.h"
 #include "tables.h"
 #include "varlink-client.h"
@@ -33,10 +35,10 @@ static bool arg_list_rules;
 static bool arg_migratable;
 static struct table_opts arg_table;
 static const char *arg_command;
+static bool arg_help, arg_usage, arg_version;
 static char **arg_filters;
 static size_t arg_n_filters;
 
-const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
 const char *argp_program_bug_address = PACKAGE_BUGREPORT;
 
 enum {
@@ -53,6 +55,7 @@ enum {
 	OPT_COMPACT,
 	OPT_FORMAT,
 	OPT_MIGRATABLE,
+	OPT_USAGE,
 };
 
 static const struct argp_option options[] = {
@@ -75,7 +78,7 @@ static const struct argp_option options[] = {
 	  "the requirement of a QEMU -device argument (intel-iommu,..., arm-smmuv3,...)", 3 },
 	{ "libvirt", OPT_LIBVIRT, "FILE", 0, "the requirement of a libvirt domain's <iommu>", 3 },
 	{ "print-requirement", OPT_PRINT_REQUIREMENT, NULL, 0,
-	  "print the requirement document instead of checking", 3 },
+	  "print the requirement document, do not check", 3 },
 	{ "list-rules", OPT_LIST_RULES, NULL, 0, "list the rules a check applies and exit", 3 },
 	{ NULL, 0, NULL, 0, "Output (dump, baseline):", 4 },
 	{ "compact", OPT_COMPACT, NULL, 0, "print the document on one line", 4 },
@@ -88,35 +91,12 @@ static const struct argp_option options[] = {
 	  "leave out what blocks migration (see the man page for each field)", 5 },
 	{ NULL, 0, NULL, 0, "Other:", 6 },
 	{ "quiet", 'q', NULL, 0, "don't print warnings about unreadable values", 6 },
+	{ "help", 'h', NULL, 0, "give this help list (after a command: the command's)", -1 },
+	{ NULL, '?', NULL, OPTION_ALIAS, NULL, -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "print the program version", -1 },
 	{ 0 }
 };
-
-static const char program_doc[] =
-	"Show what the host's IOMMUs can do.\v"
-	"Commands:\n"
-	"  show [UNIT...]        one line per IOMMU unit (the default)\n"
-	"  devices [ADDRESS...]  PCI devices: unit, group, PASID, ATS, PRI, ACS\n"
-	"  groups [GROUP...]     IOMMU groups: default domain type and members\n"
-	"  dump                  the host document as JSON (schema/host.schema.json);\n"
-	"                        --format=prometheus or nfd: metrics, Kubernetes labels\n"
-	"  monitor               follow units, devices and groups being added, removed,\n"
-	"                        changed (one line each; -J for JSON lines)\n"
-	"  check [FILE|-]        can this host give a VMM what a requirement document\n"
-	"                        (or --qemu, --libvirt) asks? -J for the full result\n"
-	"  compare A B [B...]    can host B take every guest host A can? identical,\n"
-	"                        superset, subset or incompatible, with the fields\n"
-	"                        that differ (host documents; - for standard input)\n"
-	"  baseline HOST...      the largest requirement document every host satisfies\n"
-	"                        (host documents; - reads a stream of them)\n"
-	"\n"
-	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
-	"\n"
-	"Exit status: 0 success, 1 failure, 64 usage error, 69 daemon unreachable.\n"
-	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 bad requirement.\n"
-	"compare: 0 B can take A's guests (identical, superset), 1 it cannot.\n"
-	"baseline: 0, or 1 when no requirement is common (a host without units).\n"
-	"compare, baseline: 65 invalid host document, 66 unreadable file.\n"
-	"Unreadable values are warnings (see --quiet) and leave the status at 0.";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -184,6 +164,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_MIGRATABLE:
 		arg_migratable = true;
 		break;
+	case 'h':
+	case '?':
+		arg_help = true;
+		break;
+	case OPT_USAGE:
+		arg_usage = true;
+		break;
+	case 'V':
+		arg_version = true;
+		break;
 	case ARGP_KEY_ARG:
 		if (!arg_command)
 			arg_command = arg;
@@ -202,15 +192,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, "[COMMAND [ARG...]]", program_doc, NULL,
-				  NULL,	   NULL };
-
 static void print_warnings(const struct iommucap_host *h)
 {
 	if (arg_quiet)
 		return;
 	for (size_t i = 0; i < h->n_warnings; i++)
-		fprintf(stderr, "iommuctl: warning: %s\n", h->warnings[i]);
+		warnx("warning: %s", h->warnings[i]);
 }
 
 static bool offline(void)
@@ -220,9 +207,8 @@ static bool offline(void)
 
 static int daemon_unreachable(int err)
 {
-	fprintf(stderr,
-		"iommuctl: cannot reach iommu-capd at %s: %s (use --offline to probe directly)\n",
-		arg_address + 5, strerror(-err));
+	warnx("cannot reach iommu-capd at %s: %s (use --offline to probe directly)",
+	      arg_address + 5, strerror(-err));
 	return EX_UNAVAILABLE;
 }
 
@@ -245,7 +231,7 @@ static int daemon_call(const char *method, json_t *params, json_t **ret)
 	if (k < 0)
 		return daemon_unreachable(k);
 	if (error) {
-		fprintf(stderr, "iommuctl: %s failed: %s\n", method, error);
+		warnx("%s failed: %s", method, error);
 		json_decref(*ret);
 		return EXIT_FAILURE;
 	}
@@ -268,22 +254,21 @@ static int host_document(json_t **ret)
 		json_decref(reply);
 		if (!json_is_object(*ret)) {
 			json_decref(*ret);
-			fprintf(stderr, "iommuctl: iommu-capd sent no host document\n");
+			warnx("iommu-capd sent no host document");
 			return EXIT_FAILURE;
 		}
 		return EXIT_SUCCESS;
 	}
 	k = iommucap_root_open(arg_sysroot ?: "/", &root);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot open %s: %s\n", arg_sysroot ?: "/", strerror(-k));
+		warnx("cannot open %s: %s", arg_sysroot ?: "/", strerror(-k));
 		return EXIT_FAILURE;
 	}
 	k = iommucap_probe(root, &h);
 	if (k >= 0)
 		k = iommucap_host_to_json(h, ret);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot probe %s: %s\n", arg_sysroot ?: "/",
-			strerror(-k));
+		warnx("cannot probe %s: %s", arg_sysroot ?: "/", strerror(-k));
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -301,7 +286,7 @@ static int probe(struct iommucap_host **ret)
 	k = iommucap_host_from_json(doc, ret, &error);
 	json_decref(doc);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: the host document is not valid: %s\n", error ?: "?");
+		warnx("the host document is not valid: %s", error ?: "?");
 		return EXIT_FAILURE;
 	}
 	print_warnings(*ret);
@@ -327,11 +312,35 @@ static int check_filters(const char *what, const char *const *names, size_t n)
 		for (size_t i = 0; i < n && !found; i++)
 			found = streq(arg_filters[f], names[i]);
 		if (!found) {
-			fprintf(stderr, "iommuctl: %s: no such %s\n", arg_filters[f], what);
+			warnx("%s: no such %s", arg_filters[f], what);
 			return EXIT_FAILURE;
 		}
 	}
 	return EXIT_SUCCESS;
+}
+
+/*
+ * A unit is in /sys/class/iommu once its driver calls iommu_device_sysfs_add(); the usual
+ * reasons none did: the firmware did not describe one (no ACPI DMAR/IVRS/IORT table: VT-d or
+ * AMD-Vi disabled in the set-up), the kernel command line turned it off (intel_iommu=on is
+ * needed when the kernel is built without CONFIG_INTEL_IOMMU_DEFAULT_ON, intel/iommu.c
+ * intel_iommu_setup(); amd_iommu=off, amd/init.c parse_amd_iommu_options(); iommu=off sets
+ * no_iommu, which intel_iommu_init() and amd_iommu_detect() honour), or the kernel has no
+ * driver for it (Debian 6.1 builds none for virtio-iommu).
+ */
+static void no_iommu(void)
+{
+	const char *root = offline() && arg_sysroot ? arg_sysroot : "";
+	size_t root_len = strlen(root);
+
+	while (root_len > 0 && root[root_len - 1] == '/')
+		root_len--;
+	warnx("no IOMMU in %.*s/sys/class/iommu: is it enabled in the firmware (VT-d, AMD-Vi, "
+	      "SMMU), on the kernel command line (intel_iommu=on without "
+	      "CONFIG_INTEL_IOMMU_DEFAULT_ON; not amd_iommu=off or iommu=off) and in the kernel "
+	      "configuration (CONFIG_INTEL_IOMMU, CONFIG_AMD_IOMMU, CONFIG_ARM_SMMU_V3, "
+	      "CONFIG_VIRTIO_IOMMU)?",
+	      (int)root_len, root);
 }
 
 static int list_command(const struct table_spec *spec)
@@ -352,17 +361,19 @@ static int list_command(const struct table_spec *spec)
 	}
 	k = table_parse_columns(spec, arg_table.output, &cols, &n_cols, &bad);
 	if (k == -ENOMEM) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: unknown column: %s (see --list-columns)\n", bad);
+		warnx("unknown column: %s (see --list-columns)", bad);
 		return EX_USAGE;
 	}
 	r = probe(&h);
 	if (r != EXIT_SUCCESS)
 		return r;
 	tables_set_host(h);
+	if (spec == &units_table && h->n_units == 0 && arg_n_filters == 0 && !arg_quiet)
+		no_iommu();
 
 	n_all = spec == &units_table	 ? h->n_units
 		: spec == &devices_table ? h->n_devices
@@ -370,7 +381,7 @@ static int list_command(const struct table_spec *spec)
 	rows = calloc(n_all + 1, sizeof(void *));
 	names = calloc(n_all + 1, sizeof(char *));
 	if (!rows || !names) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < n_all; i++) {
@@ -410,7 +421,7 @@ static int list_command(const struct table_spec *spec)
 		return r;
 	k = table_print(spec, &arg_table, cols, n_cols, rows, n_rows, get);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot print: %s\n", strerror(-k));
+		warnx("cannot print: %s", strerror(-k));
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -423,7 +434,7 @@ static int cmd_dump(void)
 	int r, k;
 
 	if (arg_n_filters > 0) {
-		fprintf(stderr, "iommuctl: dump takes no arguments\n");
+		warnx("dump takes no arguments");
 		return EX_USAGE;
 	}
 	if (arg_format != FORMAT_JSON) {
@@ -437,7 +448,7 @@ static int cmd_dump(void)
 		k = arg_format == FORMAT_NFD ? nfd_write(h, iommucap_now(), stdout)
 					     : iommucap_host_to_prometheus(h, stdout);
 		if (k < 0) {
-			fprintf(stderr, "iommuctl: cannot print: %s\n", strerror(-k));
+			warnx("cannot print: %s", strerror(-k));
 			return EXIT_FAILURE;
 		}
 		return EXIT_SUCCESS;
@@ -447,7 +458,7 @@ static int cmd_dump(void)
 		return r;
 	json_array_foreach (json_object_get(doc, "warnings"), i, w) {
 		if (!arg_quiet)
-			fprintf(stderr, "iommuctl: warning: %s\n", json_string_value(w));
+			warnx("warning: %s", json_string_value(w));
 	}
 	k = json_dumpf(doc, stdout,
 		       (arg_compact ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
@@ -463,11 +474,11 @@ static int cmd_monitor(void)
 	int k;
 
 	if (arg_n_filters > 0) {
-		fprintf(stderr, "iommuctl: monitor takes no arguments\n");
+		warnx("monitor takes no arguments");
 		return EX_USAGE;
 	}
 	if (offline()) {
-		fprintf(stderr, "iommuctl: monitor needs the daemon (it watches for changes)\n");
+		warnx("monitor needs the daemon (it watches for changes)");
 		return EX_USAGE;
 	}
 	k = vl_client_connect(arg_address, &c);
@@ -483,7 +494,7 @@ static int cmd_monitor(void)
 		if (k < 0)
 			break;
 		if (error) {
-			fprintf(stderr, "iommuctl: Monitor failed: %s\n", error);
+			warnx("Monitor failed: %s", error);
 			json_decref(params);
 			vl_client_free(c);
 			return EXIT_FAILURE;
@@ -500,7 +511,7 @@ static int cmd_monitor(void)
 	}
 	vl_client_free(c);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: lost iommu-capd: %s\n", strerror(-k));
+		warnx("lost iommu-capd: %s", strerror(-k));
 		return EX_UNAVAILABLE;
 	}
 	return EXIT_SUCCESS;
@@ -561,12 +572,11 @@ static int load_requirement(struct iommucap_requirement **ret)
 
 	if ((arg_qemu != NULL) + (arg_libvirt != NULL) + (arg_n_filters > 0) != 1 ||
 	    arg_n_filters > 1) {
-		fprintf(stderr,
-			"iommuctl: check takes one requirement: FILE, -, --qemu or --libvirt\n");
+		warnx("check takes one requirement: FILE, -, --qemu or --libvirt");
 		return EX_USAGE;
 	}
 	if (arg_unit && arg_device) {
-		fprintf(stderr, "iommuctl: --unit and --device exclude each other\n");
+		warnx("--unit and --device exclude each other");
 		return EX_USAGE;
 	}
 	if (arg_qemu)
@@ -577,7 +587,7 @@ static int load_requirement(struct iommucap_requirement **ret)
 		what = streq(path, "-") ? "standard input" : path;
 		k = read_file(path, &text, &len);
 		if (k < 0) {
-			fprintf(stderr, "iommuctl: cannot read %s: %s\n", what, strerror(-k));
+			warnx("cannot read %s: %s", what, strerror(-k));
 			return EX_USAGE;
 		}
 		if (arg_libvirt)
@@ -587,8 +597,7 @@ static int load_requirement(struct iommucap_requirement **ret)
 			json_t *doc = json_loadb(text, len, 0, &jerr);
 
 			if (!doc) {
-				fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", what,
-					jerr.line, jerr.text);
+				warnx("%s: not JSON: line %d: %s", what, jerr.line, jerr.text);
 				return EX_INVALID_REQUIREMENT;
 			}
 			k = iommucap_requirement_from_json(doc, ret, &error);
@@ -596,11 +605,11 @@ static int load_requirement(struct iommucap_requirement **ret)
 		}
 	}
 	if (k == -ENOMEM) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: invalid requirement (%s): %s\n", what, error ?: "?");
+		warnx("invalid requirement (%s): %s", what, error ?: "?");
 		return EX_INVALID_REQUIREMENT;
 	}
 	/* The command line's target replaces the document's. */
@@ -700,7 +709,7 @@ static int cmd_check(void)
 		r = daemon_call("io.iommucapd.Check", json_pack("{s:O}", "requirement", reqdoc),
 				&result);
 		if (r == EXIT_SUCCESS && decode_values(result) < 0) {
-			fprintf(stderr, "iommuctl: iommu-capd sent a malformed result\n");
+			warnx("iommu-capd sent a malformed result");
 			r = EXIT_FAILURE;
 		}
 	}
@@ -734,11 +743,11 @@ static int host_from_doc(json_t *doc, const char *what, struct iommucap_host **r
 	int k = iommucap_host_from_json(doc, ret, &error);
 
 	if (k == -ENOMEM) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: invalid host document (%s): %s\n", what, error ?: "?");
+		warnx("invalid host document (%s): %s", what, error ?: "?");
 		return EX_INVALID_HOST;
 	}
 	return EXIT_SUCCESS;
@@ -753,13 +762,12 @@ static int load_host(const char *path, struct iommucap_host **ret)
 	int k = read_file(path, &text, &len), r;
 
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: cannot read %s: %s\n", input_name(path), strerror(-k));
+		warnx("cannot read %s: %s", input_name(path), strerror(-k));
 		return EX_NOINPUT;
 	}
 	doc = json_loadb(text, len, 0, &jerr);
 	if (!doc) {
-		fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", input_name(path),
-			jerr.line, jerr.text);
+		warnx("%s: not JSON: line %d: %s", input_name(path), jerr.line, jerr.text);
 		return EX_INVALID_HOST;
 	}
 	r = host_from_doc(doc, input_name(path), ret);
@@ -775,7 +783,7 @@ static int load_offers(const char *path, struct iommucap_offers **ret)
 	if (r != EXIT_SUCCESS)
 		return r;
 	if (iommucap_host_offers(h, arg_migratable ? IOMMUCAP_FLEET_MIGRATABLE : 0, ret) < 0) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -788,7 +796,7 @@ static int only_one_stdin(void)
 	for (size_t i = 0; i < arg_n_filters; i++)
 		n += streq(arg_filters[i], "-");
 	if (n > 1) {
-		fprintf(stderr, "iommuctl: standard input (-) can be named once\n");
+		warnx("standard input (-) can be named once");
 		return EX_USAGE;
 	}
 	return EXIT_SUCCESS;
@@ -843,7 +851,7 @@ static int cmd_compare(void)
 	int r, worst = EXIT_SUCCESS;
 
 	if (arg_n_filters < 2) {
-		fprintf(stderr, "iommuctl: compare takes two host documents or more: A B [B...]\n");
+		warnx("compare takes two host documents or more: A B [B...]");
 		return EX_USAGE;
 	}
 	r = only_one_stdin();
@@ -873,7 +881,7 @@ static int cmd_compare(void)
 		if (k < 0) {
 			json_decref(j);
 			iommucap_comparison_free(c);
-			fprintf(stderr, "iommuctl: out of memory\n");
+			warnx("out of memory");
 			return EXIT_FAILURE;
 		}
 		if (j) {
@@ -899,14 +907,13 @@ static int baseline_fold(struct iommucap_baseline *b, struct iommucap_host *h, c
 
 	iommucap_host_free(h);
 	if (k == -ENODEV) {
-		fprintf(stderr,
-			"iommuctl: %s has no IOMMU unit: no requirement is satisfied on every "
-			"host\n",
-			what);
+		warnx("%s has no IOMMU unit: no requirement is satisfied on every "
+		      "host",
+		      what);
 		return EXIT_FAILURE;
 	}
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -932,8 +939,7 @@ static int baseline_stdin(struct iommucap_baseline *b)
 		snprintf(what, sizeof(what), "standard input, document %zu", ++n);
 		doc = json_loadf(stdin, JSON_DISABLE_EOF_CHECK, &jerr);
 		if (!doc) {
-			fprintf(stderr, "iommuctl: %s: not JSON: line %d: %s\n", what, jerr.line,
-				jerr.text);
+			warnx("%s: not JSON: line %d: %s", what, jerr.line, jerr.text);
 			return EX_INVALID_HOST;
 		}
 		r = host_from_doc(doc, what, &h);
@@ -944,7 +950,7 @@ static int baseline_stdin(struct iommucap_baseline *b)
 			return r;
 	}
 	if (n == 0) {
-		fprintf(stderr, "iommuctl: standard input holds no host document\n");
+		warnx("standard input holds no host document");
 		return EX_INVALID_HOST;
 	}
 	return EXIT_SUCCESS;
@@ -959,15 +965,15 @@ static int cmd_baseline(void)
 	int r, k;
 
 	if (arg_n_filters < 1) {
-		fprintf(stderr, "iommuctl: baseline takes one host document or more (- for a "
-				"stream on standard input)\n");
+		warnx("baseline takes one host document or more (- for a "
+		      "stream on standard input)");
 		return EX_USAGE;
 	}
 	r = only_one_stdin();
 	if (r != EXIT_SUCCESS)
 		return r;
 	if (iommucap_baseline_new(arg_migratable ? IOMMUCAP_FLEET_MIGRATABLE : 0, &b) < 0) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < arg_n_filters; i++) {
@@ -988,7 +994,7 @@ static int cmd_baseline(void)
 		k = iommucap_requirement_to_json(req, &doc);
 	iommucap_requirement_free(req);
 	if (k < 0) {
-		fprintf(stderr, "iommuctl: out of memory\n");
+		warnx("out of memory");
 		return EXIT_FAILURE;
 	}
 	json_dumpf(doc, stdout,
@@ -998,37 +1004,202 @@ static int cmd_baseline(void)
 	return EXIT_SUCCESS;
 }
 
+static int cmd_show(void)
+{
+	return list_command(&units_table);
+}
+
+static int cmd_devices(void)
+{
+	return list_command(&devices_table);
+}
+
+static int cmd_groups(void)
+{
+	return list_command(&groups_table);
+}
+
+/* ---- the commands, their help, and main ----------------------------------------------------- */
+
+#define SOURCE_OPTIONS OPT_ADDRESS, OPT_OFFLINE, OPT_SYSROOT
+#define TABLE_OPTIONS  'J', 'r', 'o', 'n', OPT_LIST_COLUMNS
+
+#define EXIT_STATUS_COMMON                                                                         \
+	"Exit status: 0 success, 1 failure, 64 usage error, 69 daemon unreachable."
+
+static const struct iommuctl_command commands[] = {
+	{ "show", cmd_show, "[UNIT...]", "one line per IOMMU unit (the default)",
+	  "One line per IOMMU unit: model, PASID width, address widths, features and the number "
+	  "of devices behind it; UNIT... selects units by name. A host without an IOMMU prints "
+	  "no line and says so on standard error.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 } },
+	{ "devices", cmd_devices, "[ADDRESS...]", "PCI devices: unit, group, PASID, ATS, PRI, ACS",
+	  "One line per PCI device: its unit, group, driver, PCI capabilities and the effective "
+	  "PASID width; ADDRESS... (0000:00:1f.2) selects devices. PASID, ATS, PRI and ACS are in "
+	  "the extended configuration space, which only CAP_SYS_ADMIN can "
+	  "read.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 } },
+	{ "groups", cmd_groups, "[GROUP...]", "IOMMU groups: default domain type and members",
+	  "One line per IOMMU group: its default domain type, its devices and their unit; "
+	  "GROUP... selects groups by number.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 } },
+	{ "dump", cmd_dump, "", "the host document as JSON (schema/host.schema.json)",
+	  "The whole host document as JSON (schema/host.schema.json): every unit with its "
+	  "capabilities and the reasons for unknown values, the devices, the groups and the host "
+	  "context; or, with --format=prometheus, node_exporter textfile metrics, with "
+	  "--format=nfd, Kubernetes node-feature-discovery labels.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ SOURCE_OPTIONS, OPT_COMPACT, OPT_FORMAT, 'q', 0 } },
+	{ "monitor", cmd_monitor, "", "follow units, devices and groups as they change",
+	  "Follow the daemon's Monitor stream: one line per unit, PCI device or group added, "
+	  "removed or changed (action, kind, name), until interrupted; -J prints one JSON object "
+	  "per line. It needs the daemon.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ OPT_ADDRESS, 'J', 0 } },
+	{ "check", cmd_check, "[FILE|-]", "can this host give a VMM what it requires?",
+	  "Can this host give a VMM what a requirement document (schema/requirement.schema.json, "
+	  "FILE or - for standard input) asks, or what a QEMU -device argument (--qemu) or a "
+	  "libvirt domain's <iommu> (--libvirt) implies? One verdict per unit, with a reason for "
+	  "each failed rule; -J prints the full result (schema/check-result.schema.json).\v"
+	  "Exit status: 0 compatible, 1 incompatible, 2 indeterminate (something the host does "
+	  "not say), 64 usage error, 65 invalid requirement, 69 daemon unreachable, 70 failure.",
+	  (const int[]){ SOURCE_OPTIONS, OPT_UNIT, OPT_DEVICE, OPT_QEMU, OPT_LIBVIRT,
+			 OPT_PRINT_REQUIREMENT, OPT_LIST_RULES, 'J', 'q', 0 } },
+	{ "compare", cmd_compare, "A B [B...]", "can host B take every guest host A can?",
+	  "Compare host documents (as dump prints them; - for standard input): can host B take "
+	  "every guest host A can? identical, superset, subset or incompatible, with the fields "
+	  "that differ.\v"
+	  "Exit status: 0 B can take A's guests (identical, superset), 1 it cannot, 64 usage "
+	  "error, 65 invalid host document, 66 unreadable file.",
+	  (const int[]){ 'J', OPT_COMPACT, OPT_MIGRATABLE, 0 } },
+	{ "baseline", cmd_baseline, "HOST...", "the largest requirement every host satisfies",
+	  "The largest requirement document every host satisfies, from host documents (as dump "
+	  "prints them; - reads a stream of them), one at a time.\v"
+	  "Exit status: 0 success, 1 no requirement is common (a host without units), 64 usage "
+	  "error, 65 invalid host document, 66 unreadable file.",
+	  (const int[]){ OPT_COMPACT, OPT_MIGRATABLE, 0 } },
+};
+
+static const char program_doc[] =
+	"Show what the host's IOMMUs can do.\v"
+	"Run 'iommuctl COMMAND --help' for a command's arguments and options.\n"
+	"Commands ask the iommu-capd daemon unless --offline or --sysroot is given.\n"
+	"\n" EXIT_STATUS_COMMON "\n"
+	"check: 0 compatible, 1 incompatible, 2 indeterminate, 65 bad requirement.\n"
+	"compare: 0 B can take A's guests (identical, superset), 1 it cannot.\n"
+	"baseline: 0, or 1 when no requirement is common (a host without units).\n"
+	"compare, baseline: 65 invalid host document, 66 unreadable file.\n"
+	"Unreadable values are warnings (see --quiet) and leave the status at 0.";
+
+/* "iommuctl --help" lists the commands from the table, before the rest of the text. */
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (key != ARGP_KEY_HELP_POST_DOC || !text)
+		return (char *)text;
+	f = open_memstream(&s, &len);
+	if (!f)
+		return (char *)text;
+	fputs("Commands:\n", f);
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s %s", commands[i].name, commands[i].args);
+		fprintf(f, "  %-21s %s\n", name, commands[i].summary);
+	}
+	fprintf(f, "\n%s", text);
+	if (fclose(f) != 0) {
+		free(s);
+		return (char *)text;
+	}
+	return s;
+}
+
+static const struct argp argp = { options,     parse_opt, "[COMMAND [ARG...]]", program_doc, NULL,
+				  help_filter, NULL };
+
+static const struct iommuctl_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (streq(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static bool takes_option(const struct iommuctl_command *cmd, int key)
+{
+	if (key == 'h' || key == '?' || key == OPT_USAGE)
+		return true;
+	for (const int *k = cmd->options; *k; k++)
+		if (*k == key)
+			return true;
+	return false;
+}
+
+/* "iommuctl COMMAND --help": argp's own layout, over the options the command takes. */
+static int command_help(const struct iommuctl_command *cmd, unsigned flags)
+{
+	_cleanup_free_ struct argp_option *opts = calloc(ELEMENTSOF(options), sizeof(*opts));
+	_cleanup_free_ char *name = NULL;
+	size_t n = 0;
+	bool taken = false;
+
+	if (!opts || asprintf(&name, "%s %s", program_invocation_short_name, cmd->name) < 0) {
+		warnx("out of memory");
+		return EXIT_FAILURE;
+	}
+	/* An alias belongs to the option before it; headers have neither name nor key. */
+	for (size_t i = 0; i + 1 < ELEMENTSOF(options); i++) {
+		if (!options[i].name && !options[i].key)
+			continue;
+		if (!(options[i].flags & OPTION_ALIAS))
+			taken = takes_option(cmd, options[i].key);
+		if (taken) {
+			opts[n] = options[i];
+			opts[n++].group = 0;
+		}
+	}
+	argp_help(&(const struct argp){ opts, NULL, cmd->args, cmd->doc, NULL, NULL, NULL }, stdout,
+		  flags, name);
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
+	const struct iommuctl_command *cmd;
 	int r;
 
+	/* getopt names the program by argv[0]; every other message by its short name. */
+	if (argc > 0)
+		argv[0] = program_invocation_short_name;
 	argp_err_exit_status = EX_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL) != 0)
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, NULL) != 0)
 		return EX_USAGE;
 
-	if (!arg_command || streq(arg_command, "show"))
-		r = list_command(&units_table);
-	else if (streq(arg_command, "devices"))
-		r = list_command(&devices_table);
-	else if (streq(arg_command, "groups"))
-		r = list_command(&groups_table);
-	else if (streq(arg_command, "dump"))
-		r = cmd_dump();
-	else if (streq(arg_command, "monitor"))
-		r = cmd_monitor();
-	else if (streq(arg_command, "check"))
-		r = cmd_check();
-	else if (streq(arg_command, "compare"))
-		r = cmd_compare();
-	else if (streq(arg_command, "baseline"))
-		r = cmd_baseline();
-	else {
-		fprintf(stderr, "iommuctl: unknown command: %s (see --help)\n", arg_command);
-		r = EX_USAGE;
+	if (arg_version) {
+		puts(PACKAGE_NAME " " PACKAGE_VERSION);
+		return EXIT_SUCCESS;
 	}
+	cmd = arg_command ? find_command(arg_command) : &commands[0];
+	if (!cmd) {
+		warnx("unknown command: %s (see --help)", arg_command);
+		free(arg_filters);
+		return EX_USAGE;
+	}
+	if (arg_help || arg_usage) {
+		unsigned flags = arg_help ? ARGP_HELP_STD_HELP : ARGP_HELP_USAGE;
+
+		free(arg_filters);
+		if (arg_command)
+			return command_help(cmd, flags);
+		argp_help(&argp, stdout, flags, program_invocation_short_name);
+		return EXIT_SUCCESS;
+	}
+	r = cmd->run();
 	free(arg_filters);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "iommuctl: write error: %s\n", strerror(errno));
+		warnx("write error: %s", strerror(errno));
 		return EXIT_FAILURE;
 	}
 	return r;

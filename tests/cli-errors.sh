@@ -44,7 +44,12 @@ intel="$fx/x86-q72-k612-b-intel-sm"
 
 expect "unknown command is a usage error" 64 '^iommuctl: unknown command: frobnicate' '' -- \
 	--sysroot "$intel" frobnicate
-expect "unknown option is a usage error" 64 'unrecognized option' '' -- --frobnicate
+# getopt names the program by argv[0], our messages by its short name: the same one here, however
+# it was started ($IOMMUCTL is a path).
+expect "unknown option is a usage error naming the program as every message does" 64 \
+	"^iommuctl: unrecognized option '--frobnicate'\$" '' -- --frobnicate
+expect "a bad option value is a usage error naming the program once" 64 \
+	"^iommuctl: --format takes json, prometheus or nfd, not .xml.$" '' -- dump --format=xml
 expect "unknown column is a usage error naming it" 64 '^iommuctl: unknown column: BOGUS' '' -- \
 	--sysroot "$intel" show -o NAME,BOGUS
 expect "missing sysroot fails in one line" 1 '^iommuctl: cannot open /nonexistent-root: No such file' \
@@ -60,11 +65,54 @@ expect "dump takes no arguments" 64 '^iommuctl: dump takes no arguments' '' -- \
 	--sysroot "$intel" dump extra
 expect "--help exits 0 and lists the commands" 0 '^$' 'devices \[ADDRESS' -- --help
 expect "--version names the package" 0 '^$' '^iommu-capd [0-9]' -- --version
+expect "-h is --help" 0 '^$' '^Usage: iommuctl \[OPTION\.\.\.\] \[COMMAND' -- -h
+
+# COMMAND --help: that command's usage line (its arguments), its text and only its options.
+expect "show --help is show's usage" 0 '^$' '^Usage: iommuctl show \[OPTION\.\.\.\] \[UNIT\.\.\.\]$' -- \
+	show --help
+expect "show --help lists show's options" 0 '^$' '--list-columns' -- show --help
+n=$((n + 1))
+if $WRAP "$IOMMUCTL" show --help 2>&1 | grep -q -e --qemu -e --migratable; then
+	fail=$((fail + 1))
+	echo "not ok $n - show --help lists options show does not take"
+else
+	echo "ok $n - show --help leaves out the options of check and compare"
+fi
+expect "check --help names its arguments and options" 0 '^$' \
+	'^Usage: iommuctl check \[OPTION\.\.\.\] \[FILE\|-\]$' -- check --help
+expect "check --help lists --qemu" 0 '^$' '--qemu=DEVICE' -- check --help
+expect "check --help gives check's exit status" 0 '^$' '2 indeterminate' -- check --help
+expect "options before the command: still the command's help" 0 '^$' \
+	'^Usage: iommuctl compare \[OPTION\.\.\.\] A B \[B\.\.\.\]$' -- --help compare
+expect "--usage after a command is the command's usage" 0 '^$' '^Usage: iommuctl baseline .*--migratable' -- \
+	baseline --usage
+expect "help for an unknown command is a usage error" 64 '^iommuctl: unknown command: nope' '^$' -- \
+	nope --help
+for cmd in $($WRAP "$IOMMUCTL" --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1}'); do
+	expect "$cmd --help prints its own usage" 0 '^$' "^Usage: iommuctl $cmd " -- "$cmd" --help
+done
 expect "+LIST adds columns to the default" 0 '^$' '^NAME +MODEL .*PATH$' -- \
 	--sysroot "$intel" show -o +PATH
 expect "columns are case-insensitive" 0 '^$' '^NAME +PASID$' -- --sysroot "$intel" show -o name,pasid
-expect "a host without IOMMUs shows nothing" 0 '^$' '^$' -- \
-	--sysroot "$fx/x86-q72-k61-d-virtio-iommu" show
+# No unit in sys/class/iommu: one line naming where we looked and the causes the kernel has for
+# registering none (firmware tables; intel_iommu=on without CONFIG_INTEL_IOMMU_DEFAULT_ON,
+# amd_iommu=off, iommu=off; the drivers' Kconfig symbols), and success: the answer is "none".
+expect "a host without IOMMUs says so with the likely causes" 0 \
+	'^iommuctl: no IOMMU in .*/x86-q72-k61-d-virtio-iommu/sys/class/iommu: .*firmware.*intel_iommu=on.*amd_iommu=off.*CONFIG_INTEL_IOMMU' \
+	'^$' -- --sysroot "$fx/x86-q72-k61-d-virtio-iommu" show
+n=$((n + 1))
+if [ "$(wc -l <"$tmp/err")" = 1 ]; then
+	echo "ok $n - the no-IOMMU message is one line"
+else
+	fail=$((fail + 1))
+	echo "not ok $n - the no-IOMMU message is $(wc -l <"$tmp/err") lines"
+fi
+expect "--quiet leaves the no-IOMMU message out" 0 '^$' '^$' -- \
+	--sysroot "$fx/x86-q72-k61-d-virtio-iommu" show -q
+expect "a host without IOMMUs is no message for devices" 0 '^$' '' -- \
+	--sysroot "$fx/x86-q72-k61-d-virtio-iommu" devices
+expect "JSON for a host without IOMMUs is an empty list" 0 'no IOMMU' '"units": \[\]' -- \
+	--sysroot "$fx/x86-q72-k61-d-virtio-iommu" show -J
 expect "--list-columns -J is JSON" 0 '^$' '"columns"' -- show --list-columns -J
 expect "an empty sysroot is a host with nothing, and says what is missing" 0 \
 	'warning: host: proc/sys/kernel/osrelease is missing' '"units":\[\],"groups":\[\]' -- \

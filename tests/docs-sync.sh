@@ -61,6 +61,10 @@ PASID-TABLES" ]
 	t $? "completion completes show columns"
 	[ "$(complete_words iommuctl devices -o DEVICE,EFF)" = "DEVICE,EFF-PASID" ]
 	t $? "completion completes the second column of a list"
+	[ "$(complete_words iommuctl check --qe)" = --qemu= ]
+	t $? "completion completes an option of the command"
+	[ "$(complete_words iommuctl show --q)" = --quiet ]
+	t $? "completion offers show its --quiet, not check's --qemu"
 	[ "$(complete_words iommuctl --sysroot "$srcdir/tests/fixtures/x86-q72-k612-c-amd" show i)" = ivhd0 ]
 	t $? "completion completes unit names under --sysroot"
 fi

@@ -49,8 +49,9 @@ for dir in "$srcdir"/tests/fixtures/*/; do
 		# shellcheck disable=SC2086
 		$WRAP "$IOMMUCTL" --sysroot "$dir" $args >"$out/$name.out" 2>"$out/$name.err"
 		echo "exit $?" >>"$out/$name.err"
-		# Valgrind's own messages are not part of the expected output.
+		# Valgrind's own messages are not part of the expected output, nor where the tree is.
 		sed -i '/^==[0-9]*==/d; /^--[0-9]*--/d' "$out/$name.err"
+		sed -i "s|${dir%/}/|SYSROOT/|g" "$out/$name.err"
 		if [ $update = 1 ]; then
 			mkdir -p "$exp"
 			cp "$out/$name.out" "$exp/$name.out"
