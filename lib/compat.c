@@ -619,7 +619,10 @@ static void eval_qemu(struct eval *e)
 				    v ? "first-stage 1 GiB pages present"
 				      : "First stage 1GB large page is unsupported by host IOMMU");
 		}
-		if (q->pasid.set) {
+		/* vtd_check_hiod() (QEMU 10.1+): only with x-flts/fsts, and "Only do the check
+		 * when host device support PASIDs". */
+		if (flts && q->pasid.set &&
+		    (!e->dev || !e->dev->pasid.known || e->dev->pasid.value)) {
 			if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
 				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
 				    json_integer(q->pasid.value), NULL, IOMMUCAP_NOT_APPLICABLE,

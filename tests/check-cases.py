@@ -139,8 +139,12 @@ CASES = [
      "incompatible", ["features.nesting", "features.scalable_mode", "qemu.intel-iommu.type"], [], []),
     ("qemu intel-iommu fs1gp", I, ["--qemu", "intel-iommu,x-scalable-mode=on,x-flts=on,fs1gp=on"], "incompatible",
      ["features.nesting", "qemu.intel-iommu.fs1gp"], [], []),
-    ("qemu intel-iommu pasid", I, ["--qemu", "intel-iommu,x-scalable-mode=on,pasid=20"], "incompatible",
-     ["min.ssid_bits", "qemu.intel-iommu.pasid"], [], []),
+    # QEMU's vtd_check_hiod() compares pasid with the host only under x-flts/fsts.
+    ("qemu intel-iommu pasid without x-flts: no host check", I,
+     ["--qemu", "intel-iommu,x-scalable-mode=on,pasid=20"], "incompatible", ["min.ssid_bits"], [], []),
+    ("qemu intel-iommu pasid with x-flts", I, ["--qemu", "intel-iommu,x-scalable-mode=on,x-flts=on,pasid=20"],
+     "incompatible", ["features.nesting", "min.ssid_bits", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.pasid"],
+     [], []),  # fs1gp defaults to on
     ("qemu arm-smmuv3 accel on VT-d: type", I, ["--qemu", "arm-smmuv3,accel=on"], "incompatible",
      ["features.nesting", "qemu.arm-smmuv3.type"], ["min.output_bits"], []),
     ("qemu arm-smmuv3 accel within the host's SSIDSIZE and OAS", SP,
