@@ -16,36 +16,74 @@ enum kind {
 	K_STRS,	 /* a set of names */
 };
 
-/* Each field: its name in differences, how it compares, where it comes from, --migratable. */
+/*
+ * Only what a guest can observe counts (see iommuctl(1), COMPARE AND BASELINE, for the table).
+ * A guest sees its vIOMMU, which QEMU emulates with its own values (intel-iommu's aw-bits, the
+ * vSMMU's IDR registers); the host IOMMU shows through only where QEMU checks it against the
+ * vIOMMU or where the host walks what the guest built:
+ * - hw/i386/intel_iommu.c vtd_check_hiod() (QEMU 11.1): aw-bits against the host's (input
+ *   bits), and under fsts the host type, FS1GP and the PASID width; the host then walks the
+ *   guest's first-stage tables (nesting);
+ * - hw/arm/smmuv3-accel.c smmuv3_accel_check_hw_compatible() (QEMU 11.1): STLEVEL, TTENDIAN,
+ *   TTF, SIDSIZE, SSIDSIZE, RIL, OAS (output bits), ATS and the GRAN4K/16K/64K granules (page
+ *   sizes); the host walks the guest's CD tables and stage-1 tables;
+ * - AMD nesting (iommufd's IOMMU_HWPT_DATA_AMD_GUEST): the host walks the guest's GCR3 table
+ *   and its v2 tables.
+ * Second-stage (VT-d), v1 (AMD) tables and the VT-d PASID table are built by the host kernel
+ * and never seen by a guest; VT-d's host address width (output bits) bounds host physical
+ * memory; ASID size and BTM are not checked by the accelerated vSMMU, which reports its own;
+ * caching mode says the host is itself a guest; scalable mode matters only through the
+ * nesting and dirty tracking it enables, which count themselves.
+ */
+enum guest {
+	G_NO,	  /* host-internal: never compared */
+	G_ALL,	  /* compared whatever the model */
+	G_SMMUV3, /* compared on arm-smmu-v3 units (and units of unknown model) */
+};
+
+/* Each field: its name in differences, how it compares, where it comes from, whether a guest
+ * sees it, --migratable. */
 static const struct {
 	const char *name;
 	enum kind kind;
 	enum iommucap_cap cap;
+	enum guest guest;
 	bool migratable;
 } fields[_IOMMUCAP_OF_MAX] = {
-	[IOMMUCAP_OF_MODEL] = { "model", K_MODEL, 0, false },
-	[IOMMUCAP_OF_SSID_BITS] = { "min.ssid_bits", K_WIDTH, IOMMUCAP_SSID_BITS, false },
-	[IOMMUCAP_OF_INPUT_BITS] = { "min.input_bits", K_WIDTH, IOMMUCAP_INPUT_BITS, true },
-	[IOMMUCAP_OF_OUTPUT_BITS] = { "min.output_bits", K_WIDTH, IOMMUCAP_OUTPUT_BITS, false },
-	[IOMMUCAP_OF_ASID_BITS] = { "min.asid_bits", K_WIDTH, IOMMUCAP_ASID_BITS, false },
-	[IOMMUCAP_OF_NESTING] = { "features.nesting", K_BOOL, IOMMUCAP_NESTING, false },
-	[IOMMUCAP_OF_PRI] = { "features.pri", K_BOOL, IOMMUCAP_PRI, false },
-	[IOMMUCAP_OF_ATS] = { "features.ats", K_BOOL, IOMMUCAP_ATS, false },
-	[IOMMUCAP_OF_DIRTY_TRACKING] = { "features.dirty_tracking", K_BOOL, IOMMUCAP_DIRTY_TRACKING,
-					 true },
-	[IOMMUCAP_OF_CACHING_MODE] = { "features.caching_mode", K_BOOL, IOMMUCAP_CACHING_MODE,
-				       false },
-	[IOMMUCAP_OF_BTM] = { "features.btm", K_BOOL, IOMMUCAP_BTM, false },
-	[IOMMUCAP_OF_SCALABLE_MODE] = { "features.scalable_mode", K_BOOL, IOMMUCAP_SCALABLE_MODE,
-					true },
-	[IOMMUCAP_OF_STALL] = { "features.stall", K_STALL, IOMMUCAP_STALL, false },
-	[IOMMUCAP_OF_HTTU] = { "features.httu", K_HTTU, IOMMUCAP_HTTU, true },
-	[IOMMUCAP_OF_PGTABLE_FORMATS] = { "pgtable_formats", K_STRS, IOMMUCAP_PGTABLE_FORMATS,
-					  false },
-	[IOMMUCAP_OF_PAGE_SIZES] = { "page_sizes", K_NUMS, IOMMUCAP_PAGE_SIZES, false },
-	[IOMMUCAP_OF_PASID_TABLE] = { "pasid_table.model", K_STRS, IOMMUCAP_PASID_TABLE_FORMATS,
+	[IOMMUCAP_OF_MODEL] = { "model", K_MODEL, 0, G_ALL, false },
+	[IOMMUCAP_OF_SSID_BITS] = { "min.ssid_bits", K_WIDTH, IOMMUCAP_SSID_BITS, G_ALL, false },
+	[IOMMUCAP_OF_INPUT_BITS] = { "min.input_bits", K_WIDTH, IOMMUCAP_INPUT_BITS, G_ALL, true },
+	[IOMMUCAP_OF_OUTPUT_BITS] = { "min.output_bits", K_WIDTH, IOMMUCAP_OUTPUT_BITS, G_SMMUV3,
 				      false },
+	[IOMMUCAP_OF_ASID_BITS] = { "min.asid_bits", K_WIDTH, IOMMUCAP_ASID_BITS, G_NO, false },
+	[IOMMUCAP_OF_NESTING] = { "features.nesting", K_BOOL, IOMMUCAP_NESTING, G_ALL, false },
+	[IOMMUCAP_OF_PRI] = { "features.pri", K_BOOL, IOMMUCAP_PRI, G_ALL, false },
+	[IOMMUCAP_OF_ATS] = { "features.ats", K_BOOL, IOMMUCAP_ATS, G_ALL, false },
+	[IOMMUCAP_OF_DIRTY_TRACKING] = { "features.dirty_tracking", K_BOOL, IOMMUCAP_DIRTY_TRACKING,
+					 G_ALL, true },
+	[IOMMUCAP_OF_CACHING_MODE] = { "features.caching_mode", K_BOOL, IOMMUCAP_CACHING_MODE, G_NO,
+				       false },
+	[IOMMUCAP_OF_BTM] = { "features.btm", K_BOOL, IOMMUCAP_BTM, G_NO, false },
+	[IOMMUCAP_OF_SCALABLE_MODE] = { "features.scalable_mode", K_BOOL, IOMMUCAP_SCALABLE_MODE,
+					G_NO, false },
+	[IOMMUCAP_OF_STALL] = { "features.stall", K_STALL, IOMMUCAP_STALL, G_ALL, false },
+	[IOMMUCAP_OF_HTTU] = { "features.httu", K_HTTU, IOMMUCAP_HTTU, G_ALL, true },
+	[IOMMUCAP_OF_PGTABLE_FORMATS] = { "pgtable_formats", K_STRS, IOMMUCAP_PGTABLE_FORMATS,
+					  G_ALL, false },
+	[IOMMUCAP_OF_PAGE_SIZES] = { "page_sizes", K_NUMS, IOMMUCAP_PAGE_SIZES, G_SMMUV3, false },
+	[IOMMUCAP_OF_PASID_TABLE] = { "pasid_table.model", K_STRS, IOMMUCAP_PASID_TABLE_FORMATS,
+				      G_ALL, false },
 };
+
+/* Formats only the host walks: VT-d second-stage and AMD v1 page tables, the VT-d PASID table.
+ * Every other name (VT-d first-stage, AMD v2, SMMUv3 stage-1, the CD and GCR3 tables, names
+ * we do not know) may be a table the guest built. */
+static bool host_only_format(enum iommucap_offer_field f, const char *s)
+{
+	if (f == IOMMUCAP_OF_PGTABLE_FORMATS)
+		return startswith(s, "vtd-ss-") || startswith(s, "amd-v1-");
+	return f == IOMMUCAP_OF_PASID_TABLE && streq(s, "intel");
+}
 
 /* The requirement fields an offer maps to, for the width and feature fields. */
 static const int min_of[_IOMMUCAP_OF_MAX] = {
@@ -350,6 +388,19 @@ json_t *iommucap_offer_value_to_json(const struct iommucap_offer *o, enum iommuc
 
 /* ---- offers ------------------------------------------------------------------------------- */
 
+static void drop_host_only(struct iommucap_offer_value *v, enum iommucap_offer_field f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		if (host_only_format(f, v->strs[i]))
+			free(v->strs[i]);
+		else
+			v->strs[k++] = v->strs[i];
+	}
+	v->n = k;
+}
+
 static int offer_from_unit(struct iommucap_offer *o, const struct iommucap_unit *u, unsigned flags)
 {
 	int k;
@@ -367,9 +418,15 @@ static int offer_from_unit(struct iommucap_offer *o, const struct iommucap_unit 
 			v->num = u->model;
 			continue;
 		}
+		if (fields[f].guest == G_NO ||
+		    (fields[f].guest == G_SMMUV3 && u->model != IOMMUCAP_MODEL_UNKNOWN &&
+		     u->model != IOMMUCAP_MODEL_ARM_SMMU_V3))
+			continue;
 		k = value_from_cap(v, fields[f].kind, &u->caps[fields[f].cap]);
 		if (k < 0)
 			return k;
+		if (fields[f].kind == K_STRS)
+			drop_host_only(v, (enum iommucap_offer_field)f);
 	}
 	return 0;
 }

@@ -11,8 +11,8 @@
 
 /*
  * --migratable: keep only what a guest that can still migrate relies on (min.input_bits,
- * features.dirty_tracking, features.scalable_mode, features.httu); leave out what only a device
- * assigned behind a vIOMMU uses (QEMU blocks migration then) and caching_mode.
+ * features.dirty_tracking, features.httu); leave out what only a device assigned behind a
+ * vIOMMU uses (QEMU blocks migration then). Fields no guest sees are never compared.
  */
 #define IOMMUCAP_FLEET_MIGRATABLE (1u << 0)
 

@@ -1,29 +1,41 @@
 # A second, independent statement of compare and baseline (man iommuctl, COMPARE AND BASELINE)
 # over host documents, for the tests to hold lib/fleet.c against.
 
+import re
+
 MODELS = ["unknown", "intel-vtd", "arm-smmu-v3", "amd-vi", "arm-smmu", "virtio-iommu",
           "apple-dart", "riscv-iommu", "s390-iommu", "spapr-tce"]
 
-# (difference name, kind, capability, kept by --migratable)
+# (difference name, kind, capability, kept by --migratable, seen by a guest: on every model,
+# on arm-smmu-v3 only (what hw/arm/smmuv3-accel.c checks of the host), or never)
 FIELDS = [
-    ("model", "model", None, False),
-    ("min.ssid_bits", "width", "ssid_bits", False),
-    ("min.input_bits", "width", "input_bits", True),
-    ("min.output_bits", "width", "output_bits", False),
-    ("min.asid_bits", "width", "asid_bits", False),
-    ("features.nesting", "bool", "nesting", False),
-    ("features.pri", "bool", "pri", False),
-    ("features.ats", "bool", "ats", False),
-    ("features.dirty_tracking", "bool", "dirty_tracking", True),
-    ("features.caching_mode", "bool", "caching_mode", False),
-    ("features.btm", "bool", "btm", False),
-    ("features.scalable_mode", "bool", "scalable_mode", True),
-    ("features.stall", "stall", "stall", False),
-    ("features.httu", "httu", "httu", True),
-    ("pgtable_formats", "set", "pgtable_formats", False),
-    ("page_sizes", "set", "page_sizes", False),
-    ("pasid_table.model", "set", "pasid_table_formats", False),
+    ("model", "model", None, False, "all"),
+    ("min.ssid_bits", "width", "ssid_bits", False, "all"),
+    ("min.input_bits", "width", "input_bits", True, "all"),
+    ("min.output_bits", "width", "output_bits", False, "arm-smmu-v3"),
+    ("min.asid_bits", "width", "asid_bits", False, None),
+    ("features.nesting", "bool", "nesting", False, "all"),
+    ("features.pri", "bool", "pri", False, "all"),
+    ("features.ats", "bool", "ats", False, "all"),
+    ("features.dirty_tracking", "bool", "dirty_tracking", True, "all"),
+    ("features.caching_mode", "bool", "caching_mode", False, None),
+    ("features.btm", "bool", "btm", False, None),
+    ("features.scalable_mode", "bool", "scalable_mode", False, None),
+    ("features.stall", "stall", "stall", False, "all"),
+    ("features.httu", "httu", "httu", True, "all"),
+    ("pgtable_formats", "set", "pgtable_formats", False, "all"),
+    ("page_sizes", "set", "page_sizes", False, "arm-smmu-v3"),
+    ("pasid_table.model", "set", "pasid_table_formats", False, "all"),
 ]
+
+
+def guest_walked(field, name):
+    """Tables a guest may have built: not VT-d second-stage, AMD v1 or the VT-d PASID table."""
+    if field == "pgtable_formats":
+        return not re.match(r"(vtd-ss|amd-v1)-", name)
+    return not (field == "pasid_table.model" and name == "intel")
+
+
 KIND = {f[0]: f[1] for f in FIELDS}
 
 # The features.stall requirements a unit with this stall model satisfies (lib/compat.c).
@@ -37,9 +49,12 @@ def offer(unit, migratable=False):
     """A unit's offer: field -> value, None when unknown (or left out by --migratable)."""
     o = {}
     caps = unit["capabilities"]
-    for name, kind, cap, mig in FIELDS:
+    known_model = unit["model"] in MODELS[1:]
+    for name, kind, cap, mig, guest in FIELDS:
         v = None
         if migratable and not mig:
+            pass
+        elif guest is None or (guest != "all" and known_model and unit["model"] != guest):
             pass
         elif kind == "model":
             v = MODELS.index(unit["model"]) if unit["model"] in MODELS[1:] else None
@@ -54,7 +69,7 @@ def offer(unit, migratable=False):
         elif kind == "httu":
             v = HTTU.index(caps[cap]) if caps[cap] in HTTU else None
         else:
-            v = frozenset(caps[cap])
+            v = frozenset(x for x in caps[cap] if guest_walked(name, x))
         o[name] = v
     return o
 
@@ -196,7 +211,6 @@ def requirement(o):
         r["features"] = feats
     fm = o["pgtable_formats"]
     if fm:
-        import re
         ok = sorted(x for x in fm if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}", x))
         if ok:
             r["pgtable_formats"] = ok[:64]

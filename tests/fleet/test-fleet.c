@@ -201,8 +201,8 @@ static void want_text(char *got, const char *want, const char *what)
 	"\"httu\": \"none\", \"nesting\": true, \"pri\": true, \"ats\": true, "                    \
 	"\"dirty_tracking\": true, \"scalable_mode\": true, \"caching_mode\": false, "             \
 	"\"page_sizes\": [4096, 2097152, 1073741824], "                                            \
-	"\"pgtable_formats\": [\"vtd-ss-4level\", \"vtd-ss-5level\"], "                            \
-	"\"pasid_table_formats\": [\"intel\"]}"
+	"\"pgtable_formats\": [\"vtd-ss-4level\", \"vtd-ss-5level\", \"vtd-fs-4level\", "          \
+	"\"vtd-fs-5level\"], \"pasid_table_formats\": [\"intel\"]}"
 
 static void test_offer(void)
 {
@@ -213,13 +213,12 @@ static void test_offer(void)
 	ok(iommucap_offers_best(o, &best) == 0 && iommucap_offer_to_requirement(best, &r) == 0,
 	   "the offer of a unit");
 	want_text(req_text(r),
-		  "{\"schema_version\":1,\"pasid_table\":{\"model\":\"intel\"},\"min\":{\"ssid_"
-		  "bits\":20,\"input_bits\":57,\"output_bits\":46},\"features\":{\"nesting\":true,"
-		  "\"pri\":true,\"ats\":true,\"dirty_tracking\":true,\"scalable_mode\":true,"
-		  "\"stall\":"
-		  "\"disabled\"},\"pgtable_formats\":[\"vtd-ss-4level\",\"vtd-ss-5level\"],\"page_"
-		  "sizes\":[4096,2097152,1073741824]}",
-		  "the offer as a requirement: widths, true features, stall, lists, PASID model");
+		  "{\"schema_version\":1,\"min\":{\"ssid_bits\":20,\"input_bits\":57},\"features\":"
+		  "{\"nesting\":true,\"pri\":true,\"ats\":true,\"dirty_tracking\":true,\"stall\":"
+		  "\"disabled\"},\"pgtable_formats\":[\"vtd-fs-4level\",\"vtd-fs-5level\"]}",
+		  "the offer as a requirement: what a guest sees (no second-stage formats, VT-d "
+		  "PASID "
+		  "table, host address width, page sizes, scalable or caching mode)");
 	iommucap_requirement_free(r);
 	iommucap_offers_free(o);
 
@@ -253,8 +252,7 @@ static void test_compare(void)
 	     "", "identical", "reflexive, names ignored");
 	cmp2(host(1, "a", "intel-vtd", VTD), host(1, "b", "intel-vtd", VTD_SM), "superset",
 	     "min.ssid_bits:more min.input_bits:more features.nesting:more features.pri:more "
-	     "features.dirty_tracking:more features.scalable_mode:more pgtable_formats:more "
-	     "pasid_table.model:more",
+	     "features.dirty_tracking:more pgtable_formats:more",
 	     "subset", "more of everything");
 	cmp2(host(1, "a", "intel-vtd", "{\"ssid_bits\": 16, \"ats\": true}"),
 	     host(1, "b", "intel-vtd", "{\"ssid_bits\": 20, \"ats\": false}"), "incompatible",
@@ -286,8 +284,8 @@ static void test_compare(void)
 	     "incompatible", "pgtable_formats:differs", "incompatible", "lists neither way");
 
 	/* Several units: a guest sits on one; B must dominate each unit of A with one of its. */
-	cmp2(host(2, "a0", "intel-vtd", VTD_SM, "a1", "intel-vtd", "{\"caching_mode\": true}"),
-	     host(1, "b0", "intel-vtd", VTD_SM), "subset", "features.caching_mode:less", "superset",
+	cmp2(host(2, "a0", "intel-vtd", VTD_SM, "a1", "intel-vtd", "{\"input_bits\": 64}"),
+	     host(1, "b0", "intel-vtd", VTD_SM), "subset", "min.input_bits:less", "superset",
 	     "a unit B has nothing for");
 	cmp2(host(2, "a0", "intel-vtd", VTD_SM, "a1", "intel-vtd", "{\"input_bits\": 39}"),
 	     host(1, "b0", "intel-vtd", VTD_SM), "identical", "", "identical",
@@ -298,6 +296,37 @@ static void test_compare(void)
 	cmp2(host(2, "a0", "intel-vtd", VTD, "a1", "amd-vi", "{\"input_bits\": 48}"),
 	     host(2, "b0", "amd-vi", "{\"input_bits\": 64}", "b1", "intel-vtd", VTD), "superset",
 	     "min.input_bits:more", "subset", "units matched by model");
+
+	/* Only what a guest sees: the issue's Xeon 6 (second- and first-stage 4/5-level) against a
+	 * host with second-stage 3-level tables only: second-stage tables are the host kernel's. */
+	cmp2(host(1, "a", "intel-vtd",
+		  "{\"pgtable_formats\": [\"vtd-ss-4level\", \"vtd-ss-5level\", \"vtd-fs-4level\", "
+		  "\"vtd-fs-5level\"]}"),
+	     host(1, "b", "intel-vtd", "{\"pgtable_formats\": [\"vtd-ss-3level\"]}"), "subset",
+	     "pgtable_formats:less", "superset",
+	     "second-stage formats do not count, first-stage ones do");
+	cmp2(host(1, "a", "amd-vi",
+		  "{\"pgtable_formats\": [\"amd-v1-6level\", \"amd-v2-4level\"]}"),
+	     host(1, "b", "amd-vi",
+		  "{\"pgtable_formats\": [\"amd-v1-4level\", \"amd-v2-4level\"]}"),
+	     "identical", "", "identical", "AMD v1 tables do not count, v2 ones do");
+	cmp2(host(1, "a", "intel-vtd",
+		  "{\"caching_mode\": true, \"scalable_mode\": true, \"output_bits\": 52, "
+		  "\"page_sizes\": [4096, 1073741824], \"pasid_table_formats\": [\"intel\"]}"),
+	     host(1, "b", "intel-vtd",
+		  "{\"caching_mode\": false, \"scalable_mode\": false, \"output_bits\": 39, "
+		  "\"page_sizes\": [4096]}"),
+	     "identical", "", "identical",
+	     "VT-d caching and scalable mode, host address width, page sizes, PASID table: unseen");
+	cmp2(host(1, "a", "arm-smmu-v3",
+		  "{\"output_bits\": 48, \"page_sizes\": [4096, 65536], \"asid_bits\": 16, "
+		  "\"btm\": true, \"pasid_table_formats\": [\"arm-2lvl\"]}"),
+	     host(1, "b", "arm-smmu-v3",
+		  "{\"output_bits\": 44, \"page_sizes\": [4096], \"asid_bits\": 8, "
+		  "\"btm\": false, \"pasid_table_formats\": [\"arm-1lvl\"]}"),
+	     "incompatible", "min.output_bits:less page_sizes:less pasid_table.model:differs",
+	     "incompatible",
+	     "SMMUv3: OAS, granules, CD tables count (smmuv3-accel.c); ASID size, BTM not");
 
 	cmp2(host(0), host(0), "identical", "", "identical", "no units on either side");
 	cmp2(host(1, "a", "intel-vtd", "{}"), host(0), "subset", "units:less", "superset",
@@ -341,41 +370,31 @@ static void test_baseline(void)
 	char *s;
 
 	s = baseline_of(0, &k, 1, host(1, "dmar0", "intel-vtd", VTD));
-	want_text(
-		s,
-		"{\"schema_version\":1,\"min\":{\"input_bits\":48,\"output_bits\":46},\"features\":"
-		"{\"ats\":true,\"stall\":\"disabled\"},\"pgtable_formats\":[\"vtd-ss-4level\"],"
-		"\"page_sizes\":[4096,2097152,1073741824]}",
-		"baseline of one host is its offer");
+	want_text(s,
+		  "{\"schema_version\":1,\"min\":{\"input_bits\":48},\"features\":{\"ats\":true,"
+		  "\"stall\":\"disabled\"}}",
+		  "baseline of one host is its offer");
 	s = baseline_of(0, &k, 2, host(1, "dmar0", "intel-vtd", VTD_SM),
 			host(1, "dmar0", "intel-vtd", VTD));
-	want_text(
-		s,
-		"{\"schema_version\":1,\"min\":{\"input_bits\":48,\"output_bits\":46},\"features\":"
-		"{\"ats\":true,\"stall\":\"disabled\"},\"pgtable_formats\":[\"vtd-ss-4level\"],"
-		"\"page_sizes\":[4096,2097152,1073741824]}",
-		"baseline: minimum widths, common features, intersections");
+	want_text(s,
+		  "{\"schema_version\":1,\"min\":{\"input_bits\":48},\"features\":{\"ats\":true,"
+		  "\"stall\":\"disabled\"}}",
+		  "baseline: minimum widths, common features, intersections");
 	s = baseline_of(0, &k, 2,
 			host(2, "x", "intel-vtd", "{\"input_bits\": 39}", "y", "intel-vtd", VTD_SM),
 			host(1, "z", "intel-vtd", VTD_SM));
 	want_text(s,
-		  "{\"schema_version\":1,\"pasid_table\":{\"model\":\"intel\"},\"min\":{\"ssid_"
-		  "bits\":"
-		  "20,\"input_bits\":57,\"output_bits\":46},\"features\":{\"nesting\":true,\"pri\":"
-		  "true,\"ats\":true,\"dirty_tracking\":true,\"scalable_mode\":true,\"stall\":"
-		  "\"disabled\"},\"pgtable_formats\":[\"vtd-ss-4level\",\"vtd-ss-5level\"],\"page_"
-		  "sizes\":[4096,2097152,1073741824]}",
+		  "{\"schema_version\":1,\"min\":{\"ssid_bits\":20,\"input_bits\":57},\"features\":"
+		  "{\"nesting\":true,\"pri\":true,\"ats\":true,\"dirty_tracking\":true,\"stall\":"
+		  "\"disabled\"},\"pgtable_formats\":[\"vtd-fs-4level\",\"vtd-fs-5level\"]}",
 		  "baseline: a host's strongest unit stands for it, not its weakest");
 	s = baseline_of(0, &k, 2,
 			host(2, "x", "intel-vtd", VTD_SM, "y", "intel-vtd", "{\"input_bits\": 39}"),
 			host(1, "z", "intel-vtd", VTD_SM));
 	want_text(s,
-		  "{\"schema_version\":1,\"pasid_table\":{\"model\":\"intel\"},\"min\":{\"ssid_"
-		  "bits\":"
-		  "20,\"input_bits\":57,\"output_bits\":46},\"features\":{\"nesting\":true,\"pri\":"
-		  "true,\"ats\":true,\"dirty_tracking\":true,\"scalable_mode\":true,\"stall\":"
-		  "\"disabled\"},\"pgtable_formats\":[\"vtd-ss-4level\",\"vtd-ss-5level\"],\"page_"
-		  "sizes\":[4096,2097152,1073741824]}",
+		  "{\"schema_version\":1,\"min\":{\"ssid_bits\":20,\"input_bits\":57},\"features\":"
+		  "{\"nesting\":true,\"pri\":true,\"ats\":true,\"dirty_tracking\":true,\"stall\":"
+		  "\"disabled\"},\"pgtable_formats\":[\"vtd-fs-4level\",\"vtd-fs-5level\"]}",
 		  "baseline: the unit order does not matter");
 	s = baseline_of(0, &k, 2, host(1, "a", "arm-smmu-v3", "{\"stall\": \"enabled\"}"),
 			host(1, "b", "arm-smmu-v3", "{\"stall\": \"disabled\"}"));
@@ -400,8 +419,8 @@ static void test_baseline(void)
 	s = baseline_of(IOMMUCAP_FLEET_MIGRATABLE, &k, 1, host(1, "a", "intel-vtd", VTD_SM));
 	want_text(s,
 		  "{\"schema_version\":1,\"min\":{\"input_bits\":57},\"features\":{\"dirty_"
-		  "tracking\":true,\"scalable_mode\":true}}",
-		  "baseline --migratable: input width, dirty tracking, scalable mode, httu only");
+		  "tracking\":true}}",
+		  "baseline --migratable: input width, dirty tracking, httu only");
 	s = baseline_of(0, &k, 2, host(1, "a", "intel-vtd", VTD), host(0));
 	ok(!s && k == -ENODEV, "baseline with a host without units: -ENODEV");
 	s = baseline_of(0, &k, 0);
