@@ -18,6 +18,7 @@
 #include "command.h"
 #include "nfd.h"
 #include "tables.h"
+#include "tree.h"
 #include "varlink-client.h"
 
 #define DEFAULT_ADDRESS "unix:/run/iommu-capd/io.iommucapd"
@@ -65,7 +66,7 @@ static const struct argp_option options[] = {
 	{ "offline", OPT_OFFLINE, NULL, 0, "probe directly, without the daemon", 1 },
 	{ "sysroot", OPT_SYSROOT, "DIR", 0,
 	  "probe sys/, proc/ and dev/ under DIR directly (implies --offline)", 1 },
-	{ NULL, 0, NULL, 0, "Output (show, devices, groups, monitor):", 2 },
+	{ NULL, 0, NULL, 0, "Output (show, devices, groups, tree, monitor):", 2 },
 	{ "json", 'J', NULL, 0, "use JSON output format", 2 },
 	{ "raw", 'r', NULL, 0, "use raw output format", 2 },
 	{ "output", 'o', "LIST", 0, "columns to show (+LIST adds to the default)", 2 },
@@ -343,13 +344,37 @@ static void no_iommu(void)
 	      (int)root_len, root);
 }
 
+/* A table command's columns (-o) and the host; EXIT_SUCCESS, or the exit status. */
+static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, size_t *ret_n,
+			    struct iommucap_host **ret_host)
+{
+	_cleanup_free_ char *bad = NULL;
+	int k = table_parse_columns(spec, arg_table.output, ret_cols, ret_n, &bad), r;
+
+	if (k == -ENOMEM) {
+		warnx("out of memory");
+		return EXIT_FAILURE;
+	}
+	if (k < 0) {
+		warnx("unknown column: %s (see --list-columns)", bad);
+		return EX_USAGE;
+	}
+	r = probe(ret_host);
+	if (r != EXIT_SUCCESS)
+		return r;
+	tables_set_host(*ret_host);
+	if ((spec == &units_table || spec == &tree_table) && (*ret_host)->n_units == 0 &&
+	    arg_n_filters == 0 && !arg_quiet)
+		no_iommu();
+	return EXIT_SUCCESS;
+}
+
 static int list_command(const struct table_spec *spec)
 {
 	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
 	_cleanup_free_ size_t *cols = NULL;
 	_cleanup_free_ const void **rows = NULL;
 	_cleanup_free_ const char **names = NULL;
-	_cleanup_free_ char *bad = NULL;
 	char numbuf[4096];
 	size_t n_cols, n_rows = 0, n_all, numoff = 0;
 	cell_getter get;
@@ -359,21 +384,9 @@ static int list_command(const struct table_spec *spec)
 		table_list_columns(spec, arg_table.json);
 		return EXIT_SUCCESS;
 	}
-	k = table_parse_columns(spec, arg_table.output, &cols, &n_cols, &bad);
-	if (k == -ENOMEM) {
-		warnx("out of memory");
-		return EXIT_FAILURE;
-	}
-	if (k < 0) {
-		warnx("unknown column: %s (see --list-columns)", bad);
-		return EX_USAGE;
-	}
-	r = probe(&h);
+	r = columns_and_host(spec, &cols, &n_cols, &h);
 	if (r != EXIT_SUCCESS)
 		return r;
-	tables_set_host(h);
-	if (spec == &units_table && h->n_units == 0 && arg_n_filters == 0 && !arg_quiet)
-		no_iommu();
 
 	n_all = spec == &units_table	 ? h->n_units
 		: spec == &devices_table ? h->n_devices
@@ -1004,6 +1017,51 @@ static int cmd_baseline(void)
 	return EXIT_SUCCESS;
 }
 
+/* Units, the groups of the devices each serves, and the groups' members, as lsblk draws. */
+static int cmd_tree(void)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	_cleanup_(tree_rows_freep) struct tree_rows *t = NULL;
+	_cleanup_free_ size_t *cols = NULL;
+	_cleanup_free_ const void **rows = NULL;
+	_cleanup_free_ const char **names = NULL;
+	size_t n_cols;
+	int k, r;
+
+	if (arg_list_columns) {
+		table_list_columns(&tree_table, arg_table.json);
+		return EXIT_SUCCESS;
+	}
+	r = columns_and_host(&tree_table, &cols, &n_cols, &h);
+	if (r != EXIT_SUCCESS)
+		return r;
+	names = calloc(h->n_units + 1, sizeof(char *));
+	if (!names) {
+		warnx("out of memory");
+		return EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < h->n_units; i++)
+		names[i] = h->units[i].name;
+	r = check_filters("unit", names, h->n_units);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = tree_rows_build(h, arg_filters, arg_n_filters, &t);
+	if (k >= 0) {
+		rows = calloc(t->n + 1, sizeof(void *));
+		k = rows ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; k >= 0 && i < t->n; i++)
+		rows[i] = &t->rows[i];
+	if (k >= 0)
+		k = table_print_tree(&tree_table, &arg_table, cols, n_cols, rows, t->parents, t->n,
+				     tree_cell);
+	if (k < 0) {
+		warnx(k == -ENOMEM ? "out of memory" : "cannot print: %s", strerror(-k));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
 static int cmd_show(void)
 {
 	return list_command(&units_table);
@@ -1042,6 +1100,13 @@ static const struct iommuctl_command commands[] = {
 	{ "groups", cmd_groups, "[GROUP...]", "IOMMU groups: default domain type and members",
 	  "One line per IOMMU group: its default domain type, its devices and their unit; "
 	  "GROUP... selects groups by number.\v" EXIT_STATUS_COMMON,
+	  (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 } },
+	{ "tree", cmd_tree, "[UNIT...]", "units, their groups and devices as a tree",
+	  "Units, the IOMMU groups of the devices each serves, and the groups' devices, as a tree "
+	  "(as lsblk draws disks): each group's default domain type, each device's driver and PCI "
+	  "PASID width, ATS and PRI; UNIT... selects units by name. Groups no unit serves follow "
+	  "the units. -J nests each row's children in a \"children\" array; the first -o column "
+	  "draws the tree.\v" EXIT_STATUS_COMMON,
 	  (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 } },
 	{ "dump", cmd_dump, "", "the host document as JSON (schema/host.schema.json)",
 	  "The whole host document as JSON (schema/host.schema.json): every unit with its "

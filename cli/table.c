@@ -159,32 +159,29 @@ static char *cell_text(json_t *v, enum col_format f)
 	return out;
 }
 
-static int print_json(const struct table_spec *spec, const size_t *cols, size_t n_cols,
-		      const void *const *rows, size_t n_rows, cell_getter get)
+/* One row as a JSON object: a key per chosen column, null for nothing or unknown. */
+static json_t *row_object(const struct table_spec *spec, const size_t *cols, size_t n_cols,
+			  const void *row, cell_getter get)
 {
-	json_t *arr = json_array(), *top;
-	int k = 0;
+	json_t *o = json_object();
 
-	if (!arr)
-		return -ENOMEM;
-	for (size_t r = 0; r < n_rows; r++) {
-		json_t *o = json_object();
+	for (size_t c = 0; o && c < n_cols; c++) {
+		_cleanup_free_ char *key = json_key(spec->cols[cols[c]].name);
+		json_t *v = get(row, cols[c]);
 
-		if (!o || json_array_append_new(arr, o) < 0) {
-			json_decref(arr);
-			return -ENOMEM;
-		}
-		for (size_t c = 0; c < n_cols; c++) {
-			_cleanup_free_ char *key = json_key(spec->cols[cols[c]].name);
-			json_t *v = get(rows[r], cols[c]);
-
-			if (!key || json_object_set_new(o, key, v ? v : json_null()) < 0) {
-				json_decref(arr);
-				return -ENOMEM;
-			}
+		if (!key || json_object_set_new(o, key, v ? v : json_null()) < 0) {
+			json_decref(o);
+			return NULL;
 		}
 	}
-	top = json_object();
+	return o;
+}
+
+static int dump_json(const struct table_spec *spec, json_t *arr)
+{
+	json_t *top = json_object();
+	int k = 0;
+
 	if (!top || json_object_set_new(top, spec->name, arr) < 0) {
 		json_decref(top);
 		return -ENOMEM;
@@ -196,35 +193,90 @@ static int print_json(const struct table_spec *spec, const size_t *cols, size_t 
 	return k;
 }
 
-int table_print(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
-		size_t n_cols, const void *const *rows, size_t n_rows, cell_getter get)
+static int print_json(const struct table_spec *spec, const size_t *cols, size_t n_cols,
+		      const void *const *rows, size_t n_rows, cell_getter get)
 {
+	json_t *arr = json_array();
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t r = 0; r < n_rows; r++) {
+		json_t *o = row_object(spec, cols, n_cols, rows[r], get);
+
+		if (!o || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	}
+	return dump_json(spec, arr);
+}
+
+/* lsblk --json's nesting: a row's children in its "children" array, made by its first child. */
+static int print_json_tree(const struct table_spec *spec, const size_t *cols, size_t n_cols,
+			   const void *const *rows, const ssize_t *parents, size_t n_rows,
+			   cell_getter get)
+{
+	_cleanup_free_ json_t **objs = calloc(n_rows + 1, sizeof(json_t *));
+	json_t *arr = json_array();
+
+	if (!objs || !arr) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	for (size_t r = 0; r < n_rows; r++) {
+		json_t *o = row_object(spec, cols, n_cols, rows[r], get), *into = arr;
+
+		if (o && parents[r] >= 0) {
+			json_t *p = objs[parents[r]];
+
+			into = json_object_get(p, "children");
+			if (!into && json_object_set_new(p, "children", json_array()) == 0)
+				into = json_object_get(p, "children");
+		}
+		if (!o || !into || json_array_append_new(into, o) < 0) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+		objs[r] = o; /* borrowed: the array holds it */
+	}
+	return dump_json(spec, arr);
+}
+
+/* The text table; parents NULL for a flat one. */
+static int print_text(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
+		      size_t n_cols, const void *const *rows, const ssize_t *parents, size_t n_rows,
+		      cell_getter get)
+{
+	_cleanup_free_ struct libscols_line **lines = calloc(n_rows + 1, sizeof(*lines));
 	struct libscols_table *tb;
 	int k = 0;
 
-	if (o->json)
-		return print_json(spec, cols, n_cols, rows, n_rows, get);
-
 	tb = scols_new_table();
-	if (!tb)
+	if (!tb || !lines) {
+		scols_unref_table(tb);
 		return -ENOMEM;
+	}
 	scols_table_enable_raw(tb, o->raw);
 	scols_table_enable_noheadings(tb, o->noheadings);
 	for (size_t c = 0; c < n_cols; c++) {
 		const struct column *col = &spec->cols[cols[c]];
+		int flags = col->scols_flags | (parents && c == 0 ? SCOLS_FL_TREE : 0);
 
-		if (!scols_table_new_column(tb, col->name, col->whint, col->scols_flags)) {
+		if (!scols_table_new_column(tb, col->name, col->whint, flags)) {
 			k = -ENOMEM;
 			goto out;
 		}
 	}
 	for (size_t r = 0; r < n_rows; r++) {
-		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		struct libscols_line *parent =
+			parents && parents[r] >= 0 ? lines[parents[r]] : NULL;
+		struct libscols_line *ln = scols_table_new_line(tb, parent);
 
 		if (!ln) {
 			k = -ENOMEM;
 			goto out;
 		}
+		lines[r] = ln;
 		for (size_t c = 0; c < n_cols; c++) {
 			json_t *v = get(rows[r], cols[c]);
 			char *t = cell_text(v, spec->cols[cols[c]].format);
@@ -242,4 +294,24 @@ int table_print(const struct table_spec *spec, const struct table_opts *o, const
 out:
 	scols_unref_table(tb);
 	return k;
+}
+
+int table_print(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
+		size_t n_cols, const void *const *rows, size_t n_rows, cell_getter get)
+{
+	if (o->json)
+		return print_json(spec, cols, n_cols, rows, n_rows, get);
+	return print_text(spec, o, cols, n_cols, rows, NULL, n_rows, get);
+}
+
+int table_print_tree(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
+		     size_t n_cols, const void *const *rows, const ssize_t *parents, size_t n_rows,
+		     cell_getter get)
+{
+	for (size_t r = 0; r < n_rows; r++)
+		if (parents[r] >= (ssize_t)r)
+			return -EINVAL;
+	if (o->json)
+		return print_json_tree(spec, cols, n_cols, rows, parents, n_rows, get);
+	return print_text(spec, o, cols, n_cols, rows, parents, n_rows, get);
 }

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum col_format {
 	COLF_PLAIN,
@@ -45,3 +46,12 @@ void table_list_columns(const struct table_spec *spec, bool json);
 /* Print rows (an array of pointers) with the chosen columns. Returns 0 or -errno. */
 int table_print(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
 		size_t n_cols, const void *const *rows, size_t n_rows, cell_getter get);
+
+/*
+ * Print rows as a tree (lsblk's layout): parents[r] is the index of row r's parent, always before
+ * it, or -1 for a root. The first column draws the tree; JSON nests each row's children in a
+ * "children" array, as lsblk --json does. Returns 0 or -errno.
+ */
+int table_print_tree(const struct table_spec *spec, const struct table_opts *o, const size_t *cols,
+		     size_t n_cols, const void *const *rows, const ssize_t *parents, size_t n_rows,
+		     cell_getter get);

@@ -1,4 +1,5 @@
-/* The column tables of "show", "devices" and "groups", and how each cell is found in the model. */
+/* The column tables of "show", "devices", "groups" and "tree", and how each cell is found in the
+ * model. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -385,6 +386,103 @@ json_t *group_cell(const void *row, size_t col)
 				return json_string(buf);
 			}
 		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * "tree": a unit's, a group's or a device's own value in each column, through the getters above;
+ * -1 where the row has none ("-"). PASID, ATS and PRI are the devices' PCI capabilities.
+ */
+enum {
+	COL_T_NAME,
+	COL_T_TYPE,
+	COL_T_MODEL,
+	COL_T_DOMAIN,
+	COL_T_DRIVER,
+	COL_T_PASID,
+	COL_T_ATS,
+	COL_T_PRI,
+	COL_T_EFF_PASID,
+	COL_T_DEVICES,
+	COL_T_VENDOR,
+	COL_T_PRODUCT,
+	COL_T_CLASS,
+	COL_T_PATH,
+};
+
+static const struct column tree_cols[] = {
+	[COL_T_NAME] = { "NAME", 0.2, SCOLS_FL_NOEXTREMES, COLF_PLAIN, true,
+			 "unit name, group number or device address" },
+	[COL_T_TYPE] = { "TYPE", 6, 0, COLF_PLAIN, true, "unit, group or device" },
+	[COL_T_MODEL] = { "MODEL", 0.1, 0, COLF_PLAIN, true, "IOMMU model of a unit" },
+	[COL_T_DOMAIN] = { "DOMAIN", 6, 0, COLF_PLAIN, true, "default domain type of a group" },
+	[COL_T_DRIVER] = { "DRIVER", 0.1, 0, COLF_PLAIN, true, "bound driver of a device" },
+	[COL_T_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
+			  "PCI PASID width (0: no PASID capability)" },
+	[COL_T_ATS] = { "ATS", 3, 0, COLF_PLAIN, true, "PCI ATS capability" },
+	[COL_T_PRI] = { "PRI", 3, 0, COLF_PLAIN, true, "PCI PRI capability" },
+	[COL_T_EFF_PASID] = { "EFF-PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+			      "effective PASID bits of a device: min(device, unit)" },
+	[COL_T_DEVICES] = { "DEVICES", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
+			    "number of devices of a unit or group" },
+	[COL_T_VENDOR] = { "VENDOR", 6, 0, COLF_PLAIN, false, "PCI vendor id" },
+	[COL_T_PRODUCT] = { "PRODUCT", 6, 0, COLF_PLAIN, false, "PCI device id" },
+	[COL_T_CLASS] = { "CLASS", 8, 0, COLF_PLAIN, false, "PCI class code" },
+	[COL_T_PATH] = { "PATH", 0.3, SCOLS_FL_TRUNC, COLF_PLAIN, false, "sysfs path of a unit" },
+};
+
+const struct table_spec tree_table = { "tree", tree_cols, ELEMENTSOF(tree_cols) };
+
+static const struct {
+	int unit, group, device;
+} tree_map[] = {
+	[COL_T_NAME] = { COL_U_NAME, -1, COL_D_DEVICE },
+	[COL_T_TYPE] = { -1, -1, -1 },
+	[COL_T_MODEL] = { COL_U_MODEL, -1, -1 },
+	[COL_T_DOMAIN] = { -1, COL_G_TYPE, -1 },
+	[COL_T_DRIVER] = { -1, -1, COL_D_DRIVER },
+	[COL_T_PASID] = { -1, -1, COL_D_PASID },
+	[COL_T_ATS] = { -1, -1, COL_D_ATS },
+	[COL_T_PRI] = { -1, -1, COL_D_PRI },
+	[COL_T_EFF_PASID] = { -1, -1, COL_D_EFF_PASID },
+	[COL_T_DEVICES] = { COL_U_DEVICES, COL_G_NDEVS, -1 },
+	[COL_T_VENDOR] = { -1, -1, COL_D_VENDOR },
+	[COL_T_PRODUCT] = { -1, -1, COL_D_PRODUCT },
+	[COL_T_CLASS] = { -1, -1, COL_D_CLASS },
+	[COL_T_PATH] = { COL_U_PATH, -1, -1 },
+};
+
+json_t *tree_cell(const void *row, size_t col)
+{
+	static const char *const kinds[] = {
+		[TREE_UNIT] = "unit", [TREE_GROUP] = "group", [TREE_DEVICE] = "device"
+	};
+	const struct tree_row *t = row;
+	char buf[32];
+
+	if (col >= ELEMENTSOF(tree_map))
+		return NULL;
+	if (col == COL_T_TYPE)
+		return json_string(kinds[t->kind]);
+	switch (t->kind) {
+	case TREE_UNIT:
+		return tree_map[col].unit < 0 ? NULL
+					      : unit_cell(t->unit, (size_t)tree_map[col].unit);
+	case TREE_GROUP:
+		if (col == COL_T_NAME) {
+			/* A string, as every other row's name: JSON consumers read one type. */
+			snprintf(buf, sizeof(buf), "%d", t->group->id);
+			return json_string(buf);
+		}
+		return tree_map[col].group < 0 ? NULL
+					       : group_cell(t->group, (size_t)tree_map[col].group);
+	case TREE_DEVICE:
+		if (!t->device)
+			return col == COL_T_NAME ? json_string(t->name) : NULL;
+		return tree_map[col].device < 0
+			       ? NULL
+			       : device_cell(t->device, (size_t)tree_map[col].device);
 	}
 	return NULL;
 }

@@ -1,4 +1,4 @@
-/* The column tables of "show", "devices" and "groups". */
+/* The column tables of "show", "devices", "groups" and "tree". */
 #pragma once
 
 #include "lib/iommucap.h"
@@ -7,10 +7,27 @@
 extern const struct table_spec units_table;
 extern const struct table_spec devices_table;
 extern const struct table_spec groups_table;
+extern const struct table_spec tree_table;
+
+/* A row of "tree": a unit, a group, or a group member (PCI: with its device, else only a name). */
+enum tree_kind {
+	TREE_UNIT,
+	TREE_GROUP,
+	TREE_DEVICE,
+};
+
+struct tree_row {
+	enum tree_kind kind;
+	const struct iommucap_unit *unit;
+	const struct iommucap_group *group;
+	const struct iommucap_device *device; /* NULL for a member that is not a PCI device */
+	const char *name;		      /* the member's name (its sysfs link) */
+};
 
 json_t *unit_cell(const void *row, size_t col);
 json_t *device_cell(const void *row, size_t col);
 json_t *group_cell(const void *row, size_t col);
+json_t *tree_cell(const void *row, size_t col);
 
 /* The host the getters look things up in (device counts, units of devices). */
 void tables_set_host(const struct iommucap_host *h);

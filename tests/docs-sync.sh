@@ -16,7 +16,7 @@ t() {
 }
 
 # Columns: each one in its command's section of the man page.
-for cmd in show devices groups; do
+for cmd in show devices groups tree; do
 	section=$(awk -v s="$cmd" '/^\.SS /{on = ($2 == s)} on' "$man")
 	for col in $("$IOMMUCTL" "$cmd" --list-columns | awk '{print $1}'); do
 		grep -qx "\.B $col" <<<"$section"
@@ -67,6 +67,10 @@ PASID-TABLES" ]
 	t $? "completion offers show its --quiet, not check's --qemu"
 	[ "$(complete_words iommuctl --sysroot "$srcdir/tests/fixtures/x86-q72-k612-c-amd" show i)" = ivhd0 ]
 	t $? "completion completes unit names under --sysroot"
+	[ "$(complete_words iommuctl --sysroot "$srcdir/tests/fixtures/x86-q72-k612-c-amd" tree i)" = ivhd0 ]
+	t $? "completion completes tree's unit names"
+	[ "$(complete_words iommuctl tree -o DOM)" = DOMAIN ]
+	t $? "completion completes tree columns"
 fi
 
 echo "1..$n"

@@ -27,6 +27,7 @@ columns() { "$IOMMUCTL" "$1" --list-columns | awk '{print $1}' | paste -sd, -; }
 show_all=$(columns show)
 devices_all=$(columns devices)
 groups_all=$(columns groups)
+tree_all=$(columns tree)
 
 # name|arguments
 cases=(
@@ -36,6 +37,8 @@ cases=(
 	"devices|devices -o $devices_all"
 	"devices-json|devices -J"
 	"groups|groups -o $groups_all"
+	"tree|tree"
+	"tree-all|tree -J -o $tree_all"
 	"dump|dump"
 )
 

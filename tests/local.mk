@@ -14,11 +14,11 @@ LOG_COMPILER = $(CMOCKA_WRAPPER)
 
 TESTS += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
 	tests/capture.sh tests/format.sh tests/daemon-cli.sh tests/schema-sync.py \
-	tests/varlink-idl.sh tests/readme-examples.sh
+	tests/varlink-idl.sh tests/readme-examples.sh tests/tree.py
 
 EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/docs-sync.sh \
 	tests/capture.sh tests/format.sh tests/daemon-cli.sh tests/schema-sync.py \
-	tests/varlink-idl.sh tests/readme-examples.sh tests/deps/fetch tests/deps/README.md tests/tap.sh \
+	tests/varlink-idl.sh tests/readme-examples.sh tests/tree.py tests/taplib.py tests/deps/fetch tests/deps/README.md tests/tap.sh \
 	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
 	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
 	schema/host.schema.json schema/io.iommucapd.varlink tests/fixtures tests/expected

@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from taplib import Tap  # noqa: E402
+
 srcdir = os.environ.get("srcdir", os.path.join(os.path.dirname(__file__), "..", ".."))
 builddir = os.environ.get("builddir", ".")
 iommuctl = os.environ.get("IOMMUCTL", os.path.join(builddir, "cli", "iommuctl"))
@@ -29,19 +32,7 @@ epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1767225600"))
 fixtures = os.path.join(srcdir, "tests", "fixtures")
 prefix = "iommu-capd.github.io"
 
-n = 0
-failed = 0
-
-
-def t(ok, name, diag=None):
-    global n, failed
-    n += 1
-    print(("ok" if ok else "not ok") + " %d - %s" % (n, name))
-    if not ok:
-        failed += 1
-        for line in (diag or "").splitlines()[:20]:
-            print("# " + line)
-    return ok
+t = Tap()
 
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -209,5 +200,4 @@ with tempfile.TemporaryDirectory() as d:
       "iommu-capd-nfd: a failed probe leaves the previous file whole and no dot-file",
       r.stderr.decode(errors="replace"))
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(t.done())
