@@ -522,8 +522,15 @@ static int call_send_any(struct vl_call *call, json_t *msg, const char *params_t
 		k = conn_send_parts(c, parts, lens, ELEMENTSOF(parts));
 	}
 	if (k < 0) {
-		call->answered = true;
+		/*
+		 * Closed before the call counts as answered, so that conn_close() tells its owner
+		 * (a Monitor subscriber leaves the list; otherwise it stays registered forever and
+		 * keeps --exit-on-idle from firing).
+		 */
+		vl_call_ref(call);
 		conn_close(c);
+		call->answered = true;
+		vl_call_unref(call);
 		return k;
 	}
 	if (final) {

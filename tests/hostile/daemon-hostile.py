@@ -626,6 +626,65 @@ def _(d):
     return problems
 
 
+def socket_activated(tree, work, *args):
+    """The daemon on a listening socket passed as fd 3 named "varlink" (as systemd passes it):
+    (process, socket path)."""
+    path = os.path.join(work, "sa.sock")
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsock.bind(path)
+    lsock.listen(64)
+
+    def as_fd3():
+        os.dup2(lsock.fileno(), 3)  # inheritable; close_fds would close it after this runs
+
+    env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="varlink")
+    # LISTEN_PID is the daemon's own PID: the shell sets it, then becomes the daemon.
+    proc = subprocess.Popen(["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', DAEMON, "--sysroot", tree,
+                             *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(work, "sa.stderr"), "wb"), env=env,
+                            preexec_fn=as_fd3, close_fds=False)
+    lsock.close()
+    return proc, path
+
+
+@check("--exit-on-idle fires after a Monitor subscriber that stopped reading is dropped")
+def _(d):
+    # The subscriber shuts its reading side: the next event fails to write, which ends its call.
+    # That must take it off the subscriber list, or the daemon never sees itself idle.
+    work = tempfile.mkdtemp(prefix="idle.", dir=os.path.dirname(d.path))
+    tree = os.path.join(work, "tree")
+    shutil.copytree(FIXTURE, tree, symlinks=True)
+    dev = os.path.join(tree, "sys", "bus", "pci", "devices", "0000:01:00.0")
+    problems = []
+    proc, path = socket_activated(tree, work, "--exit-on-idle")
+    try:
+        c = Conn(path)
+        c.send(encode(f"{IFACE}.Monitor", more=True))
+        time.sleep(0.3)
+        c.sock.shutdown(socket.SHUT_RD)
+        os.rename(dev, dev + ".aside")  # one change (inotify)...
+        time.sleep(0.5)
+        os.rename(dev + ".aside", dev)  # ...and another
+        time.sleep(0.5)
+        c.close()
+        try:
+            rc = proc.wait(5)
+            if rc != 0:
+                problems.append(f"exit status {rc}")
+        except subprocess.TimeoutExpired:
+            problems.append("still running 5 s after the last client left")
+        with open(os.path.join(work, "sa.stderr"), "rb") as f:
+            err = f.read().decode(errors="replace")
+        problems += [f"sanitizer report: {line}" for line in err.splitlines()
+                     if any(m in line for m in SANITIZER_MARKS)][:5]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    return problems
+
+
 @check("pipelining: three calls in one write are answered in order")
 def _(d):
     c = d.conn()
