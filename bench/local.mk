@@ -70,3 +70,29 @@ bench-varlink: bench/varlink/bench-varlink$(EXEEXT) bench/bench-probe$(EXEEXT) \
 		--daemon ./daemon/iommu-capd$(EXEEXT) --run-trixie "$$deps/bin/run-trixie" \
 		$(BENCH_VARLINK_FLAGS)
 .PHONY: bench-varlink
+
+# ---- Monitor's diff (bench/monitor/README.md) ---------------------------------------------------
+#
+# bench-monitor times monitor_diff() between two host documents of 2,000 to 20,000 devices and
+# groups (one device added) against json_equal() over the same document in the same run: a diff
+# must at least compare every entry, so the ratio stays flat if the diff is O(n log n) and grows
+# with n if it is quadratic. bench-monitor-smoke checks the events on a small host in "make check".
+
+noinst_PROGRAMS += bench/monitor/bench-monitor
+bench_monitor_bench_monitor_SOURCES = bench/monitor/bench-monitor.c
+bench_monitor_bench_monitor_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+bench_monitor_bench_monitor_LDADD = daemon/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
+	$(LIBSYSTEMD_LIBS)
+
+check_PROGRAMS += bench/monitor/bench-monitor-smoke
+bench_monitor_bench_monitor_smoke_SOURCES = bench/monitor/bench-monitor.c
+bench_monitor_bench_monitor_smoke_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"' \
+	-DBENCH_SMOKE
+bench_monitor_bench_monitor_smoke_LDADD = $(bench_monitor_bench_monitor_LDADD)
+
+TESTS += bench/monitor/bench-monitor-smoke
+EXTRA_DIST += bench/monitor/README.md
+
+bench-monitor: bench/monitor/bench-monitor$(EXEEXT)
+	./bench/monitor/bench-monitor$(EXEEXT)
+.PHONY: bench-monitor

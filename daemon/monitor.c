@@ -66,35 +66,70 @@ size_t monitor_subscribers(const struct monitor *m)
 	return m ? m->n : 0;
 }
 
-static const char *key_of(json_t *e, const char *key, char *buf, size_t len)
-{
-	json_t *v = json_object_get(e, key);
+/*
+ * An entry's identity: a unit's name, a device's address, a group's id (an integer). Kept as
+ * is, so that comparing two costs no formatting; integers sort before strings.
+ */
+struct entry {
+	json_t *e;
+	const char *s; /* NULL for an integer key */
+	json_int_t i;
+};
 
-	if (json_is_integer(v)) {
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	}
-	return json_string_value(v) ?: "";
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (!x->s != !y->s)
+		return x->s ? 1 : -1;
+	if (!x->s)
+		return (x->i > y->i) - (x->i < y->i);
+	return strcmp(x->s, y->s);
 }
 
-static json_t *find(json_t *array, const char *key, const char *name)
+static struct entry entry_of(json_t *e, const char *key)
 {
-	char buf[32];
-	size_t i;
+	json_t *k = json_object_get(e, key);
+
+	if (json_is_integer(k))
+		return (struct entry){ .e = e, .i = json_integer_value(k) };
+	return (struct entry){ .e = e, .s = json_string_value(k) ?: "" };
+}
+
+/* The array's entries keyed and sorted, so that each lookup is a binary search. */
+static struct entry *entries_sorted(json_t *array, const char *key, size_t *ret_n)
+{
+	size_t n = json_array_size(array), i;
+	struct entry *v = calloc(n ? n : 1, sizeof(*v));
 	json_t *e;
 
-	json_array_foreach (array, i, e) {
-		if (streq(key_of(e, key, buf, sizeof(buf)), name))
-			return e;
-	}
-	return NULL;
+	if (!v)
+		return NULL;
+	json_array_foreach (array, i, e)
+		v[i] = entry_of(e, key);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_entry);
+	*ret_n = n;
+	return v;
 }
 
-static int add_event(json_t *out, const char *kind, const char *action, const char *name,
+static json_t *find(const struct entry *sorted, size_t n, const struct entry *key)
+{
+	const struct entry *hit = n ? bsearch(key, sorted, n, sizeof(*sorted), cmp_entry) : NULL;
+
+	return hit ? hit->e : NULL;
+}
+
+static int add_event(json_t *out, const char *kind, const char *action, const struct entry *key,
 		     json_t *state)
 {
-	json_t *ev = json_pack("{s:s, s:s, s:s}", "kind", kind, "action", action, "name", name);
+	char buf[32];
+	json_t *ev;
 
+	if (!key->s)
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, key->i);
+	ev = json_pack("{s:s, s:s, s:s}", "kind", kind, "action", action, "name",
+		       key->s ? key->s : buf);
 	if (!ev)
 		return -ENOMEM;
 	if (state && json_object_set(ev, kind, state) < 0) {
@@ -104,28 +139,33 @@ static int add_event(json_t *out, const char *kind, const char *action, const ch
 	return json_array_append_new(out, ev) < 0 ? -ENOMEM : 0;
 }
 
+/* O(n log n): both sides sorted once, each entry looked up by binary search. */
 static int diff_array(json_t *out, const char *kind, const char *key, json_t *old, json_t *new)
 {
-	char buf[32];
-	size_t i;
+	_cleanup_free_ struct entry *olds = NULL, *news = NULL;
+	size_t n_old = 0, n_new = 0, i;
 	json_t *e;
 	int k = 0;
 
+	olds = entries_sorted(old, key, &n_old);
+	news = entries_sorted(new, key, &n_new);
+	if (!olds || !news)
+		return -ENOMEM;
 	json_array_foreach (old, i, e) {
-		const char *name = key_of(e, key, buf, sizeof(buf));
-		json_t *now = find(new, key, name);
+		struct entry me = entry_of(e, key);
+		json_t *now = find(news, n_new, &me);
 
 		if (!now)
-			k = add_event(out, kind, "removed", name, NULL);
+			k = add_event(out, kind, "removed", &me, NULL);
 		else if (!json_equal(e, now))
-			k = add_event(out, kind, "changed", name, now);
+			k = add_event(out, kind, "changed", &me, now);
 		if (k < 0)
 			return k;
 	}
 	json_array_foreach (new, i, e) {
-		const char *name = key_of(e, key, buf, sizeof(buf));
+		struct entry me = entry_of(e, key);
 
-		if (!find(old, key, name) && (k = add_event(out, kind, "added", name, e)) < 0)
+		if (!find(olds, n_old, &me) && (k = add_event(out, kind, "added", &me, e)) < 0)
 			return k;
 	}
 	return 0;
