@@ -4,6 +4,7 @@
 #include <argp.h>
 #include <fcntl.h>
 #include <libudev.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,13 +34,12 @@ struct daemon {
 	sd_event *event;
 	struct vl_server *server;
 	struct iommucap_root *root;
+	/*
+	 * The model is all the daemon keeps: replies are written from it member by member when
+	 * asked, so a 1024-unit host (a 4 MB document, 50 MB as a jansson tree) costs only its
+	 * model.
+	 */
 	struct iommucap_host *host;
-	json_t *doc; /* the host document, built once per probe */
-	/* Per probe: name -> index maps, and replies serialised once, on first use. */
-	json_t *unit_index, *device_index;
-	char *host_text, *units_text, *devices_text, *groups_text;
-	char **unit_texts, **device_texts;
-	size_t n_unit_texts, n_device_texts;
 	struct monitor *monitor;
 	struct udev *udev;
 	struct udev_monitor *udev_monitor;
@@ -48,6 +48,8 @@ struct daemon {
 	bool socket_activated;
 	unsigned long long probes;
 };
+
+#define REPLY_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
 _printf_(2, 3) static void log_msg(int prio, const char *fmt, ...)
 {
@@ -61,71 +63,16 @@ _printf_(2, 3) static void log_msg(int prio, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void texts_free(char **v, size_t n)
+/*
+ * Large blocks (a reply, a probe's listings) from mmap, and the heap's top returned at once:
+ * glibc's defaults (a threshold that climbs to 32 MiB, 128 KiB trim) would keep the peak of
+ * every GetHost and every probe resident.
+ */
+static void malloc_setup(void)
 {
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void cache_clear(struct daemon *d)
-{
-	json_decref(d->unit_index);
-	json_decref(d->device_index);
-	free(d->host_text);
-	free(d->units_text);
-	free(d->devices_text);
-	free(d->groups_text);
-	texts_free(d->unit_texts, d->n_unit_texts);
-	texts_free(d->device_texts, d->n_device_texts);
-	d->unit_index = d->device_index = NULL;
-	d->host_text = d->units_text = d->devices_text = d->groups_text = NULL;
-	d->unit_texts = d->device_texts = NULL;
-	d->n_unit_texts = d->n_device_texts = 0;
-}
-
-/* name -> position in the array, so a lookup is a hash, not a walk over 1024 units. */
-static json_t *index_of(json_t *array, const char *key)
-{
-	json_t *idx = json_object(), *e;
-	size_t i;
-
-	json_array_foreach (array, i, e) {
-		const char *name = json_string_value(json_object_get(e, key));
-
-		if (idx && name &&
-		    json_object_set_new(idx, name, json_integer((json_int_t)i)) < 0) {
-			json_decref(idx);
-			return NULL;
-		}
-	}
-	return idx;
-}
-
-static int cache_build(struct daemon *d)
-{
-	d->unit_index = index_of(json_object_get(d->doc, "units"), "name");
-	d->device_index = index_of(json_object_get(d->doc, "devices"), "address");
-	d->n_unit_texts = json_array_size(json_object_get(d->doc, "units"));
-	d->n_device_texts = json_array_size(json_object_get(d->doc, "devices"));
-	d->unit_texts = calloc(d->n_unit_texts + 1, sizeof(char *));
-	d->device_texts = calloc(d->n_device_texts + 1, sizeof(char *));
-	return d->unit_index && d->device_index && d->unit_texts && d->device_texts ? 0 : -ENOMEM;
-}
-
-/* {"KEY":VALUE} serialised, kept in *slot until the next probe. */
-static const char *cached(char **slot, const char *key, json_t *value)
-{
-	json_t *o;
-
-	if (*slot)
-		return *slot;
-	o = json_pack("{s:O}", key, value);
-	if (!o)
-		return NULL;
-	*slot = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	json_decref(o);
-	return *slot;
+	(void)mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+	(void)mallopt(M_ARENA_MAX, 1);
 }
 
 static void notify_status(struct daemon *d)
@@ -134,36 +81,43 @@ static void notify_status(struct daemon *d)
 			 d->host->n_units, d->host->n_devices, d->host->n_groups);
 }
 
+/*
+ * Both documents only while they are compared, and only when somebody listens: the diff is the
+ * one place that needs trees.
+ */
+static void emit_changes(struct daemon *d, const struct iommucap_host *old,
+			 const struct iommucap_host *new)
+{
+	json_t *old_doc = NULL, *new_doc = NULL;
+
+	if (monitor_subscribers(d->monitor) == 0)
+		return;
+	if (iommucap_host_to_json(old, &old_doc) < 0 || iommucap_host_to_json(new, &new_doc) < 0)
+		log_msg(LOG_ERR, "Cannot tell monitors what changed: %s", strerror(ENOMEM));
+	else
+		monitor_emit_changes(d->monitor, old_doc, new_doc);
+	json_decref(old_doc);
+	json_decref(new_doc);
+}
+
 /* Probe again and tell subscribers what changed. The old model serves until the new one is made. */
 static int reprobe(struct daemon *d)
 {
 	struct iommucap_host *h;
-	json_t *doc;
 	int k = iommucap_probe(d->root, &h);
 
 	if (k < 0) {
 		log_msg(LOG_ERR, "Probing %s failed: %s", arg_sysroot, strerror(-k));
 		return k;
 	}
-	k = iommucap_host_to_json(h, &doc);
-	if (k < 0) {
-		iommucap_host_free(h);
-		log_msg(LOG_ERR, "Building the host document failed: %s", strerror(-k));
-		return k;
-	}
 	d->probes++;
-	if (d->doc)
-		monitor_emit_changes(d->monitor, d->doc, doc);
-	for (size_t i = 0; i < h->n_warnings && !d->doc; i++)
+	if (d->host)
+		emit_changes(d, d->host, h);
+	for (size_t i = 0; i < h->n_warnings && !d->host; i++)
 		log_msg(LOG_WARNING, "%s", h->warnings[i]);
 	iommucap_host_free(d->host);
-	json_decref(d->doc);
-	cache_clear(d);
 	d->host = h;
-	d->doc = doc;
-	k = cache_build(d);
-	if (k < 0)
-		return k;
+	(void)malloc_trim(0); /* the probe's transient blocks */
 	notify_status(d);
 	return 0;
 }
@@ -188,69 +142,87 @@ static void schedule_rescan(struct daemon *d)
 
 /* ---- varlink methods --------------------------------------------------------------------- */
 
-static int reply_cached(struct vl_call *call, char **slot, const char *key, json_t *value)
+/* {"KEY": the host document or one of its arrays}, written from the model. */
+static int reply_written(struct vl_call *call, const struct iommucap_host *h, const char *key)
 {
-	const char *text = cached(slot, key, value);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int k;
 
-	return text ? vl_call_reply_text(call, text) : -ENOMEM;
+	if (!f)
+		return -ENOMEM;
+	k = fprintf(f, "{\"%s\":", key) < 0 ? -ENOMEM : 0;
+	if (k >= 0)
+		k = streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
+				       : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
+	if (k >= 0 && fputc('}', f) == EOF)
+		k = -ENOMEM;
+	if (fclose(f) != 0 && k >= 0)
+		k = -ENOMEM;
+	return k < 0 ? k : vl_call_reply_text(call, text);
 }
 
 static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	return reply_cached(call, &d->host_text, "host", d->doc);
+	return reply_written(call, d->host, "host");
 }
 
 static int vl_method_list_units(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	return reply_cached(call, &d->units_text, "units", json_object_get(d->doc, "units"));
+	return reply_written(call, d->host, "units");
 }
 
 static int vl_method_list_devices(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	return reply_cached(call, &d->devices_text, "devices", json_object_get(d->doc, "devices"));
+	return reply_written(call, d->host, "devices");
 }
 
 static int vl_method_list_groups(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	return reply_cached(call, &d->groups_text, "groups", json_object_get(d->doc, "groups"));
+	return reply_written(call, d->host, "groups");
+}
+
+/* {"KEY": one element} (a tree of one unit or device is small). */
+static int reply_one(struct vl_call *call, const char *key, json_t *v)
+{
+	return v ? vl_call_reply(call, json_pack("{s:o}", key, v)) : -ENOMEM;
 }
 
 static int vl_method_get_unit(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 	const char *name = json_string_value(json_object_get(params, "name"));
-	json_t *i = json_object_get(d->unit_index, name);
-	size_t idx;
+	const struct iommucap_unit *u = name ? iommucap_host_find_unit(d->host, name) : NULL;
+	json_t *v = NULL;
 
-	if (!i)
+	if (!u)
 		return vl_call_error(call, "io.iommucapd.NoSuchUnit",
 				     json_pack("{s:s}", "name", name));
-	idx = (size_t)json_integer_value(i);
-	return reply_cached(call, &d->unit_texts[idx], "unit",
-			    json_array_get(json_object_get(d->doc, "units"), idx));
+	return reply_one(call, "unit", iommucap_unit_to_json(u, &v) < 0 ? NULL : v);
 }
 
 static int vl_method_get_device(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
 	const char *address = json_string_value(json_object_get(params, "address"));
-	json_t *i = json_object_get(d->device_index, address);
-	size_t idx;
+	json_t *v = NULL;
 
-	if (!i)
-		return vl_call_error(call, "io.iommucapd.NoSuchDevice",
-				     json_pack("{s:s}", "address", address));
-	idx = (size_t)json_integer_value(i);
-	return reply_cached(call, &d->device_texts[idx], "device",
-			    json_array_get(json_object_get(d->doc, "devices"), idx));
+	for (size_t i = 0; address && i < d->host->n_devices; i++)
+		if (streq(d->host->devices[i].address, address))
+			return reply_one(
+				call, "device",
+				iommucap_device_to_json(&d->host->devices[i], &v) < 0 ? NULL : v);
+	return vl_call_error(call, "io.iommucapd.NoSuchDevice",
+			     json_pack("{s:s}", "address", address));
 }
 
 static int vl_method_monitor(struct vl_call *call, json_t *params, void *userdata)
@@ -506,6 +478,7 @@ static int run(void)
 	int k, taken;
 
 	raise_fd_limit();
+	malloc_setup();
 	k = sd_event_default(&d.event);
 	if (k < 0)
 		goto out;
@@ -580,8 +553,6 @@ out:
 	udev_monitor_unref(d.udev_monitor);
 	udev_unref(d.udev);
 	iommucap_host_free(d.host);
-	json_decref(d.doc);
-	cache_clear(&d);
 	iommucap_root_free(d.root);
 	sd_event_unref(d.event);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -246,6 +247,15 @@ int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret);
 int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret);
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
+
+/*
+ * The same document written to f member by member, with jansson's flags (compact only: no
+ * JSON_INDENT): one unit, group or device is a tree at a time, never the whole host.
+ */
+int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags);
+/* Only its "units", "groups" or "devices" array, the same way. */
+int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f,
+			      size_t flags);
 
 /*
  * Read a host document back (one printed by iommucap_host_to_json, or stored): -EINVAL with a

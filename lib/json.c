@@ -364,57 +364,133 @@ out:
 	return o;
 }
 
+/* Everything but the units, groups, devices and warnings, in the document's order. */
+static json_t *host_head_json(const struct iommucap_host *h, bool *oom)
+{
+	json_t *o = json_object();
+	char when[32];
+	time_t t = (time_t)h->generated_at;
+	struct tm tm;
+
+	if (!o) {
+		*oom = true;
+		return NULL;
+	}
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+	set(o, "schema_version", json_integer(IOMMUCAP_SCHEMA_VERSION), oom);
+	/* The inventory record: when, and by what. */
+	set(o, "generated_at", json_string(when), oom);
+	set(o, "generator",
+	    json_pack("{s:s, s:s}", "name", PACKAGE_NAME, "version", PACKAGE_VERSION), oom);
+	set(o, "host", hostinfo_json(&h->info, oom), oom);
+	return o;
+}
+
+/* The i-th unit, group or device of the host as a tree; which one is the key's. */
+static int member_json(const struct iommucap_host *h, const char *key, size_t i, json_t **ret)
+{
+	if (streq(key, "units"))
+		return iommucap_unit_to_json(&h->units[i], ret);
+	if (streq(key, "groups"))
+		return iommucap_group_to_json(&h->groups[i], ret);
+	return iommucap_device_to_json(&h->devices[i], ret);
+}
+
+static const char *const member_keys[] = { "units", "groups", "devices" };
+
+static size_t member_count(const struct iommucap_host *h, const char *key)
+{
+	return streq(key, "units") ? h->n_units : streq(key, "groups") ? h->n_groups : h->n_devices;
+}
+
 int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret)
 {
-	json_t *o = json_object(), *units = json_array(), *groups = json_array(),
-	       *devices = json_array();
-	bool oom = !o || !units || !groups || !devices;
-	json_t *v;
+	bool oom = false;
+	json_t *o = host_head_json(h, &oom), *v;
 
-	for (size_t i = 0; !oom && i < h->n_units; i++) {
-		if (iommucap_unit_to_json(&h->units[i], &v) < 0)
-			oom = true;
-		else
-			append(units, v, &oom);
-	}
-	for (size_t i = 0; !oom && i < h->n_groups; i++) {
-		if (iommucap_group_to_json(&h->groups[i], &v) < 0)
-			oom = true;
-		else
-			append(groups, v, &oom);
-	}
-	for (size_t i = 0; !oom && i < h->n_devices; i++) {
-		if (iommucap_device_to_json(&h->devices[i], &v) < 0)
-			oom = true;
-		else
-			append(devices, v, &oom);
-	}
-	if (!oom) {
-		char when[32];
-		time_t t = (time_t)h->generated_at;
-		struct tm tm;
+	for (size_t m = 0; !oom && m < ELEMENTSOF(member_keys); m++) {
+		json_t *a = json_array();
 
-		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-			snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
-		set(o, "schema_version", json_integer(IOMMUCAP_SCHEMA_VERSION), &oom);
-		/* The inventory record: when, and by what. */
-		set(o, "generated_at", json_string(when), &oom);
-		set(o, "generator",
-		    json_pack("{s:s, s:s}", "name", PACKAGE_NAME, "version", PACKAGE_VERSION),
-		    &oom);
-		set(o, "host", hostinfo_json(&h->info, &oom), &oom);
-		set(o, "units", json_incref(units), &oom);
-		set(o, "groups", json_incref(groups), &oom);
-		set(o, "devices", json_incref(devices), &oom);
+		set(o, member_keys[m], a, &oom);
+		for (size_t i = 0; !oom && i < member_count(h, member_keys[m]); i++) {
+			if (member_json(h, member_keys[m], i, &v) < 0)
+				oom = true;
+			else
+				append(a, v, &oom);
+		}
+	}
+	if (!oom)
 		set(o, "warnings", strv_json(h->warnings, h->n_warnings, &oom), &oom);
-	}
-	json_decref(units);
-	json_decref(groups);
-	json_decref(devices);
 	if (oom) {
 		json_decref(o);
 		return -ENOMEM;
 	}
 	*ret = o;
 	return 0;
+}
+
+static int dump_to(json_t *v, FILE *f, size_t flags)
+{
+	int k = v ? json_dumpf(v, f, flags) : -1;
+
+	json_decref(v);
+	return k < 0 ? -ENOMEM : 0;
+}
+
+int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f, size_t flags)
+{
+	json_t *v;
+	int k = fputc('[', f) == EOF ? -EIO : 0;
+
+	if (!streq(key, "units") && !streq(key, "groups") && !streq(key, "devices"))
+		return -EINVAL;
+	for (size_t i = 0; k >= 0 && i < member_count(h, key); i++) {
+		if (i > 0 && fputc(',', f) == EOF)
+			k = -EIO;
+		if (k >= 0)
+			k = member_json(h, key, i, &v);
+		if (k >= 0)
+			k = dump_to(v, f, flags);
+	}
+	if (k >= 0 && fputc(']', f) == EOF)
+		k = -EIO;
+	return k;
+}
+
+int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags)
+{
+	bool oom = false;
+	json_t *head = host_head_json(h, &oom), *v;
+	char *text;
+	size_t len;
+	int k;
+
+	if (oom || (flags & JSON_MAX_INDENT)) {
+		json_decref(head);
+		return oom ? -ENOMEM : -EINVAL;
+	}
+	/* The head without its closing brace, then each array an element at a time. */
+	text = json_dumps(head, flags);
+	json_decref(head);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	k = len >= 2 && fwrite(text, 1, len - 1, f) == len - 1 ? 0 : -EIO;
+	free(text);
+	for (size_t m = 0; k >= 0 && m < ELEMENTSOF(member_keys); m++) {
+		if (fprintf(f, ",\"%s\":", member_keys[m]) < 0)
+			k = -EIO;
+		if (k >= 0)
+			k = iommucap_host_write_array(h, member_keys[m], f, flags);
+	}
+	if (k >= 0 && fputs(",\"warnings\":", f) == EOF)
+		k = -EIO;
+	if (k >= 0) {
+		v = strv_json(h->warnings, h->n_warnings, &oom);
+		k = oom ? -ENOMEM : dump_to(v, f, flags);
+	}
+	if (k >= 0 && fputc('}', f) == EOF)
+		k = -EIO;
+	return k;
 }
