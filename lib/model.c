@@ -394,5 +394,8 @@ const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *
 {
 	struct iommucap_unit key = { .name = (char *)name };
 
+	/* No units: an empty list is a NULL array, which bsearch() must not be given. */
+	if (h->n_units == 0)
+		return NULL;
 	return bsearch(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
 }

@@ -590,6 +590,9 @@ static const struct iommucap_group *find_group(const struct iommucap_host *h, in
 {
 	struct iommucap_group key = { .id = id };
 
+	/* No groups (an empty list is a NULL array, which bsearch() must not be given). */
+	if (h->n_groups == 0)
+		return NULL;
 	return bsearch(&key, h->groups, h->n_groups, sizeof(*h->groups), cmp_group);
 }
 
@@ -603,6 +606,9 @@ static bool is_pci_device(const struct iommucap_host *h, const char *name)
 {
 	struct iommucap_device key = { .address = (char *)name };
 
+	/* No PCI bus (a platform host): an empty list is a NULL array. */
+	if (h->n_devices == 0)
+		return false;
 	return bsearch(&key, h->devices, h->n_devices, sizeof(*h->devices), cmp_device);
 }
 

@@ -33,3 +33,7 @@ check-valgrind: all
 TESTS += tests/requirement-schema.py tests/check-cases.py
 EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requirement.schema.json \
 	schema/check-result.schema.json
+
+# Odd but real trees: no PCI bus, no groups, no units; bytes that are not UTF-8.
+TESTS += tests/odd-trees.sh
+EXTRA_DIST += tests/odd-trees.sh
