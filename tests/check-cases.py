@@ -2,6 +2,7 @@
 # Requirement x fixture -> verdict and the ids of failing / unknown / warning rules, for every
 # rule in each direction; offline, through the daemon, and through python3-varlink (TAP).
 # Expectations come from the rules and the fixtures' registers, worked out by hand.
+# Requires: python3-jsonschema
 import json
 import os
 import shutil

@@ -1,5 +1,6 @@
 #!/bin/bash
 # iommuctl through the daemon: the same output as offline, monitor, and exit 69 without it (TAP).
+# Requires: python3
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/..}

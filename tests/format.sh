@@ -1,5 +1,6 @@
 #!/bin/bash
 # Every C file follows .clang-format (kernel-like: tabs, 8 wide, 100 columns) (TAP).
+# Requires: clang-format
 set -u
 srcdir=${srcdir:-$(dirname "$0")/..}
 cd "$srcdir" || exit 1

@@ -3,6 +3,7 @@
 #
 #   tests/golden.sh            run (as "make check" does)
 #   tests/golden.sh --update   rewrite the expected files (review the diff before committing)
+# Requires: python3 python3-jsonschema
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/..}

@@ -3,6 +3,7 @@
 # validate, each invalid-*.json fails (tests/unit/test-requirement runs the C parser on the same
 # files, so the schema and the parser stay one contract); and once iommuctl has
 # "check --print-requirement", what its importers print validates and equals the expected JSON.
+# Requires: python3-jsonschema
 import glob
 import json
 import os

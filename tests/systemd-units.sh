@@ -4,6 +4,7 @@
 # config-space drop-in), and the daemon under socket activation without systemd as PID 1
 # (systemd-socket-activate): a listening fd and, with -a, a connected one; READY=1 and STATUS=
 # over NOTIFY_SOCKET; exit on idle; exit status 0 after SIGTERM.
+# Requires: python3
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/..}
@@ -172,7 +173,7 @@ cat "$tmp/units/iommu-capd.service" "$units/iommu-capd-config-space.conf" \
 if ! systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
 	for what in verify "verify (config-space drop-in)" exposure "exposure (config-space drop-in)" \
 		"exposure recorded in docs/service.md"; do
-		skip "systemd-analyze (250 or later) not installed: $what"
+		skip "systemd-analyze (250 or later) not installed (Debian package systemd): $what"
 	done
 else
 	# verify: no PID 1 needed. Unknown keys are only warnings, so any message naming a unit fails.
@@ -219,7 +220,7 @@ fi
 
 if ! command -v systemd-socket-activate >/dev/null; then
 	for _ in $(seq 11); do
-		skip "systemd-socket-activate not installed"
+		skip "systemd-socket-activate not installed (Debian package systemd)"
 	done
 	echo "1..$n"
 	[ "$fail" = 0 ]

@@ -3,6 +3,7 @@
 # ("varlinkctl validate-idl"), python3-varlink (varlink.Interface) and varlink-go (idl.New), so
 # that all their clients can use the daemon's GetInterfaceDescription text (TAP).
 # The tools come from tests/deps/fetch (Debian packages unpacked into a cache, nothing installed).
+# Requires: python3
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/..}

@@ -4,6 +4,7 @@
 # reference client of Debian's varlink-go (varlink-go-certification -client) must get through
 # Start, Test01 ... Test11, End. Then python3-varlink's client does the same, and raw calls
 # that break the rules must be refused (tests/clients/certification-client.py) (TAP output).
+# Requires: python3
 set -u
 # shellcheck source=tests/clients/common.sh
 . "$(dirname "$0")/common.sh"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # iommu-capd through systemd 257's varlinkctl (Debian trixie's, run by tests/deps/fetch's
 # wrapper): the strictest client, which parses our IDL with systemd's grammar (TAP output).
+# Requires: python3
 set -u
 # shellcheck source=tests/clients/common.sh
 . "$(dirname "$0")/common.sh"

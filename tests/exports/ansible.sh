@@ -4,6 +4,7 @@
 # --offline when the daemon is unreachable and prints {} when iommuctl is missing or fails; with
 # Debian's ansible-core, "ansible -m setup" shows it as ansible_local.iommu and the playbook puts
 # fixture hosts into the documented groups.
+# Requires: python3
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
@@ -92,7 +93,7 @@ t $? "a failing iommuctl gives {} and exit 0, with the reason on stderr"
 
 if ! command -v ansible >/dev/null || ! command -v ansible-playbook >/dev/null; then
 	for _ in $(seq 12); do
-		skip "ansible-core is not installed (tools/setup test installs it)"
+		skip "ansible is not installed (Debian package ansible-core; tools/setup test installs it)"
 	done
 	echo "1..$n"
 	[ "$fail" = 0 ]

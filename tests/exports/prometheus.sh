@@ -7,6 +7,7 @@
 #
 # Until "dump --format" exists in iommuctl, the metrics come from tests/exports/prom-dump (the same
 # library call on a --sysroot tree), and the wrapper runs a stand-in iommuctl built on it.
+# Requires: python3
 set -u
 
 srcdir=${srcdir:-$(dirname "$0")/../..}

@@ -89,9 +89,9 @@ export_units() {
 		>"$tmp/$name-units/iommu-capd.service"
 
 	if ! systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
-		skip "systemd-analyze (250 or later) not installed: verify"
-		skip "systemd-analyze (250 or later) not installed: verify (control)"
-		skip "systemd-analyze (250 or later) not installed: exposure"
+		skip "systemd-analyze (250 or later) not installed (Debian package systemd): verify"
+		skip "systemd-analyze (250 or later) not installed (Debian package systemd): verify (control)"
+		skip "systemd-analyze (250 or later) not installed (Debian package systemd): exposure"
 	else
 		# Unknown keys are only warnings, so any message naming a unit fails.
 		(cd "$tmp/$name-units" && systemd-analyze verify --man=no $name.service \

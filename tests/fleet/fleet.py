@@ -4,6 +4,7 @@
 # properties: compare is reflexive; widening and narrowing give superset and subset; the baseline
 # of one host is its offer; the baseline passes iommuctl check on each host; adding a host never
 # widens it; it is independent of the hosts' order; bad documents are refused with the path.
+# Requires: python3-jsonschema
 import json
 import os
 import random

@@ -31,7 +31,7 @@ BUILDDIR = os.path.abspath(os.environ.get("builddir") or ".")
 IOMMUCTL = os.environ.get("IOMMUCTL") or os.path.join(BUILDDIR, "cli", "iommuctl")
 DAEMON = os.environ.get("DAEMON") or os.path.join(BUILDDIR, "daemon", "iommu-capd")
 BOOT_TIMEOUT = int(os.environ.get("VM_BOOT_TIMEOUT", "600"))
-PACKAGES = "qemu-system-x86 qemu-system-arm busybox-static cpio"
+PACKAGES = "qemu-system-x86 qemu-system-arm busybox-static cpio file"
 
 KERNEL_DIR = {"bookworm": "bookworm", "bookworm-backports": "bookworm-backports"}
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
@@ -48,10 +48,11 @@ def die(msg):
 
 def ensure_tools():
     need = {"qemu-system-x86_64": "qemu-system-x86", "qemu-system-aarch64": "qemu-system-arm",
-            "cpio": "cpio"}
+            "cpio": "cpio", "file": "file"}
     missing = [p for c, p in need.items() if shutil.which(c) is None]
-    if not os.path.exists("/bin/busybox") or b"statically linked" not in subprocess.run(
-            ["file", "-L", "/bin/busybox"], capture_output=True).stdout:
+    if not os.path.exists("/bin/busybox") or shutil.which("file") is None or \
+            b"statically linked" not in subprocess.run(["file", "-L", "/bin/busybox"],
+                                                       capture_output=True).stdout:
         missing.append("busybox-static")
     if not missing:
         return
