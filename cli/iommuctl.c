@@ -349,7 +349,8 @@ static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, si
 			    struct iommucap_host **ret_host)
 {
 	_cleanup_free_ char *bad = NULL;
-	int k = table_parse_columns(spec, arg_table.output, ret_cols, ret_n, &bad), r;
+	int k = table_parse_columns(spec, arg_table.output, arg_table.json, ret_cols, ret_n, &bad),
+	    r;
 
 	if (k == -ENOMEM) {
 		warnx("out of memory");

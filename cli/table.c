@@ -31,8 +31,8 @@ static int find_col(const struct table_spec *spec, const char *name, size_t len)
 	return -1;
 }
 
-int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret, size_t *ret_n,
-			char **ret_bad)
+int table_parse_columns(const struct table_spec *spec, const char *arg, bool json, size_t **ret,
+			size_t *ret_n, char **ret_bad)
 {
 	size_t *v = calloc(spec->n_cols * 2 + 64, sizeof(size_t)), n = 0,
 	       cap = spec->n_cols * 2 + 64;
@@ -41,7 +41,7 @@ int table_parse_columns(const struct table_spec *spec, const char *arg, size_t *
 		return -ENOMEM;
 	if (!arg || *arg == '+') {
 		for (size_t i = 0; i < spec->n_cols; i++)
-			if (spec->cols[i].dflt)
+			if (spec->cols[i].dflt || (json && spec->cols[i].json_dflt))
 				v[n++] = i;
 		if (arg)
 			arg++;

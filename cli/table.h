@@ -18,6 +18,7 @@ struct column {
 	enum col_format format;
 	bool dflt; /* shown without -o */
 	const char *help;
+	bool json_dflt; /* also shown without -o in JSON output */
 };
 
 /*
@@ -37,9 +38,10 @@ struct table_spec {
 	size_t n_cols;
 };
 
-/* Parse "-o" into column indexes ("+LIST" appends to the defaults). -EINVAL names the column. */
-int table_parse_columns(const struct table_spec *spec, const char *arg, size_t **ret, size_t *ret_n,
-			char **ret_bad);
+/* Parse "-o" into column indexes ("+LIST" appends to the defaults, the JSON ones for json).
+ * -EINVAL names the column. */
+int table_parse_columns(const struct table_spec *spec, const char *arg, bool json, size_t **ret,
+			size_t *ret_n, char **ret_bad);
 
 void table_list_columns(const struct table_spec *spec, bool json);
 

@@ -5,7 +5,9 @@
 #include <inttypes.h>
 #include <libsmartcols.h>
 
+#include "lib/ksem.h"
 #include "lib/macro.h"
+#include "lib/sysfs.h"
 #include "tables.h"
 
 static const struct iommucap_host *host;
@@ -40,6 +42,7 @@ enum {
 	COL_U_PASID_TABLES,
 	COL_U_PASID_ALIGN,
 	COL_U_PATH,
+	COL_U_BOOT_MESSAGES,
 };
 
 static const struct column unit_cols[] = {
@@ -72,6 +75,10 @@ static const struct column unit_cols[] = {
 	[COL_U_PASID_ALIGN] = { "PASID-ALIGN", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
 				"PASID-table base alignment, bytes" },
 	[COL_U_PATH] = { "PATH", 0.3, SCOLS_FL_TRUNC, COLF_PLAIN, false, "sysfs path" },
+	[COL_U_BOOT_MESSAGES] = { "BOOT-MESSAGES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, false,
+				  "the kernel's boot messages these registers cause (predicted for "
+				  "the running release; shown by default with -J)",
+				  true },
 };
 
 const struct table_spec units_table = { "units", unit_cols, ELEMENTSOF(unit_cols) };
@@ -109,6 +116,25 @@ static json_t *features(const struct iommucap_unit *u)
 		} else if (v->num)
 			json_array_append_new(a, json_string(feats[i].name));
 	}
+	return a;
+}
+
+/* The predicted lines (iommucap_unit_boot_messages); unknown without a host. */
+static json_t *boot_messages(const struct iommucap_unit *u)
+{
+	char **m = NULL;
+	size_t n = 0;
+	json_t *a;
+
+	if (!host || iommucap_unit_boot_messages(host, u, &m, &n) < 0)
+		return json_null();
+	a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(m[i])) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	strv_free(m, n);
 	return a;
 }
 
@@ -171,6 +197,8 @@ json_t *unit_cell(const void *row, size_t col)
 		v = json_string(p);
 		free(p);
 		return v;
+	case COL_U_BOOT_MESSAGES:
+		return boot_messages(u);
 	}
 	return NULL;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -373,28 +374,99 @@ _printf_(3, 4) static int push(char ***v, size_t *n, const char *fmt, ...)
 	return strv_push(v, n, s);
 }
 
-int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *ret_n)
+/* Kernels whose print_iommu_info() (drivers/iommu/amd/init.c) prints EFR2 beside EFR, "Extended
+ * features (%#llx, %#llx):", per unit with the CAP.EFR bit (the EFR2 support of 6.0, the release
+ * whose sysfs "features" became "EFR2:EFR"); and those that print it once, from the EFR all units
+ * share (amd_iommu_efr, 6.7, when sysfs began to show that global value as "EFR:EFR2"). */
+static const struct kchange kc_amd_print_efr2 = {
+	NULL, "iommu/amd: EFR2 in print_iommu_info()", 6, 0, { { 0 } }
+};
+static const struct kchange kc_amd_global_efr = {
+	NULL, "iommu/amd: one global EFR/EFR2 (amd_iommu_efr)", 6, 7, { { 0 } }
+};
+
+static bool raw_of(const struct iommucap_unit *u, const char *name, uint64_t *ret)
+{
+	for (size_t i = 0; i < u->n_raw; i++)
+		if (streq(u->raw[i].name, name) && u->raw[i].known) {
+			*ret = u->raw[i].value;
+			return true;
+		}
+	return false;
+}
+
+/* The line print_iommu_info() prints for an AMD unit; NULL when none is predicted (before 6.0,
+ * whose line we do not model, or registers not read). From 6.7 it is printed once for the host,
+ * from the EFR every unit shares, so every unit gives the same line. */
+static int amd_feature_line(const struct iommucap_host *h, const struct iommucap_unit *u,
+			    char **ret)
+{
+	static const char *const feat_str[] = { "PreF", "PPR", "X2APIC", "NX", "GT",
+						"[5]",	"IA",  "GA",	 "HE", "PC" };
+	uint64_t efr, efr2, cap;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	*ret = NULL;
+	if (u->model != IOMMUCAP_MODEL_AMD_VI || !kernel_has(&h->info, &kc_amd_print_efr2) ||
+	    !raw_of(u, "efr", &efr) || !raw_of(u, "efr2", &efr2))
+		return 0;
+	if (kernel_has(&h->info, &kc_amd_global_efr)
+		    ? efr == 0
+		    : !raw_of(u, "cap", &cap) || !(cap & (1u << 27)))
+		return 0; /* "if (amd_iommu_efr)"; before: "if (iommu->cap & (1 << IOMMU_CAP_EFR))"
+			   */
+	f = open_memstream(&s, &len);
+	if (!f)
+		return -ENOMEM;
+	/* The kernel's %#llx prints 0 as 0x0. */
+	fprintf(f, "AMD-Vi: Extended features (0x%" PRIx64 ", 0x%" PRIx64 "):", efr, efr2);
+	for (size_t i = 0; i < ELEMENTSOF(feat_str); i++)
+		if (efr & (UINT64_C(1) << i))
+			fprintf(f, " %s", feat_str[i]);
+	if (efr & (UINT64_C(1) << 21)) /* FEATURE_GAM_VAPIC */
+		fputs(" GA_vAPIC", f);
+	if (efr & (UINT64_C(1) << 63)) /* FEATURE_SNP */
+		fputs(" SNP", f);
+	if (fclose(f) != 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* Append s (taken) unless it is there already. */
+static int push_once(char ***v, size_t *n, char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (streq((*v)[i], s)) {
+			free(s);
+			return 0;
+		}
+	return strv_push(v, n, s);
+}
+
+int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iommucap_unit *u,
+				char ***ret, size_t *ret_n)
 {
 	_cleanup_free_ const char **mism = NULL;
-	char **v = NULL;
+	char **v = NULL, *line = NULL;
 	size_t n = 0, nm = 0;
-	bool batching = false;
+	char buf[256];
+	const char *why;
 	int k;
 
-	k = vtd_cap_audit_mismatches(h, &mism, &nm);
-	if (k < 0)
-		return k;
-	/* pr_fmt "DMAR: " in cap_audit.c. */
-	for (size_t i = 0; i < nm; i++)
-		if (push(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
-			goto oom;
-	for (size_t i = 0; i < h->n_units; i++) {
-		const struct iommucap_unit *u = &h->units[i];
-		char buf[256];
-		const char *why;
-
-		if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
-			continue;
+	if (u->model == IOMMUCAP_MODEL_INTEL_VTD) {
+		k = vtd_cap_audit_mismatches(h, &mism, &nm);
+		if (k < 0)
+			return k;
+		/* pr_fmt "DMAR: " in cap_audit.c; a feature the units disagree on is every
+		 * unit's doing. */
+		for (size_t i = 0; i < nm; i++)
+			if (push(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
+				goto oom;
 		/* intel_svm_check(): the line is the reason when the CPU check fails. The 6.1 boot
 		 * log of the same registers has no such line, so only 6.12 and later (where the
 		 * fixtures' boot logs show it) are predicted. */
@@ -403,16 +475,48 @@ int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *r
 		    strstr(buf, " SVM disabled, ") && push(&v, &n, "%s", buf) < 0)
 			goto oom;
 		/* intel_iommu_init(): caching mode with second-stage DMA domains disables
-		 * batching, printed once (pr_info_once). */
-		if (fbit(u, "cap", "cm") && !vtd_dma_first_stage(h, u))
-			batching = true;
+		 * batching, printed once (pr_info_once) for the first such unit. */
+		if (fbit(u, "cap", "cm") && !vtd_dma_first_stage(h, u) &&
+		    push(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
+			goto oom;
 	}
-	if (batching && push(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
+	k = amd_feature_line(h, u, &line);
+	if (k < 0)
+		goto fail;
+	if (line && strv_push(&v, &n, line) < 0)
 		goto oom;
 	*ret = v;
 	*ret_n = n;
 	return 0;
 oom:
+	k = -ENOMEM;
+fail:
 	strv_free(v, n);
-	return -ENOMEM;
+	return k;
+}
+
+int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *ret_n)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	/* The host's lines are its units' (a line several units cause is printed once). */
+	for (size_t i = 0; i < h->n_units; i++) {
+		char **m = NULL;
+		size_t nm = 0;
+		int k = iommucap_unit_boot_messages(h, &h->units[i], &m, &nm);
+
+		for (size_t j = 0; k >= 0 && j < nm; j++) {
+			k = push_once(&v, &n, m[j]);
+			m[j] = NULL;
+		}
+		strv_free(m, nm);
+		if (k < 0) {
+			strv_free(v, n);
+			return k;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }

@@ -49,9 +49,14 @@ bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_un
 int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf,
 		      size_t n, const char **ret_reason);
 
-/* The kernel's own boot messages that this host's registers cause (cap_audit's "IOMMU feature X
- * inconsistent", "dmarN SVM disabled, ...", "IOMMU batching disallowed due to virtualization"),
- * each as the kernel prints it without the timestamp. */
+/* The kernel's own boot messages that this unit's registers cause (cap_audit's "IOMMU feature X
+ * inconsistent", "dmarN SVM disabled, ...", "IOMMU batching disallowed due to virtualization",
+ * AMD's "Extended features (...): ..." from 6.0), each as the kernel prints it without the
+ * timestamp. A line the kernel prints once for several units is in each of theirs. */
+int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iommucap_unit *u,
+				char ***ret, size_t *ret_n);
+
+/* The host's: its units' lines, each once, in unit order. */
 int iommucap_boot_messages(const struct iommucap_host *h, char ***ret, size_t *ret_n);
 
 /* The features cap_audit (5.13-6.13) prints as inconsistent for these units, kernel spelling. */

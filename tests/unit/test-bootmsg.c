@@ -21,7 +21,7 @@ static const char *srcdir(void)
 static bool predicted_kind(const char *l)
 {
 	return strstr(l, "IOMMU feature ") || strstr(l, " SVM disabled, ") ||
-	       strstr(l, "IOMMU batching disallowed");
+	       strstr(l, "IOMMU batching disallowed") || strstr(l, "AMD-Vi: Extended features (");
 }
 
 static void check_fixture(const char *dir, const char *name, unsigned *n_checked)
@@ -139,11 +139,55 @@ static void test_cap_audit_by_release(void **state)
 	assert_audit("6.14.0", 0);
 }
 
+static void assert_amd_line(const char *release, uint64_t cap, uint64_t efr, uint64_t efr2,
+			    const char *want)
+{
+	struct iommucap_host h = { 0 };
+	struct iommucap_unit u = { .model = IOMMUCAP_MODEL_AMD_VI };
+	char **m = NULL;
+	size_t n = 0;
+
+	h.info.kernel_release = (char *)release;
+	sscanf(release, "%d.%d", &h.info.kernel_major, &h.info.kernel_minor);
+	u.name = strdup("ivhd0");
+	assert_int_equal(unit_add_raw(&u, "cap", true, cap, NULL), 0);
+	assert_int_equal(unit_add_raw(&u, "efr", true, efr, NULL), 0);
+	assert_int_equal(unit_add_raw(&u, "efr2", true, efr2, NULL), 0);
+	assert_int_equal(iommucap_unit_boot_messages(&h, &u, &m, &n), 0);
+	if (!want)
+		assert_int_equal(n, 0);
+	else {
+		assert_int_equal(n, 1);
+		assert_string_equal(m[0], want);
+	}
+	strv_free(m, n);
+	unit_done(&u);
+}
+
+static void test_amd_feature_line_by_release(void **state)
+{
+	/* print_iommu_info(): the x86-*-c-amd fixtures' value (cap 0x1f03000f has CAP.EFR) and
+	 * every named bit, GA_vAPIC (21) and SNP (63). */
+	const char *fixture = "AMD-Vi: Extended features (0x29d3, 0x0): PreF PPR GT IA GA HE";
+
+	assert_amd_line("5.19.17", 0x1f03000f, 0x29d3, 0, NULL); /* before EFR2: not modelled */
+	assert_amd_line("6.0.0", 0x1f03000f, 0x29d3, 0, fixture);
+	assert_amd_line("6.12.95", 0x1f03000f, 0x29d3, 0, fixture);
+	assert_amd_line("6.12.95", 0x1f03000f, UINT64_C(0x80000000002003ff), 0x5,
+			"AMD-Vi: Extended features (0x80000000002003ff, 0x5): PreF PPR X2APIC NX "
+			"GT [5] IA GA HE PC GA_vAPIC SNP");
+	/* Up to 6.6 only units with CAP.EFR (bit 27) print; from 6.7 a nonzero global EFR. */
+	assert_amd_line("6.6.30", 0x0, 0x29d3, 0, NULL);
+	assert_amd_line("6.7.0", 0x0, 0x29d3, 0, fixture);
+	assert_amd_line("6.7.0", 0x1f03000f, 0, 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_messages_match_fixture_logs),
 		cmocka_unit_test(test_cap_audit_by_release),
+		cmocka_unit_test(test_amd_feature_line_by_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
