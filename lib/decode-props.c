@@ -245,10 +245,10 @@ int decode_generic(struct iommucap_unit *u)
 			k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, M);
 		if (cap_unset(u, IOMMUCAP_CACHING_MODE))
 			k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, false, M);
-		why = u->property_dir
-			      ? "the proposal's property files do not describe it"
-			      : "the kernel exposes no SMMUv3 register in sysfs (only iommufd "
-				"hw_info and the boot log carry them)";
+		why = u->property_dir ? "the proposal's property files do not describe it"
+				      : SMMUV3_NO_SYSFS
+			      " (only iommufd hw_info and the boot log carry "
+			      "them)";
 		break;
 	case IOMMUCAP_MODEL_ARM_SMMU:
 		/* SMMUv1/v2 have no substream ids. */

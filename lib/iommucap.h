@@ -37,6 +37,7 @@ enum iommucap_source {
 	IOMMUCAP_SRC_DRIVER,   /* a fact of the Linux driver for this model */
 	IOMMUCAP_SRC_FIRMWARE, /* an ACPI table */
 	IOMMUCAP_SRC_CMDLINE,  /* narrowed by a kernel command-line option */
+	IOMMUCAP_SRC_IOMMUFD,  /* the kernel's own answer: iommufd IOMMU_GET_HW_INFO */
 	_IOMMUCAP_SRC_MAX,
 };
 
@@ -136,6 +137,7 @@ struct iommucap_unit {
 	struct iommucap_capval caps[_IOMMUCAP_CAP_MAX];
 	char **devices; /* names of the devices/ links */
 	size_t n_devices;
+	char *hw_info_from; /* the device whose IOMMU_GET_HW_INFO gave the registers, or NULL */
 };
 
 struct iommucap_resv_region {
@@ -161,6 +163,19 @@ struct iommucap_tri {
 	char *reason;
 };
 
+/* What iommufd's IOMMU_GET_HW_INFO said for one device, or why it was not asked. */
+struct iommucap_hwinfo {
+	bool tried; /* the device has a VFIO cdev (or the capture a hw_info file) */
+	bool read;  /* the kernel answered; otherwise reason says why not */
+	char *reason;
+	uint32_t data_type;			  /* enum iommu_hw_info_type */
+	bool capabilities_known, max_pasid_known; /* what this kernel reports (6.7, 6.15) */
+	uint64_t capabilities;			  /* enum iommufd_hw_capabilities */
+	int max_pasid_log2;
+	uint8_t data[64]; /* the type's structure as the kernel wrote it (little-endian) */
+	size_t data_len;
+};
+
 struct iommucap_device {
 	char *address;
 	char *unit; /* name of the IOMMU unit, NULL when none */
@@ -176,6 +191,7 @@ struct iommucap_device {
 	struct iommucap_tri pri, pri_max_requests;
 	struct iommucap_tri acs, acs_caps;
 	struct iommucap_tri effective_pasid_bits;
+	struct iommucap_hwinfo hw_info;
 };
 
 enum iommucap_cpu_flag {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <stdarg.h>
 
+#include "hwinfo.h"
 #include "model.h"
 #include "parse.h"
 #include "regs-pci.h"
@@ -226,6 +227,9 @@ static int parse_unit(struct jsonpath *x, json_t *o, struct iommucap_unit *u)
 	    (k = get_str(x, o, "property_dir", true, &u->property_dir)) < 0 ||
 	    (k = get_strv(x, o, "devices", &u->devices, &u->n_devices)) < 0)
 		return k;
+	if (json_object_get(o, "hw_info_from") &&
+	    (k = get_str(x, o, "hw_info_from", false, &u->hw_info_from)) < 0)
+		return k;
 	u->model = IOMMUCAP_MODEL_UNKNOWN;
 	for (int m = 0; m < _IOMMUCAP_MODEL_MAX; m++)
 		if (streq(model, iommucap_model_name((enum iommucap_model)m)))
@@ -370,6 +374,65 @@ static int get_tri_int(struct jsonpath *x, json_t *o, const char *key, struct io
 	return 0;
 }
 
+/* A device's "iommufd" object (docs/hw-info.md); the registers themselves are the unit's. */
+static int parse_hwinfo(struct jsonpath *x, json_t *o, struct iommucap_hwinfo *hw)
+{
+	size_t saved = jsonpath_push(x, "iommufd");
+	_cleanup_free_ char *type = NULL;
+	json_t *caps, *e;
+	bool known, read = false;
+	uint64_t n;
+	int64_t v = 0;
+	size_t i;
+	int k = 0;
+
+	hw->tried = true;
+	if (!json_is_object(o))
+		k = jsonpath_bad(x, NULL, "expected an object");
+	if (k >= 0)
+		k = get_bool(x, o, "read", false, &known, &read);
+	hw->read = read;
+	if (k >= 0)
+		k = get_str(x, o, "reason", read, &hw->reason);
+	if (k >= 0)
+		k = get_str(x, o, "data_type", !read, &type);
+	if (k >= 0 && type) {
+		k = jsonpath_bad(x, "data_type", "not a hw_info type name or unknown-N");
+		if (startswith(type, "unknown-") && parse_dec_u64(type + 8, &n) == 0 &&
+		    n <= UINT32_MAX) {
+			hw->data_type = (uint32_t)n;
+			k = 0;
+		}
+		for (uint32_t t = 0; t < 32 && k < 0; t++)
+			if (hwinfo_type_name(t) && streq(hwinfo_type_name(t), type)) {
+				hw->data_type = t;
+				k = 0;
+			}
+	}
+	caps = k >= 0 ? member(x, o, "capabilities", &k) : NULL;
+	hw->capabilities_known = json_is_array(caps);
+	json_array_foreach (caps, i, e) {
+		const char *s = json_string_value(e);
+		bool found = false;
+
+		for (unsigned b = 0; s && b < 64 && !found; b++)
+			if ((hwinfo_cap_name(b) && streq(s, hwinfo_cap_name(b))) ||
+			    (startswith(s, "bit-") && parse_dec_u64(s + 4, &n) == 0 && n == b)) {
+				hw->capabilities |= UINT64_C(1) << b;
+				found = true;
+			}
+		if (!found && k >= 0)
+			k = jsonpath_bad(x, "capabilities", "not a capability name or bit-N");
+	}
+	if (k >= 0 && caps && !json_is_array(caps) && !json_is_null(caps))
+		k = jsonpath_bad(x, "capabilities", "expected an array or null");
+	if (k >= 0)
+		k = get_int(x, o, "max_pasid_log2", true, &hw->max_pasid_known, &v);
+	hw->max_pasid_log2 = (int)v;
+	jsonpath_pop(x, saved);
+	return k;
+}
+
 static int parse_device(struct jsonpath *x, json_t *o, struct iommucap_device *d)
 {
 	json_t *unknown, *pasid, *ats, *pri, *acs, *caps, *e, *v;
@@ -440,6 +503,9 @@ static int parse_device(struct jsonpath *x, json_t *o, struct iommucap_device *d
 		return k;
 	if (!d->effective_pasid_bits.known &&
 	    (k = reason_dup(unknown, "effective_pasid_bits", &d->effective_pasid_bits.reason)) < 0)
+		return k;
+	v = json_object_get(o, "iommufd");
+	if (v && (k = parse_hwinfo(x, v, &d->hw_info)) < 0)
 		return k;
 	caps = member(x, acs, "capabilities", &k);
 	if (!caps)

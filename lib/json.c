@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "hwinfo.h"
 #include "model.h"
 #include "regs-pci.h"
 
@@ -174,6 +175,8 @@ int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
 		set(o, "fields", fields_json(u, &oom), &oom);
 		set(o, "capabilities", capabilities_json(u, &oom), &oom);
 		set(o, "devices", strv_json(u->devices, u->n_devices, &oom), &oom);
+		if (u->hw_info_from)
+			set(o, "hw_info_from", json_string(u->hw_info_from), &oom);
 	}
 	json_decref(raw);
 	json_decref(raw_unknown);
@@ -245,6 +248,39 @@ static json_t *acs_json(const struct iommucap_tri *t, bool *oom)
 	return a;
 }
 
+/* What IOMMU_GET_HW_INFO said for the device (docs/hw-info.md). */
+static json_t *hwinfo_json(const struct iommucap_hwinfo *hw, bool *oom)
+{
+	json_t *o = json_object(), *caps = NULL;
+	const char *t = hwinfo_type_name(hw->data_type);
+	char buf[32];
+
+	if (!o) {
+		*oom = true;
+		return NULL;
+	}
+	snprintf(buf, sizeof(buf), "unknown-%" PRIu32, hw->data_type);
+	set(o, "read", json_boolean(hw->read), oom);
+	set(o, "reason", hw->read ? json_null() : json_string(hw->reason ? hw->reason : "not read"),
+	    oom);
+	set(o, "data_type", hw->read ? json_string(t ? t : buf) : json_null(), oom);
+	if (hw->read && hw->capabilities_known) {
+		caps = json_array();
+		for (unsigned b = 0; caps && b < 64; b++) {
+			if (!(hw->capabilities & (UINT64_C(1) << b)))
+				continue;
+			snprintf(buf, sizeof(buf), "bit-%u", b);
+			append(caps, json_string(hwinfo_cap_name(b) ? hwinfo_cap_name(b) : buf),
+			       oom);
+		}
+	} else
+		caps = json_null();
+	set(o, "capabilities", caps, oom);
+	set(o, "max_pasid_log2",
+	    hw->read && hw->max_pasid_known ? json_integer(hw->max_pasid_log2) : json_null(), oom);
+	return o;
+}
+
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret)
 {
 	json_t *o = json_object(), *unknown = json_object();
@@ -276,6 +312,8 @@ int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret)
 		set(o, "pri", json_incref(pri), &oom);
 		set(o, "acs", json_incref(acs), &oom);
 		set(o, "effective_pasid_bits", tri_int(&d->effective_pasid_bits), &oom);
+		if (d->hw_info.tried)
+			set(o, "iommufd", hwinfo_json(&d->hw_info, &oom), &oom);
 
 		const struct {
 			const char *name;

@@ -31,6 +31,7 @@ static const char *const source_names[_IOMMUCAP_SRC_MAX] = {
 	[IOMMUCAP_SRC_PROPERTY] = "property", [IOMMUCAP_SRC_DEFAULT] = "default",
 	[IOMMUCAP_SRC_MODEL] = "model",	      [IOMMUCAP_SRC_DRIVER] = "driver",
 	[IOMMUCAP_SRC_FIRMWARE] = "firmware", [IOMMUCAP_SRC_CMDLINE] = "cmdline",
+	[IOMMUCAP_SRC_IOMMUFD] = "iommufd",
 };
 
 const char *iommucap_source_name(enum iommucap_source s)
@@ -300,6 +301,7 @@ void unit_done(struct iommucap_unit *u)
 	for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++)
 		capval_clear(&u->caps[c]);
 	strv_free(u->devices, u->n_devices);
+	free(u->hw_info_from);
 }
 
 void group_done(struct iommucap_group *g)
@@ -324,6 +326,7 @@ void device_done(struct iommucap_device *d)
 	free(d->unit);
 	free(d->driver);
 	free(d->config_reason);
+	free(d->hw_info.reason);
 	struct iommucap_tri *tris[] = { &d->pasid,
 					&d->pasid_width,
 					&d->pasid_exec,
@@ -398,4 +401,22 @@ const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *
 	if (h->n_units == 0)
 		return NULL;
 	return bsearch(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
+}
+
+void unit_drop_fields(struct iommucap_unit *u, const char *group)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < u->n_fields; i++) {
+		struct iommucap_field *f = &u->fields[i];
+
+		if (!streq(f->group, group)) {
+			u->fields[j++] = *f;
+			continue;
+		}
+		free(f->name_owned);
+		free(f->group_owned);
+		free(f->str);
+	}
+	u->n_fields = j;
 }

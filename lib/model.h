@@ -12,6 +12,9 @@ int unit_add_field(struct iommucap_unit *u, const char *group, const char *name,
 int unit_add_field_owned(struct iommucap_unit *u, const char *group, const char *name,
 			 enum iommucap_field_kind kind, uint64_t num, const char *str);
 
+/* Remove every field of one group (a register decoded again from another source). */
+void unit_drop_fields(struct iommucap_unit *u, const char *group);
+
 /* Units in the order lookups expect (version order of their names). */
 void host_sort_units(struct iommucap_host *h);
 
@@ -54,6 +57,11 @@ int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h);
 int probe_units(struct iommucap_root *r, struct iommucap_host *h);
 int probe_groups(struct iommucap_root *r, struct iommucap_host *h);
 int probe_devices(struct iommucap_root *r, struct iommucap_host *h);
+/* iommufd IOMMU_GET_HW_INFO for devices with a VFIO cdev (hwinfo.c); after probe_devices. */
+int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h);
+
+/* Why an SMMUv3 unit's capabilities are unknown without iommufd (decode_generic, hwinfo.c). */
+#define SMMUV3_NO_SYSFS "the kernel exposes no SMMUv3 register in sysfs"
 
 /* Decoders: fill a unit from what its sysfs directory holds. */
 int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct iommucap_unit *u,

@@ -679,6 +679,8 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 		k = probe_groups(root, h);
 	if (k >= 0)
 		k = probe_devices(root, h);
+	if (k >= 0)
+		k = probe_iommufd(root, h);
 	if (k >= 0 && h->n_groups > 1)
 		qsort(h->groups, h->n_groups, sizeof(*h->groups), cmp_group);
 	for (size_t i = 0; k >= 0 && i < h->n_devices; i++)
