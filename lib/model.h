@@ -43,6 +43,14 @@ int unit_add_raw(struct iommucap_unit *u, const char *name, bool known, uint64_t
 
 int host_warn(struct iommucap_host *h, const char *fmt, ...) _printf_(2, 3);
 
+/* escape.c: the length of the well-formed UTF-8 sequence at p, 0 if none. */
+size_t utf8_sequence_len(const unsigned char *p);
+/* s with bytes that are not UTF-8 as \xHH (and "\x" as \x5c); *ret NULL when s needs none. */
+int bytes_escape(const char *s, char **ret, bool *ret_invalid);
+/* Every string of the model as bytes_escape() has it, with one warning per file that was not
+ * UTF-8; *ret_changed when a string changed (names included: sort again what is looked up). */
+int host_escape_bytes(struct iommucap_host *h, bool *ret_changed);
+
 int tri_set(struct iommucap_tri *t, int64_t v);
 int tri_unknown(struct iommucap_tri *t, const char *reason);
 

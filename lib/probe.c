@@ -667,6 +667,7 @@ int64_t iommucap_now(void)
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 {
 	struct iommucap_host *h = calloc(1, sizeof(*h));
+	bool escaped = false;
 	int k;
 
 	if (!h)
@@ -689,6 +690,14 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 		k = cross_check(root, h);
 	if (k >= 0)
 		k = derive_domain_mode(h);
+	/* Last, so that every lookup above saw the names as the kernel spells them. */
+	if (k >= 0)
+		k = host_escape_bytes(h, &escaped);
+	if (k >= 0 && escaped) {
+		host_sort_units(h);
+		if (h->n_devices > 1)
+			qsort(h->devices, h->n_devices, sizeof(*h->devices), cmp_device);
+	}
 	if (k < 0) {
 		iommucap_host_free(h);
 		return k;

@@ -54,6 +54,8 @@ EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requiremen
 # Odd but real trees: no PCI bus, no groups, no units; bytes that are not UTF-8.
 TESTS += tests/odd-trees.sh
 EXTRA_DIST += tests/odd-trees.sh
+TESTS += tests/non-utf8.py
+EXTRA_DIST += tests/non-utf8.py
 
 # Captures iommufd hw_info on a live host for tests/capture-sysfs (docs/hw-info.md).
 noinst_PROGRAMS += tests/hwinfo-capture

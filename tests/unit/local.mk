@@ -79,3 +79,11 @@ EXTRA_DIST += tests/requirements
 tests_unit_test_bootmsg_SOURCES = tests/unit/test-bootmsg.c tests/unit/unit.h
 tests_unit_test_bootmsg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_bootmsg_LDADD = $(UNIT_LDADD)
+
+if HAVE_CMOCKA
+TESTS += tests/unit/test-escape
+check_PROGRAMS += tests/unit/test-escape
+tests_unit_test_escape_SOURCES = tests/unit/test-escape.c tests/unit/unit.h
+tests_unit_test_escape_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_escape_LDADD = $(UNIT_LDADD)
+endif
