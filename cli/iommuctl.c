@@ -294,6 +294,64 @@ static int probe(struct iommucap_host **ret)
 	return EXIT_SUCCESS;
 }
 
+/*
+ * The units for "show" from the daemon: their summaries and the warnings (ListUnitSummaries),
+ * or, for "show UNIT...", each named unit alone (GetUnit), on one connection.
+ */
+static int daemon_units(struct iommucap_host **ret)
+{
+	_cleanup_free_ char *error = NULL, *bad = NULL;
+	json_t *reply = NULL, *units = NULL, *warnings = NULL;
+	struct vl_client *c;
+	bool continues;
+	int k = vl_client_connect(arg_address, &c), r = EXIT_SUCCESS;
+
+	if (k < 0)
+		return daemon_unreachable(k);
+	if (arg_n_filters == 0) {
+		k = vl_client_call(c, "io.iommucapd.ListUnitSummaries", NULL, false);
+		if (k >= 0)
+			k = vl_client_read(c, &reply, &error, &continues);
+		if (k >= 0 && !error) {
+			units = json_incref(json_object_get(reply, "units"));
+			warnings = json_incref(json_object_get(reply, "warnings"));
+		}
+	} else
+		units = json_array();
+	for (size_t i = 0; k >= 0 && !error && units && i < arg_n_filters; i++) {
+		k = vl_client_call(c, "io.iommucapd.GetUnit",
+				   json_pack("{s:s}", "name", arg_filters[i]), false);
+		if (k >= 0)
+			k = vl_client_read(c, &reply, &error, &continues);
+		if (k >= 0 && error && streq(error, "io.iommucapd.NoSuchUnit")) {
+			warnx("%s: no such unit", arg_filters[i]);
+			r = EXIT_FAILURE;
+		} else if (k >= 0 && !error &&
+			   json_array_append(units, json_object_get(reply, "unit")) < 0)
+			k = -ENOMEM;
+		json_decref(reply);
+		reply = NULL;
+	}
+	vl_client_free(c);
+	json_decref(reply);
+	if (k < 0)
+		r = daemon_unreachable(k);
+	else if (r == EXIT_SUCCESS && error) {
+		warnx("%s failed: %s", arg_n_filters ? "GetUnit" : "ListUnitSummaries", error);
+		r = EXIT_FAILURE;
+	} else if (r == EXIT_SUCCESS) {
+		k = iommucap_host_from_units(units, warnings, arg_n_filters == 0, ret, &bad);
+		if (k < 0) {
+			warnx("iommu-capd sent units that are not valid: %s", bad ?: "?");
+			r = EXIT_FAILURE;
+		} else
+			print_warnings(*ret);
+	}
+	json_decref(units);
+	json_decref(warnings);
+	return r;
+}
+
 static bool wanted(const char *name)
 {
 	if (arg_n_filters == 0)
@@ -360,7 +418,10 @@ static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, si
 		warnx("unknown column: %s (see --list-columns)", bad);
 		return EX_USAGE;
 	}
-	r = probe(ret_host);
+	/* Most tables of units need no device list, register or group: the daemon sends less. */
+	r = spec == &units_table && !offline() && units_columns_summary_only(*ret_cols, *ret_n)
+		    ? daemon_units(ret_host)
+		    : probe(ret_host);
 	if (r != EXIT_SUCCESS)
 		return r;
 	tables_set_host(*ret_host);

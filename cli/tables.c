@@ -119,6 +119,14 @@ static json_t *features(const struct iommucap_unit *u)
 	return a;
 }
 
+bool units_columns_summary_only(const size_t *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cols[i] == COL_U_BOOT_MESSAGES)
+			return false;
+	return true;
+}
+
 /* The predicted lines (iommucap_unit_boot_messages); unknown without a host. */
 static json_t *boot_messages(const struct iommucap_unit *u)
 {

@@ -29,5 +29,11 @@ json_t *device_cell(const void *row, size_t col);
 json_t *group_cell(const void *row, size_t col);
 json_t *tree_cell(const void *row, size_t col);
 
+/*
+ * Whether these columns of "show" print only what a unit summary has (ListUnitSummaries): the
+ * predicted boot messages need the registers and the host's kernel and command line.
+ */
+bool units_columns_summary_only(const size_t *cols, size_t n);
+
 /* The host the getters look things up in (device counts, units of devices). */
 void tables_set_host(const struct iommucap_host *h);

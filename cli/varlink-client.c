@@ -94,10 +94,12 @@ int vl_client_read(struct vl_client *c, json_t **ret_parameters, char **ret_erro
 {
 	char *nul;
 	json_t *msg, *err;
+	size_t scanned = 0; /* a megabyte reply comes in many reads: look for its NUL once */
 
-	while (!(nul = c->len ? memchr(c->buf, 0, c->len) : NULL)) {
+	while (!(nul = c->len > scanned ? memchr(c->buf + scanned, 0, c->len - scanned) : NULL)) {
 		ssize_t n;
 
+		scanned = c->len;
 		if (c->len == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
 			char *b;

@@ -40,6 +40,8 @@ struct daemon {
 	 * model.
 	 */
 	struct iommucap_host *host;
+	/* ListUnitSummaries, written once per probe: what every "iommuctl show" asks for. */
+	char *summaries_text;
 	struct monitor *monitor;
 	struct udev *udev;
 	struct udev_monitor *udev_monitor;
@@ -82,6 +84,45 @@ static void notify_status(struct daemon *d)
 }
 
 /*
+ * {"KEY": the host document or one of its arrays}, written from the model; for the unit
+ * summaries, {"units": [...], "warnings": [...]}.
+ */
+static int write_reply(const struct iommucap_host *h, const char *key, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bool summaries = streq(key, "unit_summaries");
+	int k;
+
+	if (!f)
+		return -ENOMEM;
+	k = fprintf(f, "{\"%s\":", summaries ? "units" : key) < 0 ? -ENOMEM : 0;
+	if (k >= 0)
+		k = streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
+				       : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
+	if (k >= 0 && summaries) {
+		json_t *w = json_array();
+
+		for (size_t i = 0; w && i < h->n_warnings; i++)
+			if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
+				k = -ENOMEM;
+		if (k >= 0 &&
+		    (!w || fputs(",\"warnings\":", f) == EOF || json_dumpf(w, f, REPLY_FLAGS) < 0))
+			k = -ENOMEM;
+		json_decref(w);
+	}
+	if (k >= 0 && fputc('}', f) == EOF)
+		k = -ENOMEM;
+	if (fclose(f) != 0 && k >= 0)
+		k = -ENOMEM;
+	if (k < 0)
+		return k;
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+/*
  * Both documents only while they are compared, and only when somebody listens: the diff is the
  * one place that needs trees.
  */
@@ -117,6 +158,11 @@ static int reprobe(struct daemon *d)
 		log_msg(LOG_WARNING, "%s", h->warnings[i]);
 	iommucap_host_free(d->host);
 	d->host = h;
+	free(d->summaries_text);
+	d->summaries_text = NULL;
+	/* Written now rather than on the first "iommuctl show" (100 ms on 1024 units); if this
+	 * fails, the first ListUnitSummaries tries again. */
+	(void)write_reply(h, "unit_summaries", &d->summaries_text);
 	(void)malloc_trim(0); /* the probe's transient blocks */
 	notify_status(d);
 	return 0;
@@ -142,25 +188,23 @@ static void schedule_rescan(struct daemon *d)
 
 /* ---- varlink methods --------------------------------------------------------------------- */
 
-/* {"KEY": the host document or one of its arrays}, written from the model. */
 static int reply_written(struct vl_call *call, const struct iommucap_host *h, const char *key)
 {
 	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	int k = write_reply(h, key, &text);
+
+	return k < 0 ? k : vl_call_reply_text(call, text);
+}
+
+static int vl_method_list_unit_summaries(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
 	int k;
 
-	if (!f)
-		return -ENOMEM;
-	k = fprintf(f, "{\"%s\":", key) < 0 ? -ENOMEM : 0;
-	if (k >= 0)
-		k = streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
-				       : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
-	if (k >= 0 && fputc('}', f) == EOF)
-		k = -ENOMEM;
-	if (fclose(f) != 0 && k >= 0)
-		k = -ENOMEM;
-	return k < 0 ? k : vl_call_reply_text(call, text);
+	if (!d->summaries_text &&
+	    (k = write_reply(d->host, "unit_summaries", &d->summaries_text)) < 0)
+		return k;
+	return vl_call_reply_text(call, d->summaries_text);
 }
 
 static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
@@ -318,10 +362,15 @@ static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
 }
 
 static const struct vl_method methods[] = {
-	{ "GetHost", vl_method_get_host },     { "ListUnits", vl_method_list_units },
-	{ "GetUnit", vl_method_get_unit },     { "ListDevices", vl_method_list_devices },
-	{ "GetDevice", vl_method_get_device }, { "ListGroups", vl_method_list_groups },
-	{ "Monitor", vl_method_monitor },      { "Rescan", vl_method_rescan },
+	{ "GetHost", vl_method_get_host },
+	{ "ListUnits", vl_method_list_units },
+	{ "GetUnit", vl_method_get_unit },
+	{ "ListUnitSummaries", vl_method_list_unit_summaries },
+	{ "ListDevices", vl_method_list_devices },
+	{ "GetDevice", vl_method_get_device },
+	{ "ListGroups", vl_method_list_groups },
+	{ "Monitor", vl_method_monitor },
+	{ "Rescan", vl_method_rescan },
 	{ "Check", vl_method_check },
 };
 
@@ -553,6 +602,7 @@ out:
 	udev_monitor_unref(d.udev_monitor);
 	udev_unref(d.udev);
 	iommucap_host_free(d.host);
+	free(d.summaries_text);
 	iommucap_root_free(d.root);
 	sd_event_unref(d.event);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

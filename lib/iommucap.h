@@ -135,7 +135,7 @@ struct iommucap_unit {
 	struct iommucap_field *fields;
 	size_t n_fields, n_fields_alloc;
 	struct iommucap_capval caps[_IOMMUCAP_CAP_MAX];
-	char **devices; /* names of the devices/ links */
+	char **devices; /* names of the devices/ links; NULL in a summary (n_devices is set) */
 	size_t n_devices;
 	char *hw_info_from; /* the device whose IOMMU_GET_HW_INFO gave the registers, or NULL */
 };
@@ -261,6 +261,12 @@ const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *
 /* The host document (schema/host.schema.json). */
 int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret);
 int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret);
+/*
+ * A unit without its registers, field view and device names, with "n_devices" instead, and
+ * its capabilities without reasons and sources (the interface's UnitSummary): what a table of
+ * units prints.
+ */
+int iommucap_unit_summary_to_json(const struct iommucap_unit *u, json_t **ret);
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
 
@@ -269,7 +275,10 @@ int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
  * JSON_INDENT): one unit, group or device is a tree at a time, never the whole host.
  */
 int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags);
-/* Only its "units", "groups" or "devices" array, the same way. */
+/*
+ * Only its "units", "groups" or "devices" array, the same way; "unit_summaries" is the units
+ * array of iommucap_unit_summary_to_json.
+ */
 int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f,
 			      size_t flags);
 
@@ -278,6 +287,15 @@ int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FI
  * message naming the path of the first bad field ("units/0/capabilities/ssid_bits: ...").
  */
 int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_error);
+
+/*
+ * A host of only units (and warnings, when not NULL): an array of units as the document has
+ * them, or of their summaries (iommucap_unit_summary_to_json: devices NULL, n_devices their
+ * number, no reasons, every known capability's source "register"). Enough for a table of
+ * units, not for checks.
+ */
+int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
+			     struct iommucap_host **ret, char **ret_error);
 
 /* One capability's value as the document prints it: null when unknown, NULL on no memory. */
 json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);

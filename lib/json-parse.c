@@ -209,46 +209,20 @@ static const char *raw_name(const char *name)
 	return NULL;
 }
 
-static int parse_unit(struct jsonpath *x, json_t *o, struct iommucap_unit *u)
+/* A unit's raw registers and their field view. */
+static int parse_registers(struct jsonpath *x, json_t *o, struct iommucap_unit *u)
 {
-	_cleanup_free_ char *model = NULL, *path = NULL;
-	json_t *raw, *raw_unknown, *fields, *caps, *unknown, *sources, *v, *g, *f;
+	json_t *raw, *raw_unknown, *fields, *v, *g, *f;
 	const char *key, *fkey;
-	bool known;
-	int64_t id;
 	int k = 0;
-
-	if (!json_is_object(o))
-		return jsonpath_bad(x, NULL, "expected an object");
-	if ((k = get_str(x, o, "name", false, &u->name)) < 0 ||
-	    (k = get_str(x, o, "model", false, &model)) < 0 ||
-	    (k = get_int(x, o, "model_id", false, &known, &id)) < 0 ||
-	    (k = get_str(x, o, "path", false, &path)) < 0 ||
-	    (k = get_str(x, o, "property_dir", true, &u->property_dir)) < 0 ||
-	    (k = get_strv(x, o, "devices", &u->devices, &u->n_devices)) < 0)
-		return k;
-	if (json_object_get(o, "hw_info_from") &&
-	    (k = get_str(x, o, "hw_info_from", false, &u->hw_info_from)) < 0)
-		return k;
-	u->model = IOMMUCAP_MODEL_UNKNOWN;
-	for (int m = 0; m < _IOMMUCAP_MODEL_MAX; m++)
-		if (streq(model, iommucap_model_name((enum iommucap_model)m)))
-			u->model = (enum iommucap_model)m;
-	u->model_id = (int)id;
-	u->path = strdup(path[0] == '/' ? path + 1 : path);
-	if (!u->path)
-		return -ENOMEM;
 
 	raw = member(x, o, "raw", &k);
 	raw_unknown = member(x, o, "raw_unknown", &k);
 	fields = member(x, o, "fields", &k);
-	caps = member(x, o, "capabilities", &k);
 	if (k < 0)
 		return k;
-	if (!json_is_object(raw) || !json_is_object(raw_unknown) || !json_is_object(fields) ||
-	    !json_is_object(caps))
-		return jsonpath_bad(x, NULL,
-				    "raw, raw_unknown, fields and capabilities must be objects");
+	if (!json_is_object(raw) || !json_is_object(raw_unknown) || !json_is_object(fields))
+		return jsonpath_bad(x, NULL, "raw, raw_unknown and fields must be objects");
 	json_object_foreach (raw, key, v) {
 		uint64_t val = 0;
 		const char *name = raw_name(key);
@@ -286,10 +260,63 @@ static int parse_unit(struct jsonpath *x, json_t *o, struct iommucap_unit *u)
 		}
 	}
 
+	return 0;
+}
+
+static int parse_unit(struct jsonpath *x, json_t *o, bool summary, struct iommucap_unit *u)
+{
+	_cleanup_free_ char *model = NULL, *path = NULL;
+	json_t *caps, *unknown, *sources;
+	bool known;
+	int64_t id;
+	int k = 0;
+
+	if (!json_is_object(o))
+		return jsonpath_bad(x, NULL, "expected an object");
+	if ((k = get_str(x, o, "name", false, &u->name)) < 0 ||
+	    (k = get_str(x, o, "model", false, &model)) < 0 ||
+	    (k = get_int(x, o, "model_id", false, &known, &id)) < 0 ||
+	    (k = get_str(x, o, "path", false, &path)) < 0 ||
+	    (k = get_str(x, o, "property_dir", true, &u->property_dir)) < 0)
+		return k;
+	if (summary) {
+		int64_t n;
+
+		if ((k = get_int(x, o, "n_devices", false, &known, &n)) < 0)
+			return k;
+		if (n < 0)
+			return jsonpath_bad(x, "n_devices", "expected a count");
+		u->n_devices = (size_t)n;
+	} else if ((k = get_strv(x, o, "devices", &u->devices, &u->n_devices)) < 0)
+		return k;
+	if (json_object_get(o, "hw_info_from") &&
+	    (k = get_str(x, o, "hw_info_from", false, &u->hw_info_from)) < 0)
+		return k;
+	u->model = IOMMUCAP_MODEL_UNKNOWN;
+	for (int m = 0; m < _IOMMUCAP_MODEL_MAX; m++)
+		if (streq(model, iommucap_model_name((enum iommucap_model)m)))
+			u->model = (enum iommucap_model)m;
+	u->model_id = (int)id;
+	u->path = strdup(path[0] == '/' ? path + 1 : path);
+	if (!u->path)
+		return -ENOMEM;
+
+	caps = member(x, o, "capabilities", &k);
+	if (k < 0)
+		return k;
+	if (!json_is_object(caps))
+		return jsonpath_bad(x, "capabilities", "expected an object");
+	if (!summary) {
+		k = parse_registers(x, o, u);
+		if (k < 0)
+			return k;
+	}
+
 	size_t saved = jsonpath_push(x, "capabilities");
-	unknown = reasons(x, caps, &k);
-	sources = member(x, caps, "sources", &k);
-	if (k >= 0 && !json_is_object(sources))
+	/* A summary has only values: an unknown one is "not known", a known one "register". */
+	unknown = summary ? NULL : reasons(x, caps, &k);
+	sources = summary ? NULL : member(x, caps, "sources", &k);
+	if (k >= 0 && !summary && !json_is_object(sources))
 		k = jsonpath_bad(x, "sources", "expected an object");
 	for (int c = 0; k >= 0 && c < _IOMMUCAP_CAP_MAX; c++)
 		k = parse_cap(x, caps, unknown, sources, u, (enum iommucap_cap)c);
@@ -604,6 +631,23 @@ static int parse_hostinfo(struct jsonpath *x, json_t *o, struct iommucap_hostinf
 	return k;
 }
 
+/* The parsed host, or on failure none and the first bad field's path and complaint. */
+static int finish(struct jsonpath *x, int k, struct iommucap_host *h, struct iommucap_host **ret,
+		  char **ret_error)
+{
+	if (k < 0) {
+		iommucap_host_free(h);
+		if (ret_error)
+			*ret_error = x->error ? x->error : strdup(strerror(-k));
+		else
+			free(x->error);
+		return k;
+	}
+	free(x->error);
+	*ret = h;
+	return 0;
+}
+
 int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_error)
 {
 	struct jsonpath x = { .path = "" };
@@ -681,7 +725,7 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 	}
 	json_array_foreach (units, i, e) {
 		saved = jsonpath_push(&x, "units/%zu", i);
-		k = parse_unit(&x, e, &h->units[h->n_units++]);
+		k = parse_unit(&x, e, false, &h->units[h->n_units++]);
 		jsonpath_pop(&x, saved);
 		if (k < 0)
 			goto out;
@@ -708,15 +752,45 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
 	if (k >= 0)
 		host_sort_units(h);
 out:
-	if (k < 0) {
-		iommucap_host_free(h);
-		if (ret_error)
-			*ret_error = x.error ? x.error : strdup(strerror(-k));
-		else
-			free(x.error);
-		return k;
+	return finish(&x, k, h, ret, ret_error);
+}
+
+int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
+			     struct iommucap_host **ret, char **ret_error)
+{
+	struct jsonpath x = { .path = "" };
+	struct iommucap_host *h = calloc(1, sizeof(*h));
+	json_t *e;
+	size_t i;
+	int k = 0;
+
+	if (!h)
+		return -ENOMEM;
+	if (!json_is_array(units) || (warnings && !json_is_array(warnings))) {
+		k = jsonpath_bad(&x, NULL, "units and warnings must be arrays");
+		goto out;
 	}
-	free(x.error);
-	*ret = h;
-	return 0;
+	h->units = calloc(json_array_size(units) + 1, sizeof(*h->units));
+	if (!h->units) {
+		k = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach (units, i, e) {
+		size_t saved = jsonpath_push(&x, "units/%zu", i);
+
+		k = parse_unit(&x, e, summaries, &h->units[h->n_units++]);
+		jsonpath_pop(&x, saved);
+		if (k < 0)
+			goto out;
+	}
+	if (warnings) {
+		json_t *o = json_pack("{s:O}", "warnings", warnings);
+
+		k = o ? get_strv(&x, o, "warnings", &h->warnings, &h->n_warnings) : -ENOMEM;
+		json_decref(o);
+	}
+	if (k >= 0)
+		host_sort_units(h);
+out:
+	return finish(&x, k, h, ret, ret_error);
 }

@@ -88,7 +88,8 @@ json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap
 	return a;
 }
 
-static json_t *capabilities_json(const struct iommucap_unit *u, bool *oom)
+/* The capabilities block; a summary's has only the values (null: unknown). */
+static json_t *capabilities_json(const struct iommucap_unit *u, bool summary, bool *oom)
 {
 	json_t *o = json_object(), *unknown = json_object(), *sources = json_object();
 
@@ -104,14 +105,21 @@ static json_t *capabilities_json(const struct iommucap_unit *u, bool *oom)
 		const struct iommucap_capval *v = &u->caps[c];
 
 		set(o, info->name, iommucap_capval_to_json(u, (enum iommucap_cap)c), oom);
+		if (summary)
+			continue;
 		if (v->source == IOMMUCAP_SRC_UNKNOWN)
 			set(unknown, info->name, json_string(v->reason ? v->reason : "not known"),
 			    oom);
 		else
 			set(sources, info->name, json_string(iommucap_source_name(v->source)), oom);
 	}
-	set(o, "unknown", unknown, oom);
-	set(o, "sources", sources, oom);
+	if (summary) {
+		json_decref(unknown);
+		json_decref(sources);
+	} else {
+		set(o, "unknown", unknown, oom);
+		set(o, "sources", sources, oom);
+	}
 	return o;
 }
 
@@ -149,7 +157,11 @@ static json_t *fields_json(const struct iommucap_unit *u, bool *oom)
 	return o;
 }
 
-int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
+/*
+ * A unit, or its summary: no registers, field view or device names (only their number), and
+ * the capabilities without their reasons and sources.
+ */
+static int unit_json(const struct iommucap_unit *u, bool summary, json_t **ret)
 {
 	json_t *o = json_object(), *raw = json_object(), *raw_unknown = json_object();
 	bool oom = !o || !raw || !raw_unknown;
@@ -163,6 +175,8 @@ int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
 		set(o, "model_id", json_integer(u->model_id), &oom);
 		set(o, "path", json_string(path), &oom);
 		set(o, "property_dir", str_or_null(u->property_dir), &oom);
+	}
+	if (!oom && !summary) {
 		for (size_t i = 0; i < u->n_raw; i++) {
 			const struct iommucap_raw *r = &u->raw[i];
 
@@ -173,11 +187,15 @@ int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
 		set(o, "raw", json_incref(raw), &oom);
 		set(o, "raw_unknown", json_incref(raw_unknown), &oom);
 		set(o, "fields", fields_json(u, &oom), &oom);
-		set(o, "capabilities", capabilities_json(u, &oom), &oom);
-		set(o, "devices", strv_json(u->devices, u->n_devices, &oom), &oom);
-		if (u->hw_info_from)
-			set(o, "hw_info_from", json_string(u->hw_info_from), &oom);
 	}
+	if (!oom)
+		set(o, "capabilities", capabilities_json(u, summary, &oom), &oom);
+	if (!oom && summary)
+		set(o, "n_devices", json_integer((json_int_t)u->n_devices), &oom);
+	else if (!oom)
+		set(o, "devices", strv_json(u->devices, u->n_devices, &oom), &oom);
+	if (!oom && u->hw_info_from)
+		set(o, "hw_info_from", json_string(u->hw_info_from), &oom);
 	json_decref(raw);
 	json_decref(raw_unknown);
 	if (oom) {
@@ -186,6 +204,16 @@ int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
 	}
 	*ret = o;
 	return 0;
+}
+
+int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
+{
+	return unit_json(u, false, ret);
+}
+
+int iommucap_unit_summary_to_json(const struct iommucap_unit *u, json_t **ret)
+{
+	return unit_json(u, true, ret);
 }
 
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret)
@@ -430,6 +458,8 @@ static int member_json(const struct iommucap_host *h, const char *key, size_t i,
 {
 	if (streq(key, "units"))
 		return iommucap_unit_to_json(&h->units[i], ret);
+	if (streq(key, "unit_summaries"))
+		return iommucap_unit_summary_to_json(&h->units[i], ret);
 	if (streq(key, "groups"))
 		return iommucap_group_to_json(&h->groups[i], ret);
 	return iommucap_device_to_json(&h->devices[i], ret);
@@ -439,7 +469,9 @@ static const char *const member_keys[] = { "units", "groups", "devices" };
 
 static size_t member_count(const struct iommucap_host *h, const char *key)
 {
-	return streq(key, "units") ? h->n_units : streq(key, "groups") ? h->n_groups : h->n_devices;
+	return streq(key, "units") || streq(key, "unit_summaries") ? h->n_units
+	       : streq(key, "groups")				   ? h->n_groups
+								   : h->n_devices;
 }
 
 int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret)
@@ -481,7 +513,8 @@ int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FI
 	json_t *v;
 	int k = fputc('[', f) == EOF ? -EIO : 0;
 
-	if (!streq(key, "units") && !streq(key, "groups") && !streq(key, "devices"))
+	if (!streq(key, "units") && !streq(key, "unit_summaries") && !streq(key, "groups") &&
+	    !streq(key, "devices"))
 		return -EINVAL;
 	for (size_t i = 0; k >= 0 && i < member_count(h, key); i++) {
 		if (i > 0 && fputc(',', f) == EOF)

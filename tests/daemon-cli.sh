@@ -46,6 +46,20 @@ for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmu
 		[ $a = $b ] && cmp -s "$tmp/d.out" "$tmp/o.out" && cmp -s "$tmp/d.err" "$tmp/o.err"
 		t $? "$fx: 'iommuctl $args' through the daemon equals the offline probe"
 	done
+	# show UNIT asks for that unit alone (GetUnit): the same table (the probe's warnings, -q
+	# here, are those of "show" without arguments; -J's boot messages need the GetHost). A missing unit: the same one line and exit status.
+	unit=$("$IOMMUCTL" --sysroot "$tree" -q show -n -o NAME | tail -n 1)
+	for args in "show $unit -o NAME,MODEL,DEVICES,FEATURES,PATH,PAGE-SIZES,PGTABLES" \
+		"show -J $unit" "show $unit nosuch0"; do
+		# shellcheck disable=SC2086
+		"$IOMMUCTL" --address "unix:$sock" -q $args >"$tmp/d.out" 2>"$tmp/d.err"
+		a=$?
+		# shellcheck disable=SC2086
+		"$IOMMUCTL" --sysroot "$tree" -q $args >"$tmp/o.out" 2>"$tmp/o.err"
+		b=$?
+		[ $a = $b ] && cmp -s "$tmp/d.out" "$tmp/o.out" && cmp -s "$tmp/d.err" "$tmp/o.err"
+		t $? "$fx: 'iommuctl $args' through the daemon (GetUnit) equals the offline probe"
+	done
 done
 
 # Without a daemon: one line, exit 69; --offline still works.

@@ -131,7 +131,21 @@ def main():
     walk("Host")
     walk("Event")
     walk("CheckResult")
-    check(reached == set(idl), "every varlink type is part of the host document, Event or CheckResult",
+    # A UnitSummary is a Unit with the device count for the device names, less the registers.
+    if "UnitSummary" in idl:
+        walk("UnitSummary")
+        want = {k: v for k, v in idl["Unit"].items()
+                if k not in ("raw", "raw_unknown", "fields", "devices")}
+        want["n_devices"] = "int"
+        want["capabilities"] = "CapabilityValues"
+        check(idl["UnitSummary"] == want, "UnitSummary is Unit less raw, raw_unknown, fields and "
+              "devices, plus n_devices: int", f"{idl['UnitSummary']}\n{want}")
+        want = {k: v for k, v in idl["Capabilities"].items() if k not in ("unknown", "sources")}
+        check(idl.get("CapabilityValues") == want,
+              "CapabilityValues is Capabilities less unknown and sources",
+              f"{idl.get('CapabilityValues')}\n{want}")
+    check(reached == set(idl),
+          "every varlink type is part of the host document, Event, CheckResult or UnitSummary",
           f"unreached: {sorted(set(idl) - reached)}")
     print(f"1..{n}")
     return 1 if failed else 0

@@ -114,11 +114,11 @@ def run(t, varlink, daemon, tree, pythonpath):
             parsed = varlink.Interface(desc)
             ok = parsed.name == "io.iommucapd" and set(
                 m for m in parsed.members if isinstance(parsed.members[m], varlink.scanner._Method)) == {
-                "GetHost", "ListUnits", "GetUnit", "ListDevices", "GetDevice", "ListGroups",
-                "Monitor", "Rescan", "Check"}
-            t.check(ok, "python's scanner parses our IDL with all nine methods", sorted(parsed.members))
+                "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListDevices", "GetDevice",
+                "ListGroups", "Monitor", "Rescan", "Check"}
+            t.check(ok, "python's scanner parses our IDL with all ten methods", sorted(parsed.members))
         except Exception as e:
-            t.check(False, "python's scanner parses our IDL with all nine methods", repr(e))
+            t.check(False, "python's scanner parses our IDL with all ten methods", repr(e))
         sdesc = svc.GetInterfaceDescription("org.varlink.service").get("description", "")
         try:
             varlink.Interface(sdesc)
@@ -142,6 +142,15 @@ def run(t, varlink, daemon, tree, pythonpath):
         t.check(not bad, "GetUnit of each unit is the dump's unit", bad)
         t.check(S(con.GetUnit(name="dmar3")["unit"]) == S(doc["units"][3]),
                 "GetUnit with a keyword argument")
+        summ = con.ListUnitSummaries()
+        want = [dict({k: v for k, v in u.items() if k not in ("raw", "raw_unknown", "fields", "devices")},
+                     capabilities={k: v for k, v in u["capabilities"].items()
+                                   if k not in ("unknown", "sources")},
+                     n_devices=len(u["devices"])) for u in doc["units"]]
+        t.check(S(summ.get("units")) == S(want) and summ.get("warnings") == doc["warnings"],
+                "ListUnitSummaries is the dump's units less registers, reasons and device names, "
+                "with their count, and the dump's warnings",
+                common.first_difference(S(summ.get("units")), S(want)))
         err, par = varlink_error(lambda: con.GetUnit("dmar99"))
         t.check(err == "io.iommucapd.NoSuchUnit" and par == {"name": "dmar99"},
                 "GetUnit of a missing unit is io.iommucapd.NoSuchUnit with the name", f"{err} {par}")
