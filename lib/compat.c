@@ -107,9 +107,20 @@ static const struct iommucap_rule rules[] = {
 	{ "qemu.arm-smmuv3.ril", "range invalidation for ril=on", "qemu.ril implies host IDR3.RIL",
 	  "turn ril off, or set it to auto" },
 	{ "qemu.arm-smmuv3.sidsize", "QEMU's SIDSIZE fits the host",
-	  "qemu.sidsize <= host IDR1.SIDSIZE", "lower sidsize" },
-	{ "qemu.arm-smmuv3.granule", "the translation granule matches the host",
-	  "qemu.granule in capabilities.page_sizes", "use a granule the host supports" },
+	  "qemu.sidsize (16) <= fields.idr1.sidsize", "lower sidsize" },
+	{ "qemu.arm-smmuv3.stlevel", "the host's stream table format is the vSMMU's (accel=on)",
+	  "fields.idr0.st_level = 1 (2-level)", "run the VM on a host with 2-level stream tables" },
+	{ "qemu.arm-smmuv3.ttendian", "little-endian tables (accel=on)",
+	  "fields.idr0.ttendian <= 2", "run the VM on a host with little-endian table walks" },
+	{ "qemu.arm-smmuv3.ttf", "AArch64 tables (accel=on)", "fields.idr0.ttf >= 2",
+	  "run the VM on a host whose SMMUv3 walks AArch64 tables" },
+	{ "qemu.arm-smmuv3.granule", "the host's 4K, 16K and 64K granules are the vSMMU's",
+	  "fields.idr5.gran4k/gran16k/gran64k = 1",
+	  "run the VM on a host with all three granules" },
+	{ "qemu.intel-iommu.iommufd", "iommufd for first-stage translation (x-flts/fsts=on)",
+	  "host.dev_iommu", "enable CONFIG_IOMMUFD in the host kernel, or turn x-flts/fsts off" },
+	{ "qemu.virtio-iommu.granule", "the host maps a page size the granule allows",
+	  "capabilities.page_sizes & -(granule) != 0", "use a smaller granule, or granule=host" },
 };
 
 const struct iommucap_rule *iommucap_rules(size_t *ret_n)
@@ -584,6 +595,41 @@ static void eval_sva(struct eval *e)
 	    "%s", why_sva);
 }
 
+/*
+ * virtio-iommu narrows its page-size mask with the assigned device's host IOMMU:
+ * check_page_size_mask() in hw/virtio/virtio-iommu.c (QEMU 9.1 on). The mask starts as the
+ * granule's, -(granule) (granule=host: the host's page size, not known here); the host's is the
+ * page sizes its IOMMU maps, and the two must share a size.
+ */
+static void eval_virtio_granule(struct eval *e)
+{
+	const struct iommucap_vmm *q = &e->req->vmm;
+	const struct iommucap_capval *p = capv(e, IOMMUCAP_PAGE_SIZES);
+	uint64_t g, host = 0, cur;
+
+	if (!q->granule || streq(q->granule, "host"))
+		return;
+	g = streq(q->granule, "64k")   ? 65536
+	    : streq(q->granule, "16k") ? 16384
+	    : streq(q->granule, "8k")  ? 8192
+				       : 4096;
+	cur = ~(g - 1);
+	if (!known(e, IOMMUCAP_PAGE_SIZES)) {
+		add(e, "qemu.virtio-iommu.granule", "page_sizes", json_string(q->granule),
+		    json_null(), IOMMUCAP_UNKNOWN, "page sizes: %s", why(e, IOMMUCAP_PAGE_SIZES));
+		return;
+	}
+	for (size_t i = 0; i < p->list.n; i++)
+		host |= p->list.nums[i];
+	add(e, "qemu.virtio-iommu.granule", "page_sizes", json_string(q->granule),
+	    avail(e, IOMMUCAP_PAGE_SIZES), host & cur ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+	    host & cur ? "virtio-iommu reports a page size mask 0x%" PRIx64
+			 " compatible with currently supported mask 0x%" PRIx64
+		       : "virtio-iommu reports a page size mask 0x%" PRIx64
+			 " incompatible with currently supported mask 0x%" PRIx64,
+	    host, cur);
+}
+
 static void eval_qemu(struct eval *e)
 {
 	const struct iommucap_vmm *q = &e->req->vmm;
@@ -601,6 +647,14 @@ static void eval_qemu(struct eval *e)
 				    ? "a VT-d host"
 				    : "Incompatible host platform IOMMU type %d (%s)",
 			    u->model_id, iommucap_model_name(u->model));
+		/* vtd_check_hiod_accel() (hw/i386/intel_iommu_accel.c, QEMU 11.1): first stage
+		 * needs the device on the iommufd backend, so the host needs /dev/iommu. */
+		if (flts)
+			add(e, "qemu.intel-iommu.iommufd", "host.dev_iommu", json_true(),
+			    json_boolean(e->h->info.dev_iommu),
+			    e->h->info.dev_iommu ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    e->h->info.dev_iommu ? "/dev/iommu present"
+						 : "Need IOMMUFD backend when x-flts=on");
 		if (q->aw_bits.set)
 			at_least(e, "qemu.intel-iommu.aw-bits", "input_bits", q->aw_bits.value,
 				 known(e, IOMMUCAP_INPUT_BITS), capv(e, IOMMUCAP_INPUT_BITS)->num,
@@ -639,9 +693,18 @@ static void eval_qemu(struct eval *e)
 		}
 		return;
 	}
+	if (q->kind == IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU) {
+		eval_virtio_granule(e);
+		return;
+	}
 	if (q->kind != IOMMUCAP_VMM_QEMU_ARM_SMMUV3 || q->accel != IOMMUCAP_WANT_TRUE)
 		return;
-	/* The accelerated vSMMU checks the host SMMUv3's ID registers (smmuv3-accel.c). */
+	/* The accelerated vSMMU checks the host SMMUv3's ID registers:
+	 * smmuv3_accel_check_hw_compatible() in hw/arm/smmuv3-accel.c (QEMU 11.1), in its order
+	 * and with its messages, against the vSMMU's own registers (smmuv3_init_id_regs():
+	 * STLEVEL 1, TTENDIAN 2, TTF 2, SIDSIZE 16, RIL 1, GRAN4K/16K/64K 1, OAS 44 unless oas=48).
+	 * A register the host document does not hold is asked about only when the option names
+	 * it (ssidsize, oas, ats, ril, sidsize). */
 	bool smmu = u->model == IOMMUCAP_MODEL_ARM_SMMU_V3;
 	add(e, "qemu.arm-smmuv3.type", "model", json_string("arm-smmu-v3"),
 	    json_string(iommucap_model_name(u->model)), smmu ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
@@ -649,20 +712,80 @@ static void eval_qemu(struct eval *e)
 	    u->model_id, iommucap_model_name(u->model));
 	if (!smmu)
 		return;
+	if (field(u, "idr0", "st_level", &v))
+		add(e, "qemu.arm-smmuv3.stlevel", "fields.idr0.st_level", json_integer(1),
+		    json_integer((json_int_t)v), v == 1 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    v == 1 ? "Host SMMUv3 Stream Table format matches (host STLEVEL=%u, QEMU "
+			     "STLEVEL=%u)"
+			   : "Host SMMUv3 Stream Table format mismatch (host STLEVEL=%u, QEMU "
+			     "STLEVEL=%u)",
+		    (unsigned)v, 1u);
+	if (field(u, "idr0", "ttendian", &v))
+		add(e, "qemu.arm-smmuv3.ttendian", "fields.idr0.ttendian", json_integer(2),
+		    json_integer((json_int_t)v), v <= 2 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    v <= 2 ? "little-endian tables"
+			   : "Host SMMUv3 doesn't support Little-endian "
+			     "translation table");
+	if (field(u, "idr0", "ttf", &v))
+		add(e, "qemu.arm-smmuv3.ttf", "fields.idr0.ttf", json_integer(2),
+		    json_integer((json_int_t)v), v >= 2 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    v >= 2 ? "AArch64 tables"
+			   : "Host SMMUv3 doesn't support AArch64 translation table format");
+	int64_t sid = q->sidsize.set ? q->sidsize.value : 16;
+	if (field(u, "idr1", "sidsize", &v))
+		add(e, "qemu.arm-smmuv3.sidsize", "fields.idr1.sidsize", json_integer(sid),
+		    json_integer((json_int_t)v), (int64_t)v >= sid ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    (int64_t)v >= sid ? "Host SMMUv3 SIDSIZE compatible (host=%u, QEMU=%u)"
+				      : "Host SMMUv3 SIDSIZE not compatible (host=%u, QEMU=%u)",
+		    (unsigned)v, (unsigned)sid);
+	else if (q->sidsize.set)
+		add(e, "qemu.arm-smmuv3.sidsize", "fields.idr1.sidsize", json_integer(sid),
+		    json_null(), IOMMUCAP_UNKNOWN, "IDR1.SIDSIZE is not known");
 	if (q->ssidsize.set) {
-		bool k = known(e, IOMMUCAP_SSID_BITS);
+		bool k = field(u, "idr1", "ssidsize", &v);
+		int64_t have = k ? (int64_t)v : capv(e, IOMMUCAP_SSID_BITS)->num;
 
-		at_least(e, "qemu.arm-smmuv3.ssidsize", "ssid_bits", q->ssidsize.value, k,
-			 capv(e, IOMMUCAP_SSID_BITS)->num, why(e, IOMMUCAP_SSID_BITS),
-			 "Host SMMUv3 SSIDSIZE not compatible (QEMU=%" PRId64 ", host=%" PRId64
-			 ")");
+		if (!k && !known(e, IOMMUCAP_SSID_BITS))
+			add(e, "qemu.arm-smmuv3.ssidsize", "ssid_bits",
+			    json_integer(q->ssidsize.value), json_null(), IOMMUCAP_UNKNOWN,
+			    "ssid_bits: %s", why(e, IOMMUCAP_SSID_BITS));
+		else
+			add(e, "qemu.arm-smmuv3.ssidsize", "ssid_bits",
+			    json_integer(q->ssidsize.value), json_integer(have),
+			    have >= q->ssidsize.value ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    have >= q->ssidsize.value
+				    ? "Host SMMUv3 SSIDSIZE compatible (host=%u, QEMU=%u)"
+				    : "Host SMMUv3 SSIDSIZE not compatible (host=%u, QEMU=%u)",
+			    (unsigned)have, (unsigned)q->ssidsize.value);
 	}
-	if (q->oas.set)
-		at_least(e, "qemu.arm-smmuv3.oas", "output_bits", q->oas.value,
-			 known(e, IOMMUCAP_OUTPUT_BITS), capv(e, IOMMUCAP_OUTPUT_BITS)->num,
-			 why(e, IOMMUCAP_OUTPUT_BITS),
-			 "the vSMMU OAS implies %" PRId64 "-bit IPA, but Host SMMUv3 supports only "
-			 "%" PRId64 "-bit IPA");
+	bool ril = q->ril != IOMMUCAP_WANT_FALSE;
+	if (ril && field(u, "idr3", "ril", &v))
+		add(e, "qemu.arm-smmuv3.ril", "fields.idr3.ril", json_true(), json_boolean(v),
+		    v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    v ? "range invalidation present"
+		      : "Host SMMUv3 doesn't support Range Invalidation");
+	else if (q->ril == IOMMUCAP_WANT_TRUE)
+		add(e, "qemu.arm-smmuv3.ril", "fields.idr3.ril", json_true(), json_null(),
+		    IOMMUCAP_UNKNOWN, "IDR3.RIL is not known");
+	if (q->oas.set) {
+		bool k = known(e, IOMMUCAP_OUTPUT_BITS);
+		int64_t have = capv(e, IOMMUCAP_OUTPUT_BITS)->num;
+
+		if (!k)
+			add(e, "qemu.arm-smmuv3.oas", "output_bits", json_integer(q->oas.value),
+			    json_null(), IOMMUCAP_UNKNOWN, "output_bits: %s",
+			    why(e, IOMMUCAP_OUTPUT_BITS));
+		else
+			add(e, "qemu.arm-smmuv3.oas", "output_bits", json_integer(q->oas.value),
+			    json_integer(have),
+			    have >= q->oas.value ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    have >= q->oas.value
+				    ? "Host SMMUv3 supports %d-bit IPA, and the vSMMU OAS implies "
+				      "%d-bit IPA"
+				    : "Host SMMUv3 supports only %d-bit IPA, but the vSMMU OAS "
+				      "implies %d-bit IPA",
+			    (int)have, (int)q->oas.value);
+	}
 	if (q->ats == IOMMUCAP_WANT_TRUE) {
 		if (!known(e, IOMMUCAP_ATS))
 			add(e, "qemu.arm-smmuv3.ats", "ats", json_true(), json_null(),
@@ -674,36 +797,20 @@ static void eval_qemu(struct eval *e)
 				    ? "ATS present"
 				    : "Host SMMUv3 doesn't support Address Translation Services");
 	}
-	if (q->ril == IOMMUCAP_WANT_TRUE)
-		add(e, "qemu.arm-smmuv3.ril", "IDR3.RIL", json_true(), json_null(),
-		    IOMMUCAP_UNKNOWN,
-		    "IDR3.RIL is not exposed in sysfs (QEMU would say \"Host SMMUv3 doesn't "
-		    "support "
-		    "Range Invalidation\" if absent)");
-	if (q->sidsize.set)
-		add(e, "qemu.arm-smmuv3.sidsize", "IDR1.SIDSIZE", json_integer(q->sidsize.value),
-		    json_null(), IOMMUCAP_UNKNOWN,
-		    "IDR1.SIDSIZE is not exposed in sysfs (QEMU: \"Host SMMUv3 SIDSIZE not "
-		    "compatible\")");
-	if (q->granule) {
-		uint64_t g = streq(q->granule, "64k")	? 65536
-			     : streq(q->granule, "16k") ? 16384
-							: 4096;
-		const struct iommucap_capval *p = capv(e, IOMMUCAP_PAGE_SIZES);
+	/* The vSMMU offers all three granules, and QEMU wants the host's to be the same. */
+	static const char *const gran[] = { "gran4k", "gran16k", "gran64k" };
+	static const char *const gname[] = { "4K", "16K", "64K" };
+	for (size_t i = 0; i < ELEMENTSOF(gran); i++)
+		if (field(u, "idr5", gran[i], &v)) {
+			char f[32];
 
-		if (!known(e, IOMMUCAP_PAGE_SIZES))
-			add(e, "qemu.arm-smmuv3.granule", "page_sizes", json_string(q->granule),
-			    json_null(), IOMMUCAP_UNKNOWN, "page sizes: %s",
-			    why(e, IOMMUCAP_PAGE_SIZES));
-		else
-			add(e, "qemu.arm-smmuv3.granule", "page_sizes", json_string(q->granule),
-			    avail(e, IOMMUCAP_PAGE_SIZES),
-			    list_has_num(p, g) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
-			    list_has_num(p, g)
-				    ? "%s granule supported"
-				    : "Host SMMUv3 doesn't support %s translation granule",
-			    q->granule);
-	}
+			snprintf(f, sizeof(f), "fields.idr5.%s", gran[i]);
+			add(e, "qemu.arm-smmuv3.granule", f, json_true(), json_boolean(v),
+			    v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    v ? "%s granule supported"
+			      : "Host SMMUv3 doesn't support %s translation granule",
+			    gname[i]);
+		}
 }
 
 static bool wants_pasid(const struct iommucap_requirement *r)

@@ -18,11 +18,16 @@
  *
  *   intel   intremap -> intremap, caching_mode -> caching-mode, eim -> eim,
  *           iotlb -> device-iotlb, aw_bits -> aw-bits, dma_translation -> dma-translation,
- *           pasid -> pasid (PASID bits), svm -> svm
+ *           passthrough -> pt; and from libvirt 12.8 (Zhenzhong Duan's series "Add
+ *           scalable_mode/fsts/pasid_bits attribute to iommu", for QEMU 11.1's names)
+ *           scalable_mode -> scalable-mode, fsts -> fsts, pasid_bits -> pasid-bits
  *   smmuv3  accel, ats, ril, ssidSize (also spelled ssidsize) -> ssidsize, oas;
- *           pciBus (which bus the vSMMU serves) is accepted and needs nothing of the host
+ *           pciBus (which bus the vSMMU serves) and cmdqv (NVIDIA Tegra241 CMDQV, which no
+ *           host document describes) are accepted and ask nothing checkable of the host
  *   virtio  aw_bits -> aw-bits, <granule mode='...'/> -> granule
- *   amd     intremap, iotlb -> device-iotlb, xtsup, pt, dma_translation -> dma-translation
+ *   amd     intremap, iotlb -> device-iotlb, xtsup, pt and passthrough -> pt,
+ *           dma_translation -> dma-translation
+ * Attributes libvirt's schema does not have are refused, as libvirt refuses them.
  */
 
 enum atype {
@@ -45,15 +50,17 @@ static const struct attr intel_attrs[] = {
 	{ "iotlb", "device-iotlb", A_SWITCH, 0 },
 	{ "aw_bits", "aw-bits", A_UINT, 64 },
 	{ "dma_translation", "dma-translation", A_SWITCH, 0 },
-	{ "pasid", "pasid", A_UINT, 20 },
-	{ "svm", "svm", A_SWITCH, 0 },
+	{ "passthrough", "pt", A_SWITCH, 0 },
+	{ "scalable_mode", "scalable-mode", A_SWITCH, 0 },
+	{ "fsts", "fsts", A_SWITCH, 0 },
+	{ "pasid_bits", "pasid-bits", A_UINT, 20 },
 };
 
 static const struct attr smmuv3_attrs[] = {
 	{ "pciBus", NULL, A_IGNORE, 0 },	{ "accel", "accel", A_SWITCH, 0 },
 	{ "ats", "ats", A_SWITCH, 0 },		{ "ril", "ril", A_SWITCH, 0 },
 	{ "ssidSize", "ssidsize", A_UINT, 20 }, { "ssidsize", "ssidsize", A_UINT, 20 },
-	{ "oas", "oas", A_UINT, 64 },
+	{ "oas", "oas", A_UINT, 64 },		{ "cmdqv", NULL, A_IGNORE, 0 },
 };
 
 static const struct attr virtio_attrs[] = {
@@ -65,6 +72,7 @@ static const struct attr amd_attrs[] = {
 	{ "iotlb", "device-iotlb", A_SWITCH, 0 },
 	{ "xtsup", "xtsup", A_SWITCH, 0 },
 	{ "pt", "pt", A_SWITCH, 0 },
+	{ "passthrough", "pt", A_SWITCH, 0 },
 	{ "dma_translation", "dma-translation", A_SWITCH, 0 },
 };
 

@@ -12,11 +12,11 @@
  * knobs that only shape the guest's view are accepted and ignored):
  *
  *   intel-iommu      aw-bits=N          min.input_bits N, qemu.aw_bits N
- *                    x-scalable-mode=on features.scalable_mode
+ *                    x-scalable-mode=on features.scalable_mode (QEMU 11.1: scalable-mode)
  *                    x-flts=on, fsts=on features.nesting, features.scalable_mode, qemu.flts;
  *                                       qemu.fs1gp takes QEMU's default (on) unless given
  *                    fs1gp=on|off       qemu.fs1gp
- *                    pasid=N            min.ssid_bits N, qemu.pasid N
+ *                    pasid=N            min.ssid_bits N, qemu.pasid N (QEMU 11.1: pasid-bits)
  *                    x-pasid-mode=on    min.ssid_bits 1
  *                    device-iotlb=on    features.ats
  *                    svm=on             features.pri (guest SVA takes page requests from the
@@ -33,6 +33,8 @@
  *                                       host's; no page size of its own is needed)
  *   amd-iommu        device-iotlb=on    features.ats
  *
+ * Option sets QEMU refuses by itself (vtd_decide_config(), smmu_validate_property()) are
+ * refused here with QEMU's message.
  * A default is filled in only where QEMU checks it against the host and sysfs can answer:
  * fs1gp (on) with x-flts, oas (44) with accel. ril (on) and SIDSIZE (16) are checked by QEMU
  * too, but no host document holds IDR3.RIL or IDR1.SIDSIZE, so they are not invented here.
@@ -53,6 +55,8 @@ enum slot {
 	S_RIL,
 	S_ATS,
 	S_GRANULE,
+	S_DMA_DRAIN,
+	S_DMA_TRANSLATION,
 	_S_MAX,
 	S_NONE = -1,
 };
@@ -111,7 +115,8 @@ static const struct prop generic_props[] = {
 
 /* hw/i386/x86-iommu.c, shared by intel-iommu and amd-iommu. */
 #define X86_IOMMU_PROPS                                                                            \
-	ANY("intremap"), BOOL("device-iotlb", S_IOTLB), ANY("pt"), ANY("dma-translation")
+	ANY("intremap"), BOOL("device-iotlb", S_IOTLB), ANY("pt"),                                 \
+		BOOL("dma-translation", S_DMA_TRANSLATION)
 
 /* hw/i386/intel_iommu.c vtd_properties[], and its newer spellings (fsts, pasid=N, svm). */
 static const struct prop intel_props[] = {
@@ -122,13 +127,15 @@ static const struct prop intel_props[] = {
 	UINT("aw-bits", S_AW_BITS, 0, 64),
 	ANY("caching-mode"),
 	BOOL("x-scalable-mode", S_SCALABLE),
+	BOOL("scalable-mode", S_SCALABLE), /* QEMU 11.1: "Remove 'x-' prefix" */
 	BOOL("x-flts", S_FLTS),
-	BOOL("fsts", S_FLTS),
+	BOOL("fsts", S_FLTS), /* QEMU 11.1: "Change 'flts' property naming to 'fsts'" */
 	ANY("snoop-control"),
 	BOOL("x-pasid-mode", S_PASID_MODE),
 	UINT("pasid", S_PASID, 0, 20),
+	UINT("pasid-bits", S_PASID, 0, 20), /* QEMU 11.1: "Rename pasid property to pasid-bits" */
 	BOOL("svm", S_SVM),
-	ANY("dma-drain"),
+	BOOL("dma-drain", S_DMA_DRAIN),
 	ANY("stale-tm"),
 	BOOL("fs1gp", S_FS1GP),
 };
@@ -447,11 +454,58 @@ static struct iommucap_opt_int opt(int64_t n)
 	return (struct iommucap_opt_int){ .set = true, .value = n };
 }
 
+/* A boolean property with QEMU's default when it is not given. */
+static bool on_or(const struct value *v, bool dflt)
+{
+	return v->set ? on(v) : dflt;
+}
+
+/*
+ * What QEMU refuses before it looks at any host: vtd_decide_config() in hw/i386/intel_iommu.c, in
+ * its order, with its messages (QEMU 10.2, after "intel_iommu: Update terminology to match VTD
+ * spec" and "intel_iommu: Add a CLI option to enable SVM"; aw-bits defaults to 48 since the
+ * x-flts series of QEMU 9.2, dma-drain and dma-translation to on).
+ */
+static int intel_decide_config(struct importer *im)
+{
+	const struct value *v = im->v;
+	bool scalable = on(&v[S_SCALABLE]), flts = on(&v[S_FLTS]);
+	int64_t aw = v[S_AW_BITS].set ? v[S_AW_BITS].num : 48;
+	bool pasid = on(&v[S_PASID_MODE]) || (v[S_PASID].set && v[S_PASID].num > 0);
+
+	if (!scalable && flts)
+		return fail(im, "x-flts is only available in scalable mode");
+	if (!flts && aw != 39 && aw != 48)
+		return fail(im, "%s: supported values for aw-bits are: %d, %d",
+			    scalable ? "Scalable mode(flts=off)" : "Legacy mode", 39, 48);
+	if (flts && aw != 48)
+		return fail(im, "Scalable mode(x-flts=on): supported value for aw-bits is: %d", 48);
+	if (scalable && !on_or(&v[S_DMA_DRAIN], true))
+		return fail(im, "Need to set dma_drain for scalable mode");
+	if (pasid && !scalable)
+		return fail(im, "Need to set scalable mode for PASID");
+	if (on(&v[S_SVM])) {
+		if (!on(&v[S_IOTLB]))
+			return fail(im, "Need to set device IOTLB for svm");
+		if (!flts)
+			return fail(im, "Need to set flts for svm");
+		if (!on_or(&v[S_DMA_TRANSLATION], true))
+			return fail(im, "Need to set dma-translation for svm");
+		if (!pasid)
+			return fail(im, "Need to set PASID support for svm");
+	}
+	return 0;
+}
+
 static int map_intel(struct importer *im, struct iommucap_requirement *r)
 {
 	const struct value *v = im->v;
 	struct iommucap_vmm *q = &r->vmm;
 	bool flts = on(&v[S_FLTS]);
+	int k = intel_decide_config(im);
+
+	if (k < 0)
+		return k;
 
 	if (v[S_AW_BITS].set) {
 		q->aw_bits = opt(v[S_AW_BITS].num);
@@ -484,28 +538,26 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 	return 0;
 }
 
-static const char *spelled(const struct value *v)
-{
-	return v->is_auto ? "auto" : v->num ? "on" : "off";
-}
-
 static int map_smmuv3(struct importer *im, struct iommucap_requirement *r)
 {
 	const struct value *v = im->v;
 	struct iommucap_vmm *q = &r->vmm;
 	bool accel = on(&v[S_ACCEL]);
 
-	/* smmu_validate_property(): these need accel=on, and QEMU refuses them without it. */
+	/* smmu_validate_property() in hw/arm/smmuv3.c, with its messages (QEMU 11.0, the
+	 * accel series): these need accel=on, and OAS is 44 or 48. */
 	if (!accel) {
-		if (v[S_ATS].set && (v[S_ATS].is_auto || v[S_ATS].num))
-			return fail(im, "ats=%s needs accel=on", spelled(&v[S_ATS]));
 		if (v[S_RIL].set && (v[S_RIL].is_auto || !v[S_RIL].num))
-			return fail(im, "ril=%s needs accel=on", spelled(&v[S_RIL]));
-		if (v[S_SSIDSIZE].set && (v[S_SSIDSIZE].is_auto || v[S_SSIDSIZE].num))
-			return fail(im, "ssidsize needs accel=on");
+			return fail(im, "ril can only be disabled if accel=on");
+		if (v[S_ATS].set && (v[S_ATS].is_auto || v[S_ATS].num))
+			return fail(im, "ats can only be enabled if accel=on");
 		if (v[S_OAS].set && (v[S_OAS].is_auto || v[S_OAS].num != 44))
-			return fail(im, "oas other than 44 needs accel=on");
+			return fail(im, "OAS must be 44 bits when accel=off");
+		if (v[S_SSIDSIZE].set && (v[S_SSIDSIZE].is_auto || v[S_SSIDSIZE].num))
+			return fail(im, "ssidsize can only be set if accel=on");
 	}
+	if (v[S_OAS].set && !v[S_OAS].is_auto && v[S_OAS].num != 44 && v[S_OAS].num != 48)
+		return fail(im, "OAS can only be set to 44 or 48 bits");
 	if (v[S_ACCEL].set)
 		q->accel = want(accel);
 	if (accel)

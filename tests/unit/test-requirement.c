@@ -613,11 +613,11 @@ static void test_qemu_intel_flts(void **state)
 			   " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
 			   " \"flts\": true, \"fs1gp\": true}}";
 
-	/* x-flts and its later name; fs1gp takes QEMU's default, on. */
+	/* x-flts and its QEMU 11.1 names; fs1gp takes QEMU's default, on. */
 	assert_qemu("intel-iommu,x-scalable-mode=on,x-flts=on", want);
-	assert_qemu("intel-iommu,fsts=on", want);
-	assert_qemu("intel-iommu,x-flts", want);
-	assert_qemu("intel-iommu,x-flts=on,fs1gp=off",
+	assert_qemu("intel-iommu,scalable-mode=on,fsts=on", want);
+	assert_qemu("intel-iommu,x-scalable-mode,x-flts", want);
+	assert_qemu("intel-iommu,x-scalable-mode=on,x-flts=on,fs1gp=off",
 		    "{\"schema_version\": 1, \"features\": {\"nesting\": true,"
 		    " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
 		    " \"flts\": true, \"fs1gp\": false}}");
@@ -631,15 +631,54 @@ static void test_qemu_intel_flts(void **state)
 	assert_qemu_fails("intel-iommu,x-flts=1", "intel-iommu: x-flts=1: expected on or off");
 }
 
+/* What QEMU itself refuses, with its words: vtd_decide_config() in hw/i386/intel_iommu.c. */
+static void test_qemu_intel_refused(void **state)
+{
+	assert_qemu_fails("intel-iommu,fsts=on",
+			  "intel-iommu: x-flts is only available in scalable mode");
+	assert_qemu_fails("intel-iommu,aw-bits=52",
+			  "intel-iommu: Legacy mode: supported values for aw-bits are: 39, 48");
+	assert_qemu_fails("intel-iommu,scalable-mode=on,aw-bits=57",
+			  "intel-iommu: Scalable mode(flts=off): supported values for aw-bits are: "
+			  "39, 48");
+	assert_qemu_fails(
+		"intel-iommu,scalable-mode=on,fsts=on,aw-bits=39",
+		"intel-iommu: Scalable mode(x-flts=on): supported value for aw-bits is: 48");
+	assert_qemu_fails("intel-iommu,x-scalable-mode=on,dma-drain=off",
+			  "intel-iommu: Need to set dma_drain for scalable mode");
+	assert_qemu_fails("intel-iommu,x-pasid-mode=on",
+			  "intel-iommu: Need to set scalable mode for PASID");
+	assert_qemu_fails("intel-iommu,pasid-bits=20",
+			  "intel-iommu: Need to set scalable mode for PASID");
+	assert_qemu_fails("intel-iommu,svm=on,scalable-mode=on,fsts=on,pasid-bits=20",
+			  "intel-iommu: Need to set device IOTLB for svm");
+	assert_qemu_fails("intel-iommu,svm=on,device-iotlb=on,scalable-mode=on,pasid-bits=20",
+			  "intel-iommu: Need to set flts for svm");
+	assert_qemu_fails("intel-iommu,svm=on,device-iotlb=on,scalable-mode=on,fsts=on,"
+			  "pasid-bits=20,dma-translation=off",
+			  "intel-iommu: Need to set dma-translation for svm");
+	assert_qemu_fails("intel-iommu,svm=on,device-iotlb=on,scalable-mode=on,fsts=on",
+			  "intel-iommu: Need to set PASID support for svm");
+	/* The defaults pass: aw-bits 48 (QEMU 9.2 on), with or without first stage. */
+	assert_qemu("intel-iommu,aw-bits=39",
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 39},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39}}");
+}
+
 static void test_qemu_intel_pasid(void **state)
 {
 	assert_qemu("intel-iommu,x-scalable-mode=on,x-pasid-mode=on",
 		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 1},"
 		    " \"features\": {\"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\"}}");
-	assert_qemu("intel-iommu,pasid=20,x-pasid-mode=true",
+	assert_qemu("intel-iommu,x-scalable-mode=on,pasid=20,x-pasid-mode=true",
 		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 20},"
+		    " \"features\": {\"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 20}}");
+	assert_qemu("intel-iommu,scalable-mode=on,pasid-bits=16",
+		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 16},"
+		    " \"features\": {\"scalable_mode\": true},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 16}}");
 	assert_qemu(
 		"intel-iommu,pasid=0",
 		"{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 0}}");
@@ -687,10 +726,15 @@ static void test_qemu_smmuv3_needs_accel(void **state)
 	assert_qemu("arm-smmuv3,primary-bus=pcie.0,ats=off,ril=on,oas=44,ssidsize=0",
 		    "{\"schema_version\": 1, \"qemu\": {\"device\": \"arm-smmuv3\","
 		    " \"ssidsize\": 0, \"oas\": 44, \"ril\": true, \"ats\": false}}");
-	assert_qemu_fails("arm-smmuv3,ats=on", "arm-smmuv3: ats=on needs accel=on");
-	assert_qemu_fails("arm-smmuv3,accel=off,ril=off", "arm-smmuv3: ril=off needs accel=on");
-	assert_qemu_fails("arm-smmuv3,ssidsize=auto", "arm-smmuv3: ssidsize needs accel=on");
-	assert_qemu_fails("arm-smmuv3,oas=48", "arm-smmuv3: oas other than 44 needs accel=on");
+	/* smmu_validate_property() in hw/arm/smmuv3.c, its order and words. */
+	assert_qemu_fails("arm-smmuv3,ats=on", "arm-smmuv3: ats can only be enabled if accel=on");
+	assert_qemu_fails("arm-smmuv3,accel=off,ril=off",
+			  "arm-smmuv3: ril can only be disabled if accel=on");
+	assert_qemu_fails("arm-smmuv3,ssidsize=auto",
+			  "arm-smmuv3: ssidsize can only be set if accel=on");
+	assert_qemu_fails("arm-smmuv3,oas=48", "arm-smmuv3: OAS must be 44 bits when accel=off");
+	assert_qemu_fails("arm-smmuv3,accel=on,oas=40",
+			  "arm-smmuv3: OAS can only be set to 44 or 48 bits");
 	/* accel given after them counts. */
 	assert_qemu("arm-smmuv3,ats=on,accel=on",
 		    "{\"schema_version\": 1, \"min\": {\"output_bits\": 44},"
@@ -776,7 +820,8 @@ static void test_qemu_errors(void **state)
 static void test_qemu_output_parses(void **state)
 {
 	static const char *const args[] = {
-		"intel-iommu,aw-bits=48,x-scalable-mode=on,x-flts=on,pasid=20,svm=on",
+		"intel-iommu,aw-bits=48,x-scalable-mode=on,x-flts=on,pasid=20,svm=on,device-iotlb="
+		"on",
 		"arm-smmuv3,accel=on,ssidsize=20,oas=48,ats=on,ril=off",
 		"virtio-iommu-pci,granule=host,aw-bits=39",
 		"amd-iommu,device-iotlb=on",
@@ -827,7 +872,7 @@ static void test_libvirt_smmuv3(void **state)
 	assert_libvirt("<iommu model='smmuv3'><driver accel='on' ssidSize='16'/></iommu>", want);
 	assert_libvirt("<iommu model='smmuv3'><driver accel='on' ssidsize='16'/></iommu>", want);
 	assert_libvirt_fails("<iommu model='smmuv3'><driver ats='on'/></iommu>",
-			     "iommu: arm-smmuv3: ats=on needs accel=on");
+			     "iommu: arm-smmuv3: ats can only be enabled if accel=on");
 }
 
 static void test_libvirt_virtio(void **state)
@@ -870,8 +915,17 @@ static void test_libvirt_errors(void **state)
 	assert_libvirt_fails("<iommu model='intel'><driver aw_bits='48,x-flts=on'/></iommu>",
 			     "iommu/driver/@aw_bits: expected a number from 0 to 64, not "
 			     "\"48,x-flts=on\"");
-	assert_libvirt_fails("<iommu model='intel'><driver pasid='21'/></iommu>",
-			     "iommu/driver/@pasid: expected a number from 0 to 20, not \"21\"");
+	assert_libvirt_fails(
+		"<iommu model='intel'><driver pasid_bits='21'/></iommu>",
+		"iommu/driver/@pasid_bits: expected a number from 0 to 20, not \"21\"");
+	/* Not in libvirt's schema: refused as libvirt refuses them. */
+	assert_libvirt_fails("<iommu model='intel'><driver pasid='20'/></iommu>",
+			     "iommu/driver/@pasid: not an attribute of model intel");
+	assert_libvirt_fails("<iommu model='intel'><driver svm='on'/></iommu>",
+			     "iommu/driver/@svm: not an attribute of model intel");
+	/* What QEMU refuses comes back with QEMU's words. */
+	assert_libvirt_fails("<iommu model='intel'><driver fsts='on'/></iommu>",
+			     "iommu: intel-iommu: x-flts is only available in scalable mode");
 	assert_libvirt_fails("", "not XML: line 1: Document is empty");
 	assert_libvirt_fails("<domain>", "not XML: line 1: Premature end of data in tag domain "
 					 "line 1");
@@ -980,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_intel_guest_only_knobs),
 		cmocka_unit_test(test_qemu_intel_aw_bits),
 		cmocka_unit_test(test_qemu_intel_flts),
+		cmocka_unit_test(test_qemu_intel_refused),
 		cmocka_unit_test(test_qemu_intel_pasid),
 		cmocka_unit_test(test_qemu_intel_iotlb_svm),
 		cmocka_unit_test(test_qemu_smmuv3_accel),

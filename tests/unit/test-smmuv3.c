@@ -3,7 +3,9 @@
 
 #include "regcheck.h"
 #include "unit.h"
+#include "compat.h"
 #include "regs-smmuv3.h"
+#include "requirement.h"
 
 #define SZ_4K	UINT64_C(0x1000)
 #define SZ_16K	UINT64_C(0x4000)
@@ -459,10 +461,111 @@ static void test_errata_by_iidr(void **state)
 	}
 }
 
+/*
+ * The accelerated vSMMU against a host SMMUv3 whose ID registers are known:
+ * smmuv3_accel_check_hw_compatible() (hw/arm/smmuv3-accel.c, QEMU 11.1) compares each one with
+ * the vSMMU's own (smmuv3_init_id_regs()), in this order and with these words. A host with
+ * QEMU's registers passes; each change QEMU refuses fails with QEMU's message.
+ */
+static char *accel_check(const char *qemu_arg, const uint32_t idr[6], enum iommucap_result *ret,
+			 const char *rule)
+{
+	struct iommucap_host h = { 0 };
+	struct iommucap_requirement *r = NULL;
+	struct iommucap_compat *c = NULL;
+	struct iommucap_unit u;
+	char *msg = NULL, *err = NULL;
+
+	decode(&u, idr, 0, 0x1);
+	u.model = IOMMUCAP_MODEL_ARM_SMMU_V3;
+	u.name = strdup("smmu3.0x0000000009050000");
+	h.units = &u;
+	h.n_units = 1;
+	assert_int_equal(iommucap_requirement_from_qemu(qemu_arg, &r, &err), 0);
+	assert_int_equal(iommucap_check(&h, r, &c), 0);
+	*ret = IOMMUCAP_NOT_APPLICABLE;
+	for (size_t i = 0; i < c->n_checks; i++)
+		if (streq(c->checks[i].rule->id, rule) &&
+		    (!msg || c->checks[i].result == IOMMUCAP_FAIL)) {
+			free(msg);
+			msg = strdup(c->checks[i].message);
+			*ret = c->checks[i].result;
+		}
+	iommucap_compat_free(c);
+	iommucap_requirement_free(r);
+	unit_done(&u);
+	return msg;
+}
+
+static void assert_accel(const char *arg, const uint32_t idr[6], const char *rule,
+			 enum iommucap_result want, const char *want_msg)
+{
+	enum iommucap_result got;
+	char *msg = accel_check(arg, idr, &got, rule);
+
+	if (got != want)
+		fail_msg("%s: %s: result %d, want %d (%s)", arg, rule, got, want, msg ?: "-");
+	if (want_msg)
+		assert_string_equal(msg, want_msg);
+	free(msg);
+}
+
+static void test_qemu_accel_checks(void **state)
+{
+	uint32_t idr[6], aidr, bad[6];
+
+	qemu_regs(&(struct qemu_props){ .ats = true, .oas = 48, .ssidsize = 16 }, idr, &aidr);
+	static const char *const rules[] = {
+		"qemu.arm-smmuv3.stlevel", "qemu.arm-smmuv3.ttendian", "qemu.arm-smmuv3.ttf",
+		"qemu.arm-smmuv3.sidsize", "qemu.arm-smmuv3.ssidsize", "qemu.arm-smmuv3.ril",
+		"qemu.arm-smmuv3.oas",	   "qemu.arm-smmuv3.granule"
+	};
+	for (size_t i = 0; i < ELEMENTSOF(rules); i++)
+		assert_accel("arm-smmuv3,accel=on,ssidsize=16,oas=48", idr, rules[i], IOMMUCAP_PASS,
+			     NULL);
+
+	memcpy(bad, idr, sizeof(bad));
+	bad[0] = dp(bad[0], 27, 2, 0); /* linear stream table */
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.stlevel", IOMMUCAP_FAIL,
+		     "Host SMMUv3 Stream Table format mismatch (host STLEVEL=0, QEMU STLEVEL=1)");
+	memcpy(bad, idr, sizeof(bad));
+	bad[0] = dp(bad[0], 21, 2, 3); /* big-endian only */
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.ttendian", IOMMUCAP_FAIL,
+		     "Host SMMUv3 doesn't support Little-endian translation table");
+	memcpy(bad, idr, sizeof(bad));
+	bad[0] = dp(bad[0], 2, 2, 1); /* AArch32 LPAE only */
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.ttf", IOMMUCAP_FAIL,
+		     "Host SMMUv3 doesn't support AArch64 translation table format");
+	memcpy(bad, idr, sizeof(bad));
+	bad[1] = dp(bad[1], 0, 6, 8);
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.sidsize", IOMMUCAP_FAIL,
+		     "Host SMMUv3 SIDSIZE not compatible (host=8, QEMU=16)");
+	memcpy(bad, idr, sizeof(bad));
+	bad[1] = dp(bad[1], 6, 5, 8);
+	assert_accel("arm-smmuv3,accel=on,ssidsize=16", bad, "qemu.arm-smmuv3.ssidsize",
+		     IOMMUCAP_FAIL, "Host SMMUv3 SSIDSIZE not compatible (host=8, QEMU=16)");
+	memcpy(bad, idr, sizeof(bad));
+	bad[3] = dp(bad[3], 10, 1, 0);
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.ril", IOMMUCAP_FAIL,
+		     "Host SMMUv3 doesn't support Range Invalidation");
+	/* ril=off: QEMU's RIL is 0, so the host's cannot be less. */
+	assert_accel("arm-smmuv3,accel=on,ril=off", bad, "qemu.arm-smmuv3.ril",
+		     IOMMUCAP_NOT_APPLICABLE, NULL);
+	memcpy(bad, idr, sizeof(bad));
+	bad[5] = dp(bad[5], 0, 3, 4); /* OAS 44 */
+	assert_accel("arm-smmuv3,accel=on,oas=48", bad, "qemu.arm-smmuv3.oas", IOMMUCAP_FAIL,
+		     "Host SMMUv3 supports only 44-bit IPA, but the vSMMU OAS implies 48-bit IPA");
+	memcpy(bad, idr, sizeof(bad));
+	bad[5] = dp(bad[5], 5, 1, 0);
+	assert_accel("arm-smmuv3,accel=on", bad, "qemu.arm-smmuv3.granule", IOMMUCAP_FAIL,
+		     "Host SMMUv3 doesn't support 16K translation granule");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_field_alone),
+		cmocka_unit_test(test_qemu_accel_checks),
 		cmocka_unit_test(test_unknown_bits),
 		cmocka_unit_test(test_qemu_default_registers),
 		cmocka_unit_test(test_qemu_default),
