@@ -526,6 +526,8 @@ static int note_absent(struct iommucap_root *r, struct iommucap_host *h, struct 
 
 int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h)
 {
+	/* A tree captured without hw_info has no directory for it: one look, not one a device. */
+	bool captured = r->confined && sysfs_dir_ok(r, HWINFO_CAPTURE_DIR);
 	int k = 0;
 
 	for (size_t i = 0; i < h->n_devices && k >= 0; i++) {
@@ -535,7 +537,9 @@ int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h)
 
 		if (d->missing)
 			continue;
-		if (r->confined)
+		if (r->confined && !captured)
+			k = -ENOENT;
+		else if (r->confined)
 			k = read_capture(r, h, d);
 		else {
 			dir = path_join("sys/bus/pci/devices", d->address);

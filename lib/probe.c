@@ -410,7 +410,22 @@ static int probe_config(struct iommucap_root *r, struct iommucap_device *d, cons
 	return pci_parse_config(d, (const uint8_t *)cfg, len);
 }
 
-static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_device *d)
+/*
+ * What the units' and groups' devices/ listings already say about a device: the kernel makes
+ * the device's "iommu" link together with the unit's devices/<dev> link (iommu_device_link(),
+ * drivers/iommu/iommu-sysfs.c, since 3.17) and its "iommu_group" link together with the
+ * group's devices/<dev> link (iommu_group_add_device(), later iommu_group_alloc_device(),
+ * drivers/iommu/iommu.c, since 3.5). A device listed by exactly one unit (one group) needs
+ * that link read no more; otherwise, or when it is listed by none, the link is read.
+ */
+struct listed {
+	const char *unit;
+	int group;
+	unsigned n_units, n_groups;
+};
+
+static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_device *d,
+			const struct listed *l)
 {
 	_cleanup_free_ char *dir = NULL, *reason = NULL, *group = NULL;
 	uint64_t v;
@@ -441,13 +456,17 @@ static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct
 		return 0;
 	}
 
-	k = link_name(r, dir, "iommu", &d->unit);
-	if (k == -ENOMEM)
+	if (l->n_units == 1) {
+		d->unit = strdup(l->unit);
+		if (!d->unit)
+			return -ENOMEM;
+	} else if ((k = link_name(r, dir, "iommu", &d->unit)) == -ENOMEM)
 		return k;
-	k = link_name(r, dir, "iommu_group", &group);
-	if (k == -ENOMEM)
+	if (l->n_groups == 1)
+		d->group = l->group;
+	else if ((k = link_name(r, dir, "iommu_group", &group)) == -ENOMEM)
 		return k;
-	if (k >= 0) {
+	else if (k >= 0) {
 		if (parse_dec_u64(group, &v) >= 0 && v <= INT32_MAX)
 			d->group = (int)v;
 		else if (host_warn(h, "%s: iommu_group link does not name a group", d->address) < 0)
@@ -479,8 +498,32 @@ static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct
 	return probe_config(r, d, dir);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The members of a unit (unit set) or of a group, counted against the sorted device names. */
+static void mark_listed(struct listed *listed, char **names, size_t n, char **members, size_t m,
+			const char *unit, int group)
+{
+	for (size_t j = 0; n > 0 && j < m; j++) {
+		char **p = bsearch(&members[j], names, n, sizeof(char *), cmp_name);
+		struct listed *l = p ? &listed[p - names] : NULL;
+
+		if (l && unit) {
+			l->unit = unit;
+			l->n_units++;
+		} else if (l) {
+			l->group = group;
+			l->n_groups++;
+		}
+	}
+}
+
 int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
 {
+	_cleanup_free_ struct listed *listed = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int k = sysfs_list(r, "sys/bus/pci/devices", &names, &n);
@@ -494,19 +537,29 @@ int probe_devices(struct iommucap_root *r, struct iommucap_host *h)
 			       ? k
 			       : host_warn(h, "cannot list sys/bus/pci/devices: %s", strerror(-k));
 	h->devices = calloc(n ? n : 1, sizeof(*h->devices));
-	if (!h->devices) {
+	listed = calloc(n ? n : 1, sizeof(*listed));
+	if (!h->devices || !listed) {
 		strv_free(names, n);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < h->n_units; i++)
+		mark_listed(listed, names, n, h->units[i].devices, h->units[i].n_devices,
+			    h->units[i].name, -1);
+	for (size_t i = 0; i < h->n_groups; i++)
+		mark_listed(listed, names, n, h->groups[i].devices, h->groups[i].n_devices, NULL,
+			    h->groups[i].id);
 	for (size_t i = 0; i < n; i++) {
 		struct iommucap_device *d = &h->devices[h->n_devices++];
 
-		d->address = TAKE_PTR(names[i]);
-		k = probe_device(r, h, d);
+		d->address = names[i];
+		k = probe_device(r, h, d, &listed[i]);
 		if (k < 0)
 			break;
 	}
-	strv_free(names, n);
+	/* The names are now the devices' addresses; only the rest (after an error) are freed. */
+	for (size_t i = h->n_devices; i < n; i++)
+		free(names[i]);
+	free(names);
 	return k < 0 ? k : 0;
 }
 
