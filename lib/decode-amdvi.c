@@ -43,7 +43,7 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 		uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
 		bool hdsup = reg_bits(&amdvi_efr_reg, efr, "hdsup");
 		/* amd_iommu_hd_support(): FEATURE_HDSUP (421a511a293f, 6.7; none before), and
-		 * not amd_iommu_hatdis, which HATS 3 sets from the HATDis change (6.16): dirty
+		 * not amd_iommu_hatdis, which HATS 3 sets from the HATDis change (6.17): dirty
 		 * tracking works on v1 tables only. From 6.7 sysfs shows the global EFR (an AND
 		 * over units) while the kernel asks each unit's. */
 		bool hd = kernel_has(hi, &kc_amd_dirty) && hdsup &&

@@ -29,8 +29,9 @@ const struct kchange kc_vtd_cap_audit_removed = {
 const struct kchange kc_vtd_dirty = {
 	"f35f22cc760e", "iommu/vt-d: Access/Dirty bit support for SS domains", 6, 7, { { 0 } }
 };
-/* Sent 24 Sep 2025, merged for 6.18 (after the 6.18 "into next" merge), queued for the 6.17 and
- * 6.12 stable series on 15 Oct 2025. */
+/* Sent 24 Sep 2025, after 6.17's last rc; in the 6.18 merge window's trees by 7 Oct 2025 and in
+ * Greg's 6.12 stable review of 13 Oct 2025 ("[PATCH 6.12 197/262]"), which takes only mainline
+ * commits: 6.18-rc1. 6.17 has it only from the stable backport. */
 const struct kchange kc_vtd_dirty_smpwc = {
 	"57f55048e564",
 	"iommu/vt-d: Disallow dirty tracking if incoherent page "
@@ -54,7 +55,9 @@ const struct kchange kc_amd_ppr_ephsup = {
 	"48dc345a23b9", "iommu/amd: Check EFR[EPHSup] bit before enabling PPR", 6, 10, { { 0 } }
 };
 /* amd_iommu_gt_ppr_supported() = amd_iommu_v2_pgtbl_supported() (GIOSup && GT) && PPR &&
- * EPHSup; present in the 6.17 tree, absent from 6.10. */
+ * EPHSup; present in the 6.17 tree; still "check_feature(FEATURE_GT) && ..." in the context of
+ * "iommu/amd: Update PASID, GATS, GLX, SNPAVICSUP feature related macros" (16 Aug 2024, the 6.12
+ * cycle). The release in between that changed it was not pinned: 6.17 is the earliest proven. */
 const struct kchange kc_amd_ppr_giosup = {
 	NULL,
 	"amd_iommu_gt_ppr_supported() built on amd_iommu_v2_pgtbl_supported()",
@@ -62,10 +65,16 @@ const struct kchange kc_amd_ppr_giosup = {
 	17,
 	{ { 0 } }
 };
-/* HATS == 3 sets amd_iommu_hatdis (no v1 table, so no dirty tracking); FEATURE_HATS is absent
- * from the 6.14 tree and present in 6.17. */
-const struct kchange kc_amd_hatdis = { NULL, "iommu/amd: Support for HATDis", 6, 16, { { 0 } } };
-/* is_nest_parent_supported(): GT && GIOSup && EFR2.GCR3TRPMODE; absent from 6.17. */
+/* HATS == 3 sets amd_iommu_hatdis (no v1 table, so no dirty tracking). Applied to the iommu
+ * tree on 27 Jun 2025 (after 6.16-rc3: "Applied, thanks" to v4 of "iommu/amd: Support for HATdis
+ * and HATS features"), so merged for 6.17; FEATURE_HATS is absent from the 6.14 tree and present
+ * in 6.17. */
+const struct kchange kc_amd_hatdis = {
+	"7e5516e60961", "iommu/amd: Add HATDis feature support", 6, 17, { { 0 } }
+};
+/* is_nest_parent_supported(): GT && GIOSup && EFR2.GCR3TRPMODE; absent from 6.17, and the series
+ * was still under review at v5 on 12 Nov 2025 (6.18 came out at the end of that month), so not
+ * before 6.19; the merge release itself was not pinned. */
 const struct kchange kc_amd_nest_parent = { "b43a29def24f",
 					    "iommu/amd: Add support for nest parent domain "
 					    "allocation",

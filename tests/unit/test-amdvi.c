@@ -258,12 +258,13 @@ static void assert_dirty(uint64_t efr, const char *rel, bool want)
 
 static void test_amdvi_dirty_tracking_by_release(void **state)
 {
-	/* 421a511a293f (6.7): FEATURE_HDSUP per unit; HATS 3 disables v1 tables from 6.16. */
+	/* 421a511a293f (6.7): FEATURE_HDSUP per unit; HATS 3 disables v1 tables from 6.17
+	 * (7e5516e60961). */
 	assert_dirty(EFR_HDSUP, "6.6.50", false);
 	assert_dirty(EFR_HDSUP, "6.7.0", true);
-	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.15.0", true);
-	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.16.0", false);
-	assert_dirty(EFR_HDSUP | EFR_HATS(2), "6.16.0", true);
+	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.16.12", true);
+	assert_dirty(EFR_HDSUP | EFR_HATS(3), "6.17.0", false);
+	assert_dirty(EFR_HDSUP | EFR_HATS(2), "6.17.0", true);
 }
 
 static void test_amdvi_nesting_by_release(void **state)
