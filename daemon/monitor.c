@@ -194,24 +194,27 @@ json_t *monitor_diff(json_t *old_doc, json_t *new_doc)
 
 void monitor_emit_changes(struct monitor *m, json_t *old_doc, json_t *new_doc)
 {
-	json_t *events;
-	size_t i;
-	json_t *ev;
+	_cleanup_free_ struct vl_call **calls = NULL;
+	size_t n = m->n, i;
+	json_t *events, *ev;
 
-	if (!m->n)
+	if (!n)
 		return;
+	/*
+	 * The subscribers as they are now, each held: writing to one may close others (a write
+	 * error, or the memory budget shedding the largest connection), which leave the list.
+	 */
+	calls = calloc(n, sizeof(*calls));
+	if (!calls)
+		return;
+	for (size_t s = 0; s < n; s++)
+		calls[s] = vl_call_ref(m->calls[s]);
 	events = monitor_diff(old_doc, new_doc);
-	json_array_foreach (events, i, ev) {
-		/* A subscriber whose connection fails drops out of the list as we go. */
-		for (size_t s = 0; s < m->n;) {
-			struct vl_call *call = vl_call_ref(m->calls[s]);
-			size_t before = m->n;
-
-			(void)vl_call_notify(call, json_pack("{s:O}", "event", ev));
-			vl_call_unref(call);
-			if (m->n == before)
-				s++;
-		}
-	}
+	json_array_foreach (events, i, ev)
+		for (size_t s = 0; s < n; s++)
+			if (!vl_call_answered(calls[s]))
+				(void)vl_call_notify(calls[s], json_pack("{s:O}", "event", ev));
 	json_decref(events);
+	for (size_t s = 0; s < n; s++)
+		vl_call_unref(calls[s]);
 }

@@ -72,6 +72,8 @@ struct vl_conn {
 	size_t in_len, in_cap, in_scanned;
 	char *out;
 	size_t out_len, out_off, out_cap;
+	size_t mem;		/* in_cap + out_cap, as counted in the server's budget */
+	sd_event_source *timer; /* the deadline of a message begun and not finished */
 	struct vl_call
 		*pending; /* the call that keeps the connection busy, until its final reply */
 };
@@ -99,6 +101,14 @@ struct vl_server {
 	struct vl_conn *conns;
 	unsigned n_conns;
 	unsigned connections_max, per_uid_max;
+	size_t mem, memory_max, uid_memory_max;
+	uint64_t message_usec;
+	struct vl_uid_use {
+		uid_t uid;
+		size_t mem;
+	} * uids; /* per peer UID (few): their connections' buffers together */
+	size_t n_uids;
+	char read_buf[VL_READ_SIZE]; /* every read lands here first: idle connections hold none */
 	char *vendor, *product, *version, *url;
 	char *info_text; /* GetInfo's parameters, once made */
 	void (*idle)(struct vl_server *, void *);
@@ -126,6 +136,9 @@ int vl_server_new(sd_event *event, struct vl_server **ret)
 	    rl.rlim_cur / 4 * 3 < s->connections_max)
 		s->connections_max = (unsigned)(rl.rlim_cur / 4 * 3);
 	s->per_uid_max = VL_PER_UID_MAX;
+	s->memory_max = VL_MEMORY_MAX;
+	s->uid_memory_max = VL_UID_MEMORY_MAX;
+	s->message_usec = VL_MESSAGE_USEC;
 	if (s->per_uid_max > s->connections_max)
 		s->per_uid_max = s->connections_max / 4 * 3;
 	k = vl_server_add_interface(s, service_idl, NULL, 0, NULL);
@@ -157,6 +170,7 @@ struct vl_server *vl_server_free(struct vl_server *s)
 	free(s->version);
 	free(s->url);
 	free(s->info_text);
+	free(s->uids);
 	sd_event_unref(s->event);
 	free(s);
 	return NULL;
@@ -211,6 +225,19 @@ void vl_server_set_limits(struct vl_server *s, unsigned connections_max, unsigne
 	s->per_uid_max = per_uid_max;
 }
 
+void vl_server_set_memory_limits(struct vl_server *s, size_t total, size_t per_uid,
+				 uint64_t message_usec)
+{
+	s->memory_max = total;
+	s->uid_memory_max = per_uid;
+	s->message_usec = message_usec;
+}
+
+size_t vl_server_memory(const struct vl_server *s)
+{
+	return s->mem;
+}
+
 void vl_server_set_idle_callback(struct vl_server *s, void (*cb)(struct vl_server *, void *),
 				 void *userdata)
 {
@@ -232,6 +259,68 @@ static unsigned conns_of_uid(struct vl_server *s, uid_t uid)
 	for (struct vl_conn *c = s->conns; c; c = c->next)
 		n += c->have_uid && c->uid == uid;
 	return n;
+}
+
+static struct vl_uid_use *uid_use(struct vl_server *s, uid_t uid)
+{
+	struct vl_uid_use *n;
+
+	for (size_t i = 0; i < s->n_uids; i++)
+		if (s->uids[i].uid == uid)
+			return &s->uids[i];
+	n = realloc(s->uids, (s->n_uids + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->uids = n;
+	n[s->n_uids] = (struct vl_uid_use){ .uid = uid };
+	return &n[s->n_uids++];
+}
+
+/* Count the connection's buffers (after any change to them) in the server's and its UID's. */
+static void conn_account(struct vl_conn *c)
+{
+	size_t now = c->in_cap + c->out_cap;
+	struct vl_uid_use *u = c->have_uid ? uid_use(c->s, c->uid) : NULL;
+
+	c->s->mem = c->s->mem - c->mem + now;
+	if (u)
+		u->mem = u->mem - c->mem + now;
+	c->mem = now;
+}
+
+static size_t out_pending(const struct vl_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+/*
+ * Over the budget (the server's, or c's UID's unless it is root): close the connection holding
+ * the most (of that UID, when only its budget is exceeded), until under it. True when that is c
+ * itself, which the caller must close.
+ */
+static bool conn_over_budget(struct vl_conn *c)
+{
+	struct vl_server *s = c->s;
+
+	for (;;) {
+		struct vl_uid_use *u = c->have_uid && c->uid != 0 ? uid_use(s, c->uid) : NULL;
+		bool uid_over = u && u->mem > s->uid_memory_max, all_over = s->mem > s->memory_max;
+		struct vl_conn *victim = NULL;
+
+		if (!uid_over && !all_over)
+			return false;
+		for (struct vl_conn *x = s->conns; x; x = x->next) {
+			if (x->close_requested || x->test != c->test)
+				continue;
+			if (!all_over && !(x->have_uid && x->uid == c->uid))
+				continue;
+			if (!victim || x->mem > victim->mem)
+				victim = x;
+		}
+		if (!victim || victim == c)
+			return true;
+		conn_close(victim);
+	}
 }
 
 static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata);
@@ -294,6 +383,7 @@ static void conn_close(struct vl_conn *c)
 	c->pending = NULL;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->defer);
+	sd_event_source_disable_unref(c->timer);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->prev)
@@ -305,6 +395,8 @@ static void conn_close(struct vl_conn *c)
 	s->n_conns--;
 	free(c->in);
 	free(c->out);
+	c->in_cap = c->out_cap = 0;
+	conn_account(c);
 	free(c);
 	if (p) {
 		call_detach(p);
@@ -337,6 +429,9 @@ static int conn_write(struct vl_conn *c, const char *data, size_t len)
 			return -ENOMEM;
 		c->out = n;
 		c->out_cap = cap;
+		conn_account(c);
+		if (conn_over_budget(c))
+			return -ENOBUFS;
 	}
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
@@ -358,8 +453,16 @@ static int conn_flush(struct vl_conn *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	if (c->out_off == c->out_len)
+	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
+		/* A big reply has gone: its buffer goes too, not kept for an idle connection. */
+		if (c->out_cap > 4096 && !c->test) {
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+			conn_account(c);
+		}
+	}
 	return 0;
 }
 
@@ -373,7 +476,7 @@ static int conn_update_events(struct vl_conn *c)
 	 * As sd-varlink: no reading while a call is being answered, so a client cannot queue
 	 * without limit behind a stream. A peer that goes away still shows as EPOLLHUP.
 	 */
-	if (!c->read_eof && (!c->pending || c->dispatching))
+	if (!c->read_eof && (!c->pending || c->dispatching) && out_pending(c) <= VL_BACKLOG_MAX)
 		ev |= EPOLLIN; /* a call answered from its handler never turns reading off and on */
 	if (c->out_off < c->out_len)
 		ev |= EPOLLOUT;
@@ -741,10 +844,40 @@ static int handle_call(struct vl_conn *c, json_t *msg, const char *method, json_
 		       bool more, bool oneway);
 static int handle_message_full(struct vl_conn *c, const char *buf, size_t len);
 
+/*
+ * More than VL_VALUES_MAX JSON values (counted by their separators outside strings)? jansson
+ * spends tens of bytes on each, so 16 MiB of "[0,0,..." would take hundreds of MiB.
+ */
+static bool too_many_values(const char *buf, size_t len)
+{
+	size_t n = 1;
+	bool in_string = false;
+
+	if (len < 2 * (size_t)VL_VALUES_MAX) /* each value takes a byte and a separator */
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = false;
+		} else if (ch == '"')
+			in_string = true;
+		else if ((ch == ',' || ch == ':' || ch == '[' || ch == '{') && ++n > VL_VALUES_MAX)
+			return true;
+	}
+	return false;
+}
+
 static int handle_message(struct vl_conn *c, const char *buf, size_t len)
 {
 	const char *name, *pv;
 	size_t name_len, pv_len;
+
+	if (too_many_values(buf, len))
+		return -EBADMSG;
 
 	if (split_simple_call(buf, len, &name, &name_len, &pv, &pv_len)) {
 		char method[256];
@@ -854,9 +987,36 @@ static int handle_call(struct vl_conn *c, json_t *msg, const char *method, json_
  * Answer the complete messages in the input buffer, in order, until one keeps the connection
  * busy. The connection may be closed (and freed) on the way: then return without touching it.
  */
+static int deadline_handler(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct vl_conn *c = userdata;
+
+	/* A message begun VL_MESSAGE_USEC ago and still not finished: a peer holding memory. */
+	c->timer = sd_event_source_disable_unref(c->timer);
+	if (c->in_len > 0 && !c->pending)
+		conn_close(c);
+	return 0;
+}
+
+/* Input left over (a message not finished): the peer has s->message_usec to finish it. */
+static void conn_arm_deadline(struct vl_conn *c, bool progressed)
+{
+	bool waiting = c->in_len > 0 && !c->pending && c->s->event && !c->test;
+
+	if (c->timer && (progressed || !waiting))
+		c->timer = sd_event_source_disable_unref(c->timer);
+	if (waiting && !c->timer &&
+	    sd_event_add_time_relative(c->s->event, &c->timer, CLOCK_MONOTONIC, c->s->message_usec,
+				       0, deadline_handler, c) < 0)
+		c->timer = NULL;
+}
+
 static void conn_process(struct vl_conn *c)
 {
-	while (!c->pending) {
+	bool progressed = false;
+
+	/* Behind a backlog of unsent output, the next call waits until the peer reads. */
+	while (!c->pending && (c->test || out_pending(c) <= VL_BACKLOG_MAX)) {
 		char *nul = c->in_len > c->in_scanned
 				    ? memchr(c->in + c->in_scanned, 0, c->in_len - c->in_scanned)
 				    : NULL;
@@ -876,7 +1036,16 @@ static void conn_process(struct vl_conn *c)
 		memmove(c->in, c->in + mlen + 1, c->in_len - mlen - 1);
 		c->in_len -= mlen + 1;
 		c->in_scanned = 0;
+		progressed = true;
 	}
+	if (c->in_len == 0 && c->in_cap > 0) {
+		/* All answered: an idle connection holds no buffer. */
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = c->in_scanned = 0;
+		conn_account(c);
+	}
+	conn_arm_deadline(c, progressed);
 	/* Closing: the peer stopped sending and nothing more is owed. */
 	if (c->read_eof && !c->pending && c->out_off == c->out_len && !c->test) {
 		conn_close(c);
@@ -893,7 +1062,7 @@ static int conn_append(struct vl_conn *c, const void *data, size_t len)
 	if (len == 0)
 		return 0;
 	if (c->in_len + len > c->in_cap) {
-		size_t cap = c->in_cap ? c->in_cap : VL_READ_SIZE;
+		size_t cap = c->in_cap ? c->in_cap : 1024;
 		char *n;
 
 		while (cap < c->in_len + len)
@@ -903,6 +1072,7 @@ static int conn_append(struct vl_conn *c, const void *data, size_t len)
 			return -ENOMEM;
 		c->in = n;
 		c->in_cap = cap;
+		conn_account(c);
 	}
 	memcpy(c->in + c->in_len, data, len);
 	c->in_len += len;
@@ -915,30 +1085,21 @@ static bool conn_over_limit(struct vl_conn *c)
 	return c->in_len > VL_BUFFER_MAX;
 }
 
+/* Read what is there into the server's buffer, then keep only that in the connection's. */
 static int conn_read(struct vl_conn *c)
 {
-	if (c->in_cap - c->in_len < VL_READ_SIZE) {
-		size_t cap = c->in_cap ? c->in_cap : VL_READ_SIZE;
-		char *n;
+	ssize_t n;
 
-		while (cap - c->in_len < VL_READ_SIZE)
-			cap *= 2;
-		n = realloc(c->in, cap);
-		if (!n)
-			return -ENOMEM;
-		c->in = n;
-		c->in_cap = cap;
-	}
-	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, VL_READ_SIZE, MSG_DONTWAIT);
-
-		if (n < 0)
-			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : -errno;
-		if (n == 0)
-			c->read_eof = true;
-		c->in_len += (size_t)n;
+	do
+		n = recv(c->fd, c->s->read_buf, sizeof(c->s->read_buf), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0) {
+		c->read_eof = true;
 		return 1;
 	}
+	return conn_append(c, c->s->read_buf, (size_t)n) < 0 ? -ENOMEM : 1;
 }
 
 static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata)
@@ -955,7 +1116,7 @@ static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *user
 	}
 	if (revents & EPOLLIN) {
 		k = conn_read(c);
-		if (k < 0 || conn_over_limit(c)) {
+		if (k < 0 || conn_over_limit(c) || conn_over_budget(c)) {
 			conn_close(c);
 			return 0;
 		}
@@ -1119,7 +1280,7 @@ bool vl_test_conn_feed(struct vl_test_conn *t, const void *data, size_t len)
 {
 	if (!t->c || !test_conn_alive(t))
 		return false;
-	if (conn_append(t->c, data, len) < 0 || conn_over_limit(t->c)) {
+	if (conn_append(t->c, data, len) < 0 || conn_over_limit(t->c) || conn_over_budget(t->c)) {
 		conn_close(t->c);
 		t->c = NULL;
 		return false;

@@ -3,13 +3,26 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "varlink-idl.h"
 
-#define VL_BUFFER_MAX	   (16U * 1024 * 1024) /* input and unsent output, per connection */
-#define VL_READ_SIZE	   (64U * 1024)
+#define VL_BUFFER_MAX (16U * 1024 * 1024) /* input and unsent output, per connection */
+#define VL_READ_SIZE  (64U * 1024)
+/*
+ * Beyond sd-varlink's per-connection limits, a budget for the whole server: the buffers of all
+ * connections together, and of one non-root UID's connections together. Over it, the connection
+ * holding the most is closed first. Reading stops while a connection's unsent output exceeds
+ * VL_BACKLOG_MAX; a message must be complete within VL_MESSAGE_USEC of its first byte and hold
+ * at most VL_VALUES_MAX JSON values.
+ */
+#define VL_MEMORY_MAX	   (48U * 1024 * 1024)
+#define VL_UID_MEMORY_MAX  (24U * 1024 * 1024)
+#define VL_BACKLOG_MAX	   (256U * 1024)
+#define VL_MESSAGE_USEC	   (10ULL * 1000 * 1000)
+#define VL_VALUES_MAX	   65536U
 #define VL_CONNECTIONS_MAX 4096U
 #define VL_PER_UID_MAX	   1024U
 
@@ -40,6 +53,11 @@ int vl_server_add_interface(struct vl_server *s, const char *description,
 
 /* Limits (defaults: 4096 connections, capped at 3/4 of RLIMIT_NOFILE; 1024 per UID). */
 void vl_server_set_limits(struct vl_server *s, unsigned connections_max, unsigned per_uid_max);
+
+/* The memory budget (defaults VL_MEMORY_MAX, VL_UID_MEMORY_MAX), and the message deadline. */
+void vl_server_set_memory_limits(struct vl_server *s, size_t total, size_t per_uid,
+				 uint64_t message_usec);
+size_t vl_server_memory(const struct vl_server *s);
 
 /* Listen on a unix socket path (replacing a stale socket file). */
 int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode);

@@ -1167,30 +1167,151 @@ static void test_input_bounded_while_pending(void **state)
 		fail_msg("the server took %zu MiB behind a pending call", taken >> 20);
 }
 
-/* A client that never reads is dropped once 16 MiB of replies are queued for it. Socket only. */
-static void test_output_limit(void **state)
+/*
+ * A client that never reads: once VL_BACKLOG_MAX of replies wait for it, the server stops reading
+ * its calls (back-pressure) and holds no more than that, one reply and one read; when the client
+ * reads, every call it sent is answered. (Before the budget it was dropped at 16 MiB queued, and
+ * 64 such clients held 1 GiB.) Socket only.
+ */
+static void test_output_backlog(void **state)
 {
 	struct fixture *f = F(state);
 	const size_t big = 512 * 1024;
 	const char head[] = "{\"method\":\"org.example.test.Echo\",\"parameters\":{\"text\":\"";
 	char *b = filled(big, 'a');
-	size_t n = 0;
+	size_t taken = 0, n = 0, k;
+	json_t *m;
 
 	memcpy(b, head, sizeof(head) - 1);
 	memcpy(b + big - 4, "\"}}", 4);
-	/* 64 replies of 512 KiB: 32 MiB, twice the limit. Do not read any. */
-	for (int i = 0; i < 64 && !f->peer.closed; i++)
-		if (peer_send_ex(&f->peer, b, big, false) < big)
+	/* 64 calls whose replies are 512 KiB each: 32 MiB. Do not read any. */
+	for (int i = 0; i < 64 && !f->peer.closed; i++) {
+		taken += k = peer_send_ex(&f->peer, b, big, false);
+		if (k < big)
 			break;
+	}
 	free(b);
 	pump_ex(&f->peer, false);
-	/* Now read: some replies, then the end. */
-	pump(&f->peer);
-	while (next_message(&f->peer))
-		n++;
-	assert_true(f->peer.closed);
-	assert_true(n < 64);
-	assert_int_equal(vl_server_connections(f->server), 0);
+	assert_false(f->peer.closed);
+	if (taken >= 64 * big)
+		fail_msg("the server took all %zu MiB without the client reading", taken >> 20);
+	if (vl_server_memory(f->server) > VL_BACKLOG_MAX + 4 * big)
+		fail_msg("the server holds %zu KiB for a client that does not read",
+			 vl_server_memory(f->server) >> 10);
+	/* Now read: a reply for each call the client got to send whole. */
+	while (pump(&f->peer) || (m = next_message(&f->peer))) {
+		while ((m = next_message(&f->peer))) {
+			json_decref(m);
+			n++;
+		}
+	}
+	assert_false(f->peer.closed);
+	assert_int_equal(n, taken / big);
+}
+
+/*
+ * Over the server's memory budget, the connection holding the most is closed first; the others
+ * go on. Memory connections carry no UID: only the server's budget applies.
+ */
+static void test_memory_budget_sheds_largest(void **state)
+{
+	struct fixture *f = F(state);
+	static const char head[] =
+		"{\"method\":\"org.example.test.Echo\",\"parameters\":{\"text\":\"";
+	const size_t mib = 1024 * 1024;
+	struct peer small;
+	char *b = filled(3 * mib, 'a');
+	json_t *m;
+
+	vl_server_set_memory_limits(f->server, 5 * mib, 5 * mib, VL_MESSAGE_USEC);
+	peer_init(&small, f->server, f->event, f->mode);
+	memcpy(b, head, sizeof(head) - 1);
+	peer_send(&f->peer, b, 3 * mib); /* 3 MiB of a message (a 4 MiB buffer) */
+	peer_send(&small, head, sizeof(head) - 1);
+	peer_send(&small, b + sizeof(head) - 1, mib - 1024); /* a 1 MiB buffer: 5 MiB, not over */
+	expect_open(&f->peer);
+	expect_open(&small);
+	/* 100 KiB more (a 2 MiB buffer): over 5 MiB, and the largest goes. */
+	peer_send(&small, b + sizeof(head) - 1, 100 * 1024);
+	expect_closed_silently(&f->peer);
+	expect_open(&small);
+	peer_send(&small, "\"}}", 4);
+	pump(&small);
+	m = next_message(&small);
+	assert_non_null(m);
+	assert_int_equal(
+		strlen(json_string_value(json_object_get(json_object_get(m, "parameters"), "text"))
+			       ?: ""),
+		mib - 1024 + 100 * 1024);
+	json_decref(m);
+	if (f->mode == SOCKET) /* answered and sent: nothing is held (a memory peer keeps output) */
+		assert_true(vl_server_memory(f->server) < mib);
+	free(b);
+	peer_done(&small);
+}
+
+/* A message must be finished within the deadline from its first byte. Socket only. */
+static void test_message_deadline(void **state)
+{
+	struct fixture *f = F(state);
+	static const char msg[] =
+		"{\"method\":\"org.example.test.Echo\",\"parameters\":{\"text\":\"x\"}}";
+	struct peer slow;
+	uint64_t start, now;
+
+	vl_server_set_memory_limits(f->server, VL_MEMORY_MAX, VL_UID_MEMORY_MAX, 200 * 1000);
+	peer_init(&slow, f->server, f->event, f->mode);
+	/* A message finished in time is answered, with a pause in the middle. */
+	peer_send(&f->peer, msg, 10);
+	usleep(100 * 1000);
+	peer_send(&f->peer, msg + 10, sizeof(msg) - 10);
+	expect_reply(&f->peer, "{\"text\":\"x\"}");
+	/* One never finished is closed when its time is up, silently. */
+	peer_send(&slow, msg, 10);
+	assert_int_equal(sd_event_now(f->event, CLOCK_MONOTONIC, &start), 0);
+	do {
+		assert_true(sd_event_run(f->event, 50 * 1000) >= 0);
+		pump(&slow);
+		assert_int_equal(sd_event_now(f->event, CLOCK_MONOTONIC, &now), 0);
+	} while (!slow.closed && now - start < 2 * 1000 * 1000);
+	expect_closed_silently(&slow);
+	assert_true(now - start >= 150 * 1000);
+	expect_open(&f->peer);
+	peer_done(&slow);
+}
+
+/* At most VL_VALUES_MAX JSON values in a message: more closes it, silently, before jansson. */
+static void test_values_limit(void **state)
+{
+	struct fixture *f = F(state);
+	static const char head[] = "{\"method\":\"org.example.test.Echo\",\"parameters\":{"
+				   "\"text\":\"x\",\"pad\":[";
+	size_t n_ok = VL_VALUES_MAX - 16, n_bad = VL_VALUES_MAX + 1;
+	size_t len = sizeof(head) - 1 + 2 * n_bad + 4;
+	char *b = malloc(len);
+	size_t off;
+
+	assert_non_null(b);
+	/* Under the limit: parsed, and refused for its unknown parameter. */
+	memcpy(b, head, sizeof(head) - 1);
+	off = sizeof(head) - 1;
+	for (size_t i = 0; i < n_ok; i++) {
+		memcpy(b + off, "0,", 2);
+		off += 2;
+	}
+	memcpy(b + off - 1, "]}}", 4);
+	peer_send(&f->peer, b, off + 3);
+	expect_invalid_parameter(&f->peer, "pad");
+	/* Over it: closed without a reply. */
+	off = sizeof(head) - 1;
+	for (size_t i = 0; i < n_bad; i++) {
+		memcpy(b + off, "0,", 2);
+		off += 2;
+	}
+	memcpy(b + off - 1, "]}}", 4);
+	peer_send(&f->peer, b, off + 3);
+	expect_closed_silently(&f->peer);
+	free(b);
 }
 
 static void test_connection_limits(void **state)
@@ -1918,7 +2039,10 @@ int main(void)
 		BOTH(test_input_limit_is_per_message),
 		BOTH(test_input_below_limit),
 		SOCKET_ONLY(test_input_bounded_while_pending),
-		SOCKET_ONLY(test_output_limit),
+		SOCKET_ONLY(test_output_backlog),
+		BOTH(test_memory_budget_sheds_largest),
+		SOCKET_ONLY(test_message_deadline),
+		BOTH(test_values_limit),
 		BOTH(test_connection_limits),
 		BOTH(test_idle_callback),
 	};
