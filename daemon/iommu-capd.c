@@ -560,7 +560,8 @@ static int run(void)
 	if ((k = vl_server_set_info(d.server, "iommu-capd project", "iommu-capd", PACKAGE_VERSION,
 				    PACKAGE_URL)) < 0 ||
 	    (k = vl_server_add_interface(d.server, io_iommucapd_idl, methods, ELEMENTSOF(methods),
-					 &d)) < 0) {
+					 &d)) < 0 ||
+	    (k = vl_server_set_reply_too_large_error(d.server, "io.iommucapd.ReplyTooLarge")) < 0) {
 		log_msg(LOG_ERR, "Cannot set up the varlink server: %s", strerror(-k));
 		goto out;
 	}
@@ -666,5 +667,13 @@ int main(int argc, char **argv)
 	argp_err_exit_status = 64;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL) != 0)
 		return 64;
+	/*
+	 * Blocks of 128 KiB and more (a client's message, a reply's text, a probe's arrays) are
+	 * mmap()ed and go back to the system when freed: the resident size follows what is held,
+	 * not the peak of an attack (glibc's threshold otherwise rises to 32 MiB as big blocks are
+	 * freed, and they then stay in the heap).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 	return run();
 }

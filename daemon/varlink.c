@@ -110,7 +110,8 @@ struct vl_server {
 	size_t n_uids;
 	char read_buf[VL_READ_SIZE]; /* every read lands here first: idle connections hold none */
 	char *vendor, *product, *version, *url;
-	char *info_text; /* GetInfo's parameters, once made */
+	char *info_text;       /* GetInfo's parameters, once made */
+	char *too_large_error; /* the error for a reply over VL_BUFFER_MAX (limit, size) */
 	void (*idle)(struct vl_server *, void *);
 	void *idle_userdata;
 };
@@ -170,6 +171,7 @@ struct vl_server *vl_server_free(struct vl_server *s)
 	free(s->version);
 	free(s->url);
 	free(s->info_text);
+	free(s->too_large_error);
 	free(s->uids);
 	sd_event_unref(s->event);
 	free(s);
@@ -231,6 +233,17 @@ void vl_server_set_memory_limits(struct vl_server *s, size_t total, size_t per_u
 	s->memory_max = total;
 	s->uid_memory_max = per_uid;
 	s->message_usec = message_usec;
+}
+
+int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error)
+{
+	char *e = strdup(error);
+
+	if (!e)
+		return -ENOMEM;
+	free(s->too_large_error);
+	s->too_large_error = e;
+	return 0;
 }
 
 size_t vl_server_memory(const struct vl_server *s)
@@ -476,7 +489,8 @@ static int conn_update_events(struct vl_conn *c)
 	 * As sd-varlink: no reading while a call is being answered, so a client cannot queue
 	 * without limit behind a stream. A peer that goes away still shows as EPOLLHUP.
 	 */
-	if (!c->read_eof && (!c->pending || c->dispatching) && out_pending(c) <= VL_BACKLOG_MAX)
+	if (!c->read_eof && (!c->pending || c->dispatching) && out_pending(c) <= VL_BACKLOG_MAX &&
+	    !c->defer)	       /* calls read and not yet answered: no more until they are */
 		ev |= EPOLLIN; /* a call answered from its handler never turns reading off and on */
 	if (c->out_off < c->out_len)
 		ev |= EPOLLOUT;
@@ -498,23 +512,6 @@ static int conn_send_parts(struct vl_conn *c, const char *const *parts, const si
 	if (k < 0)
 		return k;
 	return conn_update_events(c);
-}
-
-static int conn_send(struct vl_conn *c, json_t *msg)
-{
-	char *text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	const char *parts[1];
-	size_t lens[1];
-	int k;
-
-	json_decref(msg);
-	if (!text)
-		return -ENOMEM;
-	parts[0] = text;
-	lens[0] = strlen(text) + 1; /* with the NUL */
-	k = conn_send_parts(c, parts, lens, 1);
-	free(text);
-	return k;
 }
 
 /* ---- calls ------------------------------------------------------------------------------- */
@@ -599,6 +596,53 @@ static void call_finished(struct vl_call *call)
 		conn_process(c);
 }
 
+/*
+ * Write a message (msg, taken) or the final reply around ready parameters text. A final reply
+ * longer than VL_BUFFER_MAX, which the peer could never be sent, becomes the server's "too large"
+ * error naming the limit and the size (when it has one), not a closed connection.
+ */
+static int call_write(struct vl_call *call, json_t *msg, const char *params_text, bool final)
+{
+	struct vl_conn *c = call->conn;
+	_cleanup_free_ char *text = NULL;
+	const char *parts[3];
+	size_t lens[3], n, size;
+
+	if (msg) {
+		text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+		json_decref(msg);
+		if (!text)
+			return -ENOMEM;
+		parts[0] = text;
+		lens[0] = size = strlen(text) + 1; /* with the NUL */
+		n = 1;
+	} else {
+		parts[0] = "{\"parameters\":";
+		parts[1] = params_text;
+		parts[2] = "}";
+		lens[0] = 14;
+		lens[1] = strlen(params_text);
+		lens[2] = 2; /* with the NUL */
+		size = lens[0] + lens[1] + lens[2];
+		n = 3;
+	}
+	if (size > VL_BUFFER_MAX && final && c->s->too_large_error) {
+		json_t *e = json_pack("{s:s, s:{s:I, s:I}}", "error", c->s->too_large_error,
+				      "parameters", "limit", (json_int_t)VL_BUFFER_MAX, "size",
+				      (json_int_t)size);
+
+		free(text);
+		text = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(e);
+		if (!text)
+			return -ENOMEM;
+		parts[0] = text;
+		lens[0] = strlen(text) + 1;
+		n = 1;
+	}
+	return conn_send_parts(c, parts, lens, n);
+}
+
 /* Send a reply: a JSON message, or (msg NULL) the final reply around ready parameters text. */
 static int call_send_any(struct vl_call *call, json_t *msg, const char *params_text, bool final)
 {
@@ -616,14 +660,7 @@ static int call_send_any(struct vl_call *call, json_t *msg, const char *params_t
 			call->answered = true;
 		return c ? 0 : -ENOTCONN;
 	}
-	if (msg)
-		k = conn_send(c, msg);
-	else {
-		const char *parts[] = { "{\"parameters\":", params_text, "}" };
-		size_t lens[] = { 14, strlen(params_text), 2 }; /* the last with the NUL */
-
-		k = conn_send_parts(c, parts, lens, ELEMENTSOF(parts));
-	}
+	k = call_write(call, msg, params_text, final);
 	if (k < 0) {
 		/*
 		 * Closed before the call counts as answered, so that conn_close() tells its owner
@@ -1014,6 +1051,7 @@ static void conn_arm_deadline(struct vl_conn *c, bool progressed)
 static void conn_process(struct vl_conn *c)
 {
 	bool progressed = false;
+	unsigned calls = 0;
 
 	/* Behind a backlog of unsent output, the next call waits until the peer reads. */
 	while (!c->pending && (c->test || out_pending(c) <= VL_BACKLOG_MAX)) {
@@ -1025,6 +1063,18 @@ static void conn_process(struct vl_conn *c)
 
 		if (!nul) {
 			c->in_scanned = c->in_len;
+			break;
+		}
+		/*
+		 * A few calls per turn, then the other connections' turn: one client's pipeline of
+		 * expensive calls (GetHost) must not keep everyone else waiting.
+		 */
+		if (++calls > VL_CALLS_PER_TURN && c->s->event && !c->test) {
+			if (!c->defer &&
+			    sd_event_add_defer(c->s->event, &c->defer, defer_handler, c) < 0) {
+				conn_close(c);
+				return;
+			}
 			break;
 		}
 		mlen = (size_t)(nul - c->in);
@@ -1167,8 +1217,16 @@ static int accept_handler(sd_event_source *src, int fd, uint32_t revents, void *
 			}
 			return 0;
 		}
-		if (conn_new(s, cfd, false, &c) < 0)
+		if (conn_new(s, cfd, false, &c) < 0) {
 			close(cfd);
+			continue;
+		}
+		/* A client sends its call right after connecting: answer it now, not a turn of
+		 * every other connection later. */
+		if (conn_read(c) < 0 || conn_over_limit(c) || conn_over_budget(c))
+			conn_close(c);
+		else
+			conn_process(c);
 	}
 	return 0;
 }

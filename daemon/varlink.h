@@ -23,6 +23,7 @@
 #define VL_BACKLOG_MAX	   (256U * 1024)
 #define VL_MESSAGE_USEC	   (10ULL * 1000 * 1000)
 #define VL_VALUES_MAX	   65536U
+#define VL_CALLS_PER_TURN  1U /* calls answered before other connections get their turn */
 #define VL_CONNECTIONS_MAX 4096U
 #define VL_PER_UID_MAX	   1024U
 
@@ -58,6 +59,10 @@ void vl_server_set_limits(struct vl_server *s, unsigned connections_max, unsigne
 void vl_server_set_memory_limits(struct vl_server *s, size_t total, size_t per_uid,
 				 uint64_t message_usec);
 size_t vl_server_memory(const struct vl_server *s);
+
+/* The error (with parameters limit and size) that replaces a reply over VL_BUFFER_MAX; without
+ * one, such a reply closes the connection as sd-varlink does. */
+int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error);
 
 /* Listen on a unix socket path (replacing a stale socket file). */
 int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode);

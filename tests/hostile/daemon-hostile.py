@@ -13,6 +13,7 @@ Environment: srcdir, builddir (as "make check" exports them). Standard library o
 import json
 import os
 import resource
+import select
 import selectors
 import shutil
 import signal
@@ -29,6 +30,7 @@ FIXTURE = os.path.join(SRCDIR, "tests", "fixtures", "x86-q72-k612-c-amd")
 
 MIB = 1024 * 1024
 RSS_BOUND_KIB = 64 * 1024  # the daemon's resident size after (and during) abuse
+RSS_ATTACK_BOUND_KIB = 128 * 1024  # the issue's target, whatever any number of clients send
 PER_UID_MAX = 1024  # sd-varlink's VARLINK_DEFAULT_CONNECTIONS_PER_UID_MAX
 SERVICE = "org.varlink.service"
 IFACE = "io.iommucapd"
@@ -530,6 +532,94 @@ def _(d):
     return problems
 
 
+# The attacker: a separate process (uid 65534 when we are root: the budget of an unprivileged
+# UID), holding its connections until its standard input closes.
+ATTACKER = r"""
+import os, socket, sys
+path, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+conns = []
+for _ in range(n):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.setblocking(False)
+    conns.append(c)
+chunk = b"a" * (1 << 20)
+if mode == "unfinished":  # 16 MiB - 100 bytes each, never a NUL
+    msg = b'{"method":"org.varlink.service.GetInfo","parameters":{"x":"' + chunk * 16
+    msg = msg[:16 * (1 << 20) - 100]
+else:  # "unread": 2000 GetHost calls each, never reading a reply
+    msg = b'{"method":"io.iommucapd.GetHost"}\0' * 2000
+offsets = [0] * n
+for _ in range(64):
+    for i, c in enumerate(conns):
+        try:
+            offsets[i] += c.send(msg[offsets[i]:offsets[i] + len(chunk)])
+        except OSError:
+            pass
+print("sent", sum(offsets), flush=True)
+sys.stdin.read()
+"""
+
+
+def attack(d, mode, n=64):
+    """Run the attacker while a fresh client calls GetUnit every 50 ms: problems."""
+    preexec = None
+    if os.geteuid() == 0:
+        def preexec():
+            os.setgid(65534)
+            os.setuid(65534)
+    attacker = subprocess.Popen(["/usr/bin/python3", "-c", ATTACKER, d.path, mode, str(n)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=preexec)
+    peak, latencies, problems = 0, [], []
+    deadline = time.monotonic() + 20
+    done = False
+    while time.monotonic() < deadline:
+        peak = max(peak, d.rss_kib())
+        start = time.monotonic()
+        c = d.conn(timeout=5)
+        c.send(encode(f"{IFACE}.GetUnit", {"name": "ivhd0"}))
+        r = c.message(5)
+        latencies.append(time.monotonic() - start)
+        c.close()
+        if not r or ((r.get("parameters") or {}).get("unit") or {}).get("name") != "ivhd0":
+            problems.append(f"GetUnit during the attack: {r!r:.200}")
+            break
+        if done:
+            break
+        if attacker.poll() is not None:
+            problems.append(f"the attacker exited with {attacker.returncode}")
+            break
+        if select.select([attacker.stdout], [], [], 0)[0]:
+            done = True  # one more round after the attacker has sent all it could
+        time.sleep(0.05)
+    attacker.stdin.close()
+    attacker.stdout.close()
+    attacker.wait()
+    latencies.sort()
+    worst, p90 = latencies[-1] * 1000, latencies[int(len(latencies) * 0.9)] * 1000
+    bound = RSS_ATTACK_BOUND_KIB + (d.baseline_kib if d.sanitized else 0)
+    if peak >= bound:
+        problems.append(f"RSS peak {peak} KiB, bound {bound} KiB")
+    if p90 > 100 or worst > 1000:
+        problems.append(f"latency of other clients: p90 {p90:.0f} ms, worst {worst:.0f} ms")
+    note(f"{n} connections ({mode}) as uid {65534 if preexec else os.geteuid()}: RSS peak {peak} KiB; "
+         f"{len(latencies)} GetUnit calls meanwhile, p90 {p90:.1f} ms, worst {worst:.1f} ms")
+    settled, rss = d.rss_settles()
+    if not settled:
+        problems.append(f"RSS {rss} KiB after the attack")
+    return problems
+
+
+@check("64 connections of 16 MiB - 100 bytes without a NUL: RSS bounded, others answered")
+def _(d):
+    return attack(d, "unfinished")
+
+
+@check("64 connections of 2000 GetHost calls never read: RSS bounded, others answered")
+def _(d):
+    return attack(d, "unread")
+
+
 # ---- oneway, Monitor, pipelining ---------------------------------------------------------------
 
 @check("oneway to an unknown method: no reply at all; the next call gets exactly its own reply")
@@ -846,6 +936,7 @@ def main():
         return 1
     raise_nofile(4096)
     work = tempfile.mkdtemp(prefix="hostile.")
+    os.chmod(work, 0o755)  # the attacker may run as another user: let it reach the socket
     try:
         try:
             d = Daemon(FIXTURE, work, "s")
