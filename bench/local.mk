@@ -28,10 +28,17 @@ TESTS += bench/bench-smoke
 
 EXTRA_DIST += bench/README.md
 
-# Build and run the benchmark (BENCH_FLAGS: e.g. --units 1,16 --reps 9 --dir /dev/shm).
-bench: bench/bench-probe$(EXEEXT)
+# Build and run the benchmarks (BENCH_FLAGS: e.g. --units 1,16 --reps 9 --dir /dev/shm), then
+# bench-scale: the daemon's RSS, "iommuctl show" through it (wall and peak RSS) and a re-probe on
+# generated hosts, each against its baseline of the same run (BENCH_SCALE_FLAGS: e.g.
+# --units 64 --reps 5; bench/README.md, "Scale").
+bench: bench/bench-probe$(EXEEXT) bench-scale
 	./bench/bench-probe$(EXEEXT) $(BENCH_FLAGS)
-.PHONY: bench
+bench-scale: bench/bench-probe$(EXEEXT) daemon/iommu-capd$(EXEEXT) cli/iommuctl$(EXEEXT)
+	$(PYTHON3) $(top_srcdir)/bench/bench-scale --builddir . $(BENCH_SCALE_FLAGS)
+.PHONY: bench bench-scale
+
+EXTRA_DIST += bench/bench-scale
 
 # ---- Varlink round trips, throughput and RSS (bench/varlink/README.md) --------------------------
 #
