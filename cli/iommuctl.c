@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <argp.h>
+#include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -599,9 +600,16 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 	FILE *f = streq(path, "-") ? stdin : fopen(path, "re");
 	size_t cap = 0, len = 0;
 	char *buf = NULL;
+	struct stat st;
 
 	if (!f)
 		return -errno;
+	/* fopen() opens a directory, whose reads fail: say what it is, not "not JSON". */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (f != stdin)
+			fclose(f);
+		return -EISDIR;
+	}
 	for (;;) {
 		size_t n;
 
@@ -626,6 +634,14 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 		}
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;
+		if (n == 0 && ferror(f)) {
+			int k = errno ? -errno : -EIO;
+
+			free(buf);
+			if (f != stdin)
+				fclose(f);
+			return k;
+		}
 		if (n == 0)
 			break;
 	}
@@ -669,7 +685,8 @@ static int load_requirement(struct iommucap_requirement **ret)
 			k = iommucap_requirement_from_libvirt(text, len, ret, &error);
 		else {
 			json_error_t jerr;
-			json_t *doc = json_loadb(text, len, 0, &jerr);
+			/* Duplicate keys refused, as the daemon's varlink reader refuses them. */
+			json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 
 			if (!doc) {
 				warnx("%s: not JSON: line %d: %s", what, jerr.line, jerr.text);
@@ -840,7 +857,7 @@ static int load_host(const char *path, struct iommucap_host **ret)
 		warnx("cannot read %s: %s", input_name(path), strerror(-k));
 		return EX_NOINPUT;
 	}
-	doc = json_loadb(text, len, 0, &jerr);
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		warnx("%s: not JSON: line %d: %s", input_name(path), jerr.line, jerr.text);
 		return EX_INVALID_HOST;
@@ -1012,7 +1029,7 @@ static int baseline_stdin(struct iommucap_baseline *b)
 			break;
 		ungetc(c, stdin);
 		snprintf(what, sizeof(what), "standard input, document %zu", ++n);
-		doc = json_loadf(stdin, JSON_DISABLE_EOF_CHECK, &jerr);
+		doc = json_loadf(stdin, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr);
 		if (!doc) {
 			warnx("%s: not JSON: line %d: %s", what, jerr.line, jerr.text);
 			return EX_INVALID_HOST;

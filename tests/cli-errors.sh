@@ -144,5 +144,23 @@ if [ -x "$srcdir/tests/make-unreadable-tree" ]; then
 	fi
 fi
 
+# A directory where a file is expected: said as such (strerror(EISDIR)), not "not JSON".
+mkdir -p "$tmp/adir"
+expect "check DIR: is a directory" 64 "^iommuctl: cannot read $tmp/adir: Is a directory\$" '^$' -- \
+	--sysroot "$intel" check "$tmp/adir"
+expect "compare DIR: is a directory" 66 "^iommuctl: cannot read $tmp/adir: Is a directory\$" '^$' -- \
+	compare "$tmp/adir" "$tmp/adir"
+# Duplicate keys: refused by the requirement reader as the daemon's varlink reader refuses them
+# (jansson's JSON_REJECT_DUPLICATES message).
+printf '{"schema_version": 1, "features": {"ats": true}, "features": {}}\n' >"$tmp/dup.json"
+expect "check FILE with a duplicate key: not JSON, naming it" 65 \
+	"^iommuctl: $tmp/dup.json: not JSON: line 1: duplicate object key near '\"features\"'\$" '^$' -- \
+	--sysroot "$intel" check "$tmp/dup.json"
+"$IOMMUCTL" --sysroot "$intel" dump | sed '0,/"schema_version": 1,/s//"schema_version": 1, "schema_version": 1,/' \
+	>"$tmp/duphost.json"
+expect "compare with a duplicate key in a host document: not JSON" 65 \
+	"^iommuctl: $tmp/duphost.json: not JSON: line 2: duplicate object key" '^$' -- \
+	compare "$tmp/duphost.json" "$tmp/duphost.json"
+
 echo "1..$n"
 [ $fail = 0 ]
