@@ -90,6 +90,9 @@ struct vl_call {
 struct vl_listener {
 	int fd;
 	sd_event_source *io, *retry;
+	char *path; /* the socket file we made (vl_server_listen_unix), removed at the end */
+	dev_t dev;
+	ino_t ino;
 };
 
 struct vl_server {
@@ -161,6 +164,15 @@ struct vl_server *vl_server_free(struct vl_server *s)
 		sd_event_source_disable_unref(s->listeners[i].io);
 		sd_event_source_disable_unref(s->listeners[i].retry);
 		close(s->listeners[i].fd);
+		if (s->listeners[i].path) {
+			struct stat st;
+
+			/* Ours still (not replaced by another server since): remove it. */
+			if (lstat(s->listeners[i].path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+			    st.st_dev == s->listeners[i].dev && st.st_ino == s->listeners[i].ino)
+				(void)unlink(s->listeners[i].path);
+			free(s->listeners[i].path);
+		}
 	}
 	free(s->listeners);
 	for (size_t i = 0; i < s->n_ifaces; i++)
@@ -1249,14 +1261,36 @@ static int add_listener(struct vl_server *s, int fd)
 	return 0;
 }
 
+/* Does a server answer on the socket at path? (No: a stale socket file, which may go.) */
+static bool socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return true;
+	strcpy(sa.sun_path, path);
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN ||
+	       errno == EINPROGRESS;
+}
+
 int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	char tmp[sizeof(sa.sun_path)];
+	struct stat st;
 	mode_t old;
 	int k;
 
+	/* Only a stale socket is replaced: not a file, and not a socket a server answers on. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (socket_in_use(path))
+			return -EADDRINUSE;
+	} else if (errno != ENOENT)
+		return -errno;
 	/* Bound and listening under a temporary name, then renamed: whoever sees the socket can
 	 * connect to it. */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= sizeof(tmp))
@@ -1276,9 +1310,14 @@ int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode)
 		(void)unlink(tmp);
 		return k;
 	}
-	k = add_listener(s, fd);
-	if (k < 0)
+	k = lstat(path, &st) < 0 ? -errno : add_listener(s, fd);
+	if (k < 0) {
+		(void)unlink(path);
 		return k;
+	}
+	s->listeners[s->n_listeners - 1].path = strdup(path);
+	s->listeners[s->n_listeners - 1].dev = st.st_dev;
+	s->listeners[s->n_listeners - 1].ino = st.st_ino;
 	TAKE_FD(fd);
 	return 0;
 }

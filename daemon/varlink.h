@@ -64,7 +64,8 @@ size_t vl_server_memory(const struct vl_server *s);
  * one, such a reply closes the connection as sd-varlink does. */
 int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error);
 
-/* Listen on a unix socket path (replacing a stale socket file). */
+/* Listen on a unix socket path: a stale socket file is replaced, anything else refused (-EEXIST,
+ * or -EADDRINUSE for a socket a server answers on); the socket file goes with the server. */
 int vl_server_listen_unix(struct vl_server *s, const char *path, mode_t mode);
 
 /* Take a passed fd: a listening socket is listened on, a connected one becomes a connection. */

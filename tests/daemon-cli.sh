@@ -101,5 +101,31 @@ st2=$?
 [ $st1 = 69 ] && [ $st2 = 69 ] && grep -q "lost iommu-capd" "$tmp/mon.txt"
 t $? "monitor exits 69 when the daemon goes away"
 
+# --listen replaces only a stale socket: a file is refused and kept, as is a live server's socket;
+# the daemon removes its socket when it exits.
+fx="$srcdir/tests/fixtures/x86-q72-k612-c-amd"
+echo keep >"$tmp/afile"
+"$DAEMON" --sysroot "$fx" --listen "unix:$tmp/afile" 2>"$tmp/l.err"
+[ $? = 1 ] && grep -q 'Cannot listen on unix:.*/afile: File exists' "$tmp/l.err" &&
+	[ "$(cat "$tmp/afile")" = keep ]
+t $? "--listen on a regular file: refused (File exists), the file kept"
+start_daemon "$fx" "$tmp/live.sock"
+"$DAEMON" --sysroot "$fx" --listen "unix:$tmp/live.sock" 2>"$tmp/l.err"
+[ $? = 1 ] && grep -q 'Address already in use' "$tmp/l.err" &&
+	"$IOMMUCTL" --address "unix:$tmp/live.sock" show -n >/dev/null
+t $? "--listen on a live server's socket: refused (Address already in use), that server still answers"
+kill "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null
+[ ! -e "$tmp/live.sock" ]
+t $? "the daemon removes its socket when it exits"
+/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/stale.sock"
+start_daemon "$fx" "$tmp/stale.sock"
+for _ in $(seq 100); do # the stale file is there from the start: wait until it is replaced
+	"$IOMMUCTL" --address "unix:$tmp/stale.sock" show -n >/dev/null 2>&1 && break
+	sleep 0.05
+done
+"$IOMMUCTL" --address "unix:$tmp/stale.sock" show -n >/dev/null
+t $? "--listen on a stale socket file: replaced and served"
+
 echo "1..$n"
 [ $fail = 0 ]
