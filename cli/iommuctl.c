@@ -16,6 +16,7 @@
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
+#include "lib/suggest.h"
 #include "command.h"
 #include "nfd.h"
 #include "tables.h"
@@ -31,7 +32,8 @@ static bool arg_quiet;
 static bool arg_compact;
 static enum { FORMAT_JSON, FORMAT_PROMETHEUS, FORMAT_NFD } arg_format;
 static bool arg_list_columns;
-static const char *arg_unit, *arg_device, *arg_qemu, *arg_libvirt;
+static const char *arg_unit, *arg_device, *arg_qemu, *arg_libvirt, *arg_model;
+static bool arg_qemu_given, arg_libvirt_given; /* check: with a value; suggest: without */
 static bool arg_print_requirement;
 static bool arg_list_rules;
 static bool arg_migratable;
@@ -57,6 +59,7 @@ enum {
 	OPT_COMPACT,
 	OPT_FORMAT,
 	OPT_MIGRATABLE,
+	OPT_MODEL,
 	OPT_USAGE,
 };
 
@@ -76,9 +79,18 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Check:", 3 },
 	{ "unit", OPT_UNIT, "NAME", 0, "check against this unit only", 3 },
 	{ "device", OPT_DEVICE, "ADDRESS", 0, "check for this PCI device (and its unit)", 3 },
-	{ "qemu", OPT_QEMU, "DEVICE", 0,
-	  "the requirement of a QEMU -device argument (intel-iommu,..., arm-smmuv3,...)", 3 },
-	{ "libvirt", OPT_LIBVIRT, "FILE", 0, "the requirement of a libvirt domain's <iommu>", 3 },
+	{ "qemu", OPT_QEMU, "DEVICE", OPTION_ARG_OPTIONAL,
+	  "check: the requirement of a QEMU -device argument (intel-iommu,..., arm-smmuv3,...); "
+	  "suggest: print the QEMU -device argument",
+	  3 },
+	{ "libvirt", OPT_LIBVIRT, "FILE", OPTION_ARG_OPTIONAL,
+	  "check: the requirement of a libvirt domain's <iommu>; suggest: print the <iommu> "
+	  "element",
+	  3 },
+	{ "model", OPT_MODEL, "MODEL", 0,
+	  "suggest: this vIOMMU (intel-iommu, amd-iommu, arm-smmuv3, virtio-iommu-pci) instead "
+	  "of the one matching the host",
+	  3 },
 	{ "print-requirement", OPT_PRINT_REQUIREMENT, NULL, 0,
 	  "print the requirement document, do not check", 3 },
 	{ "list-rules", OPT_LIST_RULES, NULL, 0, "list the rules a check applies and exit", 3 },
@@ -90,7 +102,9 @@ static const struct argp_option options[] = {
 	  4 },
 	{ NULL, 0, NULL, 0, "Fleet (compare, baseline):", 5 },
 	{ "migratable", OPT_MIGRATABLE, NULL, 0,
-	  "leave out what blocks migration (see the man page for each field)", 5 },
+	  "leave out what blocks migration (see the man page for each field; suggest: and say "
+	  "what is lost)",
+	  5 },
 	{ NULL, 0, NULL, 0, "Other:", 6 },
 	{ "quiet", 'q', NULL, 0, "don't print warnings about unreadable values", 6 },
 	{ "help", 'h', NULL, 0, "give this help list (after a command: the command's)", -1 },
@@ -152,10 +166,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		arg_device = arg;
 		break;
 	case OPT_QEMU:
+		arg_qemu_given = true;
 		arg_qemu = arg;
 		break;
 	case OPT_LIBVIRT:
+		arg_libvirt_given = true;
 		arg_libvirt = arg;
+		break;
+	case OPT_MODEL:
+		arg_model = arg;
 		break;
 	case OPT_PRINT_REQUIREMENT:
 		arg_print_requirement = true;
@@ -657,10 +676,23 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 static int load_requirement(struct iommucap_requirement **ret)
 {
 	_cleanup_free_ char *text = NULL, *error = NULL;
-	const char *what = arg_qemu ? "--qemu" : arg_libvirt ? arg_libvirt : NULL;
+	const char *what;
 	size_t len = 0;
 	int k;
 
+	/* "--qemu VALUE" (the value is optional, for suggest): the value is the next argument. */
+	if ((arg_qemu_given && !arg_qemu) || (arg_libvirt_given && !arg_libvirt)) {
+		if (arg_n_filters == 0 || (arg_qemu_given && arg_libvirt_given)) {
+			warnx("check takes one requirement: FILE, -, --qemu or --libvirt");
+			return EX_USAGE;
+		}
+		if (arg_qemu_given && !arg_qemu)
+			arg_qemu = arg_filters[0];
+		else
+			arg_libvirt = arg_filters[0];
+		memmove(arg_filters, arg_filters + 1, --arg_n_filters * sizeof(char *));
+	}
+	what = arg_qemu ? "--qemu" : arg_libvirt ? arg_libvirt : NULL;
 	if ((arg_qemu != NULL) + (arg_libvirt != NULL) + (arg_n_filters > 0) != 1 ||
 	    arg_n_filters > 1) {
 		warnx("check takes one requirement: FILE, -, --qemu or --libvirt");
@@ -817,6 +849,100 @@ static int cmd_check(void)
 	r = iommucap_compat_exit_status(result);
 	json_decref(result);
 	return r;
+}
+
+/* ---- suggest: the strongest vIOMMU the host can back ------------------------------------- */
+
+#define EX_NO_SUGGESTION 1
+
+static int bad_model(void)
+{
+	warnx("--model: unknown vIOMMU model '%s': known are intel-iommu, amd-iommu, arm-smmuv3 "
+	      "and virtio-iommu-pci",
+	      arg_model);
+	return EX_USAGE;
+}
+
+static int cmd_suggest(void)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	_cleanup_free_ char *error = NULL;
+	json_t *sg = NULL;
+	int r, k;
+
+	if (arg_n_filters > 0 || (arg_qemu && *arg_qemu) || (arg_libvirt && *arg_libvirt)) {
+		warnx("suggest takes no arguments (--qemu and --libvirt choose what it prints)");
+		return EX_USAGE;
+	}
+	if (arg_qemu_given + arg_libvirt_given + arg_table.json + arg_print_requirement > 1) {
+		warnx("--qemu, --libvirt, --json and --print-requirement exclude each other");
+		return EX_USAGE;
+	}
+	if (offline()) {
+		r = probe(&h);
+		if (r != EXIT_SUCCESS)
+			return r;
+		k = iommucap_suggest(h, arg_device, arg_model, arg_migratable, &sg, &error);
+		if (k == -EINVAL)
+			return bad_model();
+		if (k == -ENOENT) {
+			warnx("no vIOMMU configuration is compatible: %s", error ?: "?");
+			return EX_NO_SUGGESTION;
+		}
+		if (k < 0) {
+			warnx("cannot suggest: %s", strerror(-k));
+			return EX_SOFTWARE;
+		}
+	} else {
+		_cleanup_free_ char *derror = NULL;
+		json_t *params = json_object();
+		struct vl_client *c;
+		bool continues;
+
+		if (arg_device)
+			json_object_set_new(params, "device", json_string(arg_device));
+		if (arg_model)
+			json_object_set_new(params, "model", json_string(arg_model));
+		if (arg_migratable)
+			json_object_set_new(params, "migratable", json_true());
+		k = vl_client_connect(arg_address, &c);
+		if (k < 0) {
+			json_decref(params);
+			return daemon_unreachable(k);
+		}
+		k = vl_client_call(c, "io.iommucapd.Suggest", params, false);
+		if (k >= 0)
+			k = vl_client_read(c, &sg, &derror, &continues);
+		vl_client_free(c);
+		if (k < 0)
+			return daemon_unreachable(k);
+		if (derror) {
+			const char *msg = json_string_value(json_object_get(sg, "message"));
+
+			if (streq(derror, "io.iommucapd.NoSuggestion")) {
+				warnx("no vIOMMU configuration is compatible: %s", msg ?: "?");
+				json_decref(sg);
+				return EX_NO_SUGGESTION;
+			}
+			json_decref(sg);
+			if (streq(derror, "org.varlink.service.InvalidParameter"))
+				return bad_model();
+			warnx("io.iommucapd.Suggest failed: %s", derror);
+			return EX_SOFTWARE;
+		}
+	}
+	if (arg_qemu_given)
+		puts(json_string_value(json_object_get(sg, "qemu")));
+	else if (arg_libvirt_given)
+		fputs(json_string_value(json_object_get(sg, "libvirt")), stdout);
+	else if (arg_table.json || arg_print_requirement) {
+		json_dumpf(arg_print_requirement ? json_object_get(sg, "requirement") : sg, stdout,
+			   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else
+		iommucap_suggest_print(sg, stdout);
+	json_decref(sg);
+	return EXIT_SUCCESS;
 }
 
 /* ---- compare and baseline: host documents as dump prints them ---------------------------- */
@@ -1207,6 +1333,16 @@ static const struct iommuctl_command commands[] = {
 	  "not say), 64 usage error, 65 invalid requirement, 69 daemon unreachable, 70 failure.",
 	  (const int[]){ SOURCE_OPTIONS, OPT_UNIT, OPT_DEVICE, OPT_QEMU, OPT_LIBVIRT,
 			 OPT_PRINT_REQUIREMENT, OPT_LIST_RULES, 'J', 'q', 0 } },
+	{ "suggest", cmd_suggest, "", "the strongest vIOMMU this host (and device) can back",
+	  "The strongest vIOMMU this host (and with --device, this PCI device) can back, as "
+	  "'check' decides it: the QEMU 11.1 -device argument (--qemu), the libvirt <iommu> "
+	  "element (--libvirt), the requirement document (--print-requirement) or all of it with "
+	  "each option's reason and what refused the next stronger value (-J); by default a text "
+	  "for people. --migratable leaves out what blocks migration and says what is lost.\v"
+	  "Exit status: 0 success, 1 no vIOMMU configuration is compatible, 64 usage error, 69 "
+	  "daemon unreachable, 70 failure.",
+	  (const int[]){ SOURCE_OPTIONS, OPT_DEVICE, OPT_QEMU, OPT_LIBVIRT, OPT_MODEL,
+			 OPT_PRINT_REQUIREMENT, OPT_MIGRATABLE, 'J', 'q', 0 } },
 	{ "compare", cmd_compare, "A B [B...]", "can host B take every guest host A can?",
 	  "Compare host documents (as dump prints them; - for standard input): can host B take "
 	  "every guest host A can? identical, superset, subset or incompatible, with the fields "

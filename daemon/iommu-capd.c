@@ -20,6 +20,7 @@
 #include "lib/iommucap.h"
 #include "lib/requirement.h"
 #include "lib/macro.h"
+#include "lib/suggest.h"
 #include "monitor.h"
 #include "varlink.h"
 
@@ -361,6 +362,29 @@ static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
 	return vl_call_reply(call, result);
 }
 
+static int vl_method_suggest(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	_cleanup_free_ char *error = NULL;
+	json_t *device = json_object_get(params, "device"),
+	       *model = json_object_get(params, "model");
+	json_t *result = NULL;
+	int k = iommucap_suggest(d->host, json_string_value(device), json_string_value(model),
+				 json_is_true(json_object_get(params, "migratable")), &result,
+				 &error);
+
+	if (k == -EINVAL)
+		return vl_call_error(call, "org.varlink.service.InvalidParameter",
+				     json_pack("{s:s}", "parameter", "model"));
+	if (k == -ENOENT)
+		return vl_call_error(
+			call, "io.iommucapd.NoSuggestion",
+			json_pack("{s:s}", "message", error ?: "nothing is compatible"));
+	if (k < 0)
+		return k;
+	return vl_call_reply(call, result);
+}
+
 static const struct vl_method methods[] = {
 	{ "GetHost", vl_method_get_host },
 	{ "ListUnits", vl_method_list_units },
@@ -372,6 +396,7 @@ static const struct vl_method methods[] = {
 	{ "Monitor", vl_method_monitor },
 	{ "Rescan", vl_method_rescan },
 	{ "Check", vl_method_check },
+	{ "Suggest", vl_method_suggest },
 };
 
 /* ---- change sources ---------------------------------------------------------------------- */

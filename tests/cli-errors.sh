@@ -80,7 +80,7 @@ else
 fi
 expect "check --help names its arguments and options" 0 '^$' \
 	'^Usage: iommuctl check \[OPTION\.\.\.\] \[FILE\|-\]$' -- check --help
-expect "check --help lists --qemu" 0 '^$' '--qemu=DEVICE' -- check --help
+expect "check --help lists --qemu" 0 '^$' '--qemu\[=DEVICE\]' -- check --help
 expect "check --help gives check's exit status" 0 '^$' '2 indeterminate' -- check --help
 expect "options before the command: still the command's help" 0 '^$' \
 	'^Usage: iommuctl compare \[OPTION\.\.\.\] A B \[B\.\.\.\]$' -- --help compare

@@ -36,7 +36,9 @@ for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmu
 	start_daemon "$tree" "$sock"
 	t $? "daemon serves $fx"
 	for args in "show" "show -J" "devices -o DEVICE,UNIT,GROUP,PASID,EFF-PASID,ATS" "groups -r" \
-		"dump"; do
+		"dump" "suggest -q -J" "suggest -q --libvirt" "suggest -q --migratable" \
+		"suggest -q --device 0000:ff:1f.7" "suggest -q --model bogus"; do
+		# (suggest: -q, as the daemon sends no probe warnings with a suggestion)
 		# shellcheck disable=SC2086
 		"$IOMMUCTL" --address "unix:$sock" $args >"$tmp/d.out" 2>"$tmp/d.err"
 		a=$?

@@ -131,6 +131,8 @@ def main():
     walk("Host")
     walk("Event")
     walk("CheckResult")
+    walk("SuggestChoice")
+    walk("SuggestLost")
     # A UnitSummary is a Unit with the device count for the device names, less the registers.
     if "UnitSummary" in idl:
         walk("UnitSummary")
@@ -145,7 +147,8 @@ def main():
               "CapabilityValues is Capabilities less unknown and sources",
               f"{idl.get('CapabilityValues')}\n{want}")
     check(reached == set(idl),
-          "every varlink type is part of the host document, Event, CheckResult or UnitSummary",
+          "every varlink type is part of the host document, Event, CheckResult, Suggest* or "
+          "UnitSummary",
           f"unreached: {sorted(set(idl) - reached)}")
     print(f"1..{n}")
     return 1 if failed else 0

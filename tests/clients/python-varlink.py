@@ -115,10 +115,10 @@ def run(t, varlink, daemon, tree, pythonpath):
             ok = parsed.name == "io.iommucapd" and set(
                 m for m in parsed.members if isinstance(parsed.members[m], varlink.scanner._Method)) == {
                 "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListDevices", "GetDevice",
-                "ListGroups", "Monitor", "Rescan", "Check"}
-            t.check(ok, "python's scanner parses our IDL with all ten methods", sorted(parsed.members))
+                "ListGroups", "Monitor", "Rescan", "Check", "Suggest"}
+            t.check(ok, "python's scanner parses our IDL with all eleven methods", sorted(parsed.members))
         except Exception as e:
-            t.check(False, "python's scanner parses our IDL with all ten methods", repr(e))
+            t.check(False, "python's scanner parses our IDL with all eleven methods", repr(e))
         sdesc = svc.GetInterfaceDescription("org.varlink.service").get("description", "")
         try:
             varlink.Interface(sdesc)

@@ -1,0 +1,22 @@
+/* Suggest: the strongest vIOMMU this host (and device) can back, as the check rules decide. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "iommucap.h"
+
+/*
+ * The suggestion document: the vIOMMU (QEMU 11.1 -device argument, libvirt <iommu> element,
+ * requirement document), each option with why it has this value and what refused the next
+ * stronger one, and with migratable the options left out so the guest stays migratable.
+ * device (a PCI address) narrows it to the device's unit and PCI capabilities; model
+ * ("intel-iommu", "amd-iommu", "arm-smmuv3", "virtio-iommu-pci") overrides the one that
+ * matches the host. -EINVAL with *ret_error for an unknown model; -ENOENT with *ret_error
+ * when nothing is compatible (no unit, no such device).
+ */
+int iommucap_suggest(const struct iommucap_host *h, const char *device, const char *model,
+		     bool migratable, json_t **ret, char **ret_error);
+
+/* The text for people: the QEMU and libvirt forms, then each option and why. */
+int iommucap_suggest_print(json_t *suggestion, FILE *f);
