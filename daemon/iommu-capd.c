@@ -67,9 +67,11 @@ _printf_(2, 3) static void log_msg(int prio, const char *fmt, ...)
 }
 
 /*
- * Large blocks (a reply, a probe's listings) from mmap, and the heap's top returned at once:
- * glibc's defaults (a threshold that climbs to 32 MiB, 128 KiB trim) would keep the peak of
- * every GetHost and every probe resident.
+ * Blocks of 64 KiB and more (a client's message, a reply's text, a probe's arrays) are mmap()ed
+ * and go back to the system when freed, and the heap's top is returned at once: the resident
+ * size follows what is held, not the peak of a GetHost, a probe or an attack (glibc's threshold
+ * otherwise rises to 32 MiB as big blocks are freed, and they then stay in the heap). One
+ * arena: the daemon has one thread.
  */
 static void malloc_setup(void)
 {
@@ -692,13 +694,5 @@ int main(int argc, char **argv)
 	argp_err_exit_status = 64;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL) != 0)
 		return 64;
-	/*
-	 * Blocks of 128 KiB and more (a client's message, a reply's text, a probe's arrays) are
-	 * mmap()ed and go back to the system when freed: the resident size follows what is held,
-	 * not the peak of an attack (glibc's threshold otherwise rises to 32 MiB as big blocks are
-	 * freed, and they then stay in the heap).
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 	return run();
 }
