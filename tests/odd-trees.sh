@@ -93,7 +93,9 @@ assert got == want, f"units, groups, devices: {got}, want {want}"
 ' "$tmp/$name.json" "$units" "$groups" "$devices" 2>"$tmp/$name.cnt"
 	t $? "$name: $units units, $groups groups, $devices devices, as in the tree" ||
 		diag "$tmp/$name.cnt" 3
-	! grep -v 'warning:' "$tmp/$name.err" | grep -q .
+	# Under make check-valgrind, valgrind's own notes ("--PID-- WARNING: unhandled syscall: 437",
+	# openat2, which lib/sysfs.c falls back from) are not ours.
+	! grep -v 'warning:' "$tmp/$name.err" | grep -vE '^--[0-9]+-- ' | grep -q .
 	t $? "$name: nothing on stderr but warnings" || diag "$tmp/$name.err" 5
 	for cmd in show devices groups tree "dump --format=prometheus" "dump --format=nfd"; do
 		# shellcheck disable=SC2086
