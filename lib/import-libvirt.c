@@ -245,6 +245,51 @@ static int iommu_to_qemu(xmlNode *iommu, char **ret, char **error)
 	return 0;
 }
 
+/*
+ * The most attributes of any one start tag, counted without parsing. libxml2 2.9.14 (Debian 12)
+ * checks each attribute of a tag against every earlier one, so 40,000 attributes took 6.7 s;
+ * libvirt's domain elements have a handful.
+ */
+#define LIBVIRT_ATTRS_MAX 256
+
+static size_t max_attributes(const char *xml, size_t len)
+{
+	size_t most = 0, n = 0;
+	bool in_tag = false;
+	char quote = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = xml[i];
+
+		if (quote) {
+			if (ch == quote)
+				quote = 0;
+		} else if (!in_tag) {
+			if (ch != '<')
+				continue;
+			if (i + 3 < len && memcmp(xml + i, "<!--", 4) == 0) {
+				const char *end = memmem(xml + i + 4, len - i - 4, "-->", 3);
+
+				if (!end)
+					break;
+				i = (size_t)(end - xml) + 2;
+				continue;
+			}
+			in_tag = true;
+			n = 0;
+		} else if (ch == '"' || ch == '\'')
+			quote = ch;
+		else if (ch == '=')
+			n++;
+		else if (ch == '>') {
+			in_tag = false;
+			if (n > most)
+				most = n;
+		}
+	}
+	return n > most ? n : most;
+}
+
 int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 				      struct iommucap_requirement **ret, char **ret_error)
 {
@@ -259,6 +304,10 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 
 	if (len > INT_MAX) {
 		k = fail(&error, "the domain XML is too large");
+		goto out;
+	}
+	if (max_attributes(xml, len) > LIBVIRT_ATTRS_MAX) {
+		k = fail(&error, "an element has more than %d attributes", LIBVIRT_ATTRS_MAX);
 		goto out;
 	}
 	ctxt = xmlNewParserCtxt();
