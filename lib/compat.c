@@ -87,12 +87,12 @@ static const struct iommucap_rule rules[] = {
 	  "(c2206299401b) audit nothing",
 	  "nothing to do: the kernel disables nothing; pick a unit with `--unit` if the "
 	  "difference matters" },
-	{ "qemu.intel-iommu.type", "the host IOMMU is VT-d (x-flts/fsts=on)",
+	{ "qemu.intel-iommu.type", "the host IOMMU is VT-d (fsts=on)",
 	  "unit model = intel-vtd when the guest uses first-stage translation",
-	  "run the VM on an Intel host, or turn x-flts/fsts off" },
+	  "run the VM on an Intel host, or turn fsts off" },
 	{ "qemu.intel-iommu.aw-bits", "QEMU's aw-bits fits the host",
 	  "qemu.aw_bits <= capabilities.input_bits", "lower aw-bits" },
-	{ "qemu.intel-iommu.fs1gp", "first-stage 1 GiB pages (fs1gp=on with x-flts/fsts=on)",
+	{ "qemu.intel-iommu.fs1gp", "first-stage 1 GiB pages (fs1gp=on with fsts=on)",
 	  "fields.cap.fl1gp = 1", "turn fs1gp off" },
 	{ "qemu.intel-iommu.pasid", "QEMU's PASID width fits the host",
 	  "qemu.pasid <= fields.ecap.pss + 1", "lower pasid" },
@@ -117,8 +117,8 @@ static const struct iommucap_rule rules[] = {
 	{ "qemu.arm-smmuv3.granule", "the host's 4K, 16K and 64K granules are the vSMMU's",
 	  "fields.idr5.gran4k/gran16k/gran64k = 1",
 	  "run the VM on a host with all three granules" },
-	{ "qemu.intel-iommu.iommufd", "iommufd for first-stage translation (x-flts/fsts=on)",
-	  "host.dev_iommu", "enable CONFIG_IOMMUFD in the host kernel, or turn x-flts/fsts off" },
+	{ "qemu.intel-iommu.iommufd", "iommufd for first-stage translation (fsts=on)",
+	  "host.dev_iommu", "enable CONFIG_IOMMUFD in the host kernel, or turn fsts off" },
 	{ "qemu.virtio-iommu.granule", "the host maps a page size the granule allows",
 	  "capabilities.page_sizes & -(granule) != 0", "use a smaller granule, or granule=host" },
 };
@@ -645,8 +645,8 @@ static void eval_qemu(struct eval *e)
 			    u->model == IOMMUCAP_MODEL_INTEL_VTD ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    u->model == IOMMUCAP_MODEL_INTEL_VTD
 				    ? "a VT-d host"
-				    : "Incompatible host platform IOMMU type %d (%s)",
-			    u->model_id, iommucap_model_name(u->model));
+				    : "Incompatible host platform IOMMU type %d",
+			    u->model_id);
 		/* vtd_check_hiod_accel() (hw/i386/intel_iommu_accel.c, QEMU 11.1): first stage
 		 * needs the device on the iommufd backend, so the host needs /dev/iommu. */
 		if (flts)
@@ -654,7 +654,7 @@ static void eval_qemu(struct eval *e)
 			    json_boolean(e->h->info.dev_iommu),
 			    e->h->info.dev_iommu ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    e->h->info.dev_iommu ? "/dev/iommu present"
-						 : "Need IOMMUFD backend when x-flts=on");
+						 : "Need IOMMUFD backend when fsts=on");
 		if (q->aw_bits.set)
 			at_least(e, "qemu.intel-iommu.aw-bits", "input_bits", q->aw_bits.value,
 				 known(e, IOMMUCAP_INPUT_BITS), capv(e, IOMMUCAP_INPUT_BITS)->num,
@@ -673,8 +673,8 @@ static void eval_qemu(struct eval *e)
 				    v ? "first-stage 1 GiB pages present"
 				      : "First stage 1GB large page is unsupported by host IOMMU");
 		}
-		/* vtd_check_hiod() (QEMU 10.1+): only with x-flts/fsts, and "Only do the check
-		 * when host device support PASIDs". */
+		/* vtd_check_hiod() (QEMU 10.1+; QEMU 11.1's fsts): only with fsts, and "Only do the
+		 * check when host device support PASIDs". */
 		if (flts && q->pasid.set &&
 		    (!e->dev || !e->dev->pasid.known || e->dev->pasid.value)) {
 			if (u->model != IOMMUCAP_MODEL_INTEL_VTD)

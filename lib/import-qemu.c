@@ -12,12 +12,11 @@
  * knobs that only shape the guest's view are accepted and ignored):
  *
  *   intel-iommu      aw-bits=N          min.input_bits N, qemu.aw_bits N
- *                    x-scalable-mode=on features.scalable_mode (QEMU 11.1: scalable-mode)
- *                    x-flts=on, fsts=on features.nesting, features.scalable_mode, qemu.flts;
+ *                    scalable-mode=on   features.scalable_mode
+ *                    fsts=on            features.nesting, features.scalable_mode, qemu.flts;
  *                                       qemu.fs1gp takes QEMU's default (on) unless given
  *                    fs1gp=on|off       qemu.fs1gp
- *                    pasid=N            min.ssid_bits N, qemu.pasid N (QEMU 11.1: pasid-bits)
- *                    x-pasid-mode=on    min.ssid_bits 1
+ *                    pasid-bits=N       min.ssid_bits N, qemu.pasid N
  *                    device-iotlb=on    features.ats
  *                    svm=on             features.pri (guest SVA takes page requests from the
  *                                       host through the IOMMUFD fault queue)
@@ -33,8 +32,12 @@
  *                                       host's; no page size of its own is needed)
  *   amd-iommu        device-iotlb=on    features.ats
  *
- * Option sets QEMU refuses by itself (vtd_decide_config(), smmu_validate_property()) are
- * refused here with QEMU's message.
+ * The property names are QEMU 11.1's (Debian trixie-backports 1:11.1.3+ds-2~bpo13+1, as
+ * `-device intel-iommu,help` etc. list them). The spellings of QEMU 10.x and older that 11.1
+ * dropped (x-scalable-mode, x-flts, x-pasid-mode, pasid, dma-drain, x-buggy-eim, pt) are refused
+ * as 11.1 refuses any unknown property: "Property 'intel-iommu.x-flts' not found". Option sets
+ * QEMU refuses by itself (vtd_decide_config(), smmu_validate_property()) are refused here with
+ * QEMU 11.1's message; tests/qemu-judge.py compares both verdicts with QEMU 11.1 itself.
  * A default is filled in only where QEMU checks it against the host and sysfs can answer:
  * fs1gp (on) with x-flts, oas (44) with accel. ril (on) and SIDSIZE (16) are checked by QEMU
  * too, but no host document holds IDR3.RIL or IDR1.SIDSIZE, so they are not invented here.
@@ -46,7 +49,6 @@ enum slot {
 	S_FLTS,
 	S_FS1GP,
 	S_PASID,
-	S_PASID_MODE,
 	S_IOTLB,
 	S_SVM,
 	S_ACCEL,
@@ -55,8 +57,10 @@ enum slot {
 	S_RIL,
 	S_ATS,
 	S_GRANULE,
-	S_DMA_DRAIN,
 	S_DMA_TRANSLATION,
+	S_INTREMAP,
+	S_EIM,
+	S_CMDQV,
 	_S_MAX,
 	S_NONE = -1,
 };
@@ -93,15 +97,25 @@ struct value {
 	{                                                                                          \
 		n, P_BOOL, s, 0, 1                                                                 \
 	}
+/* A boolean QEMU checks the spelling of, that the requirement does not use. */
+#define FLAG(n)                                                                                    \
+	{                                                                                          \
+		n, P_BOOL, S_NONE, 0, 1                                                            \
+	}
 #define UINT(n, s, l, h)                                                                           \
 	{                                                                                          \
 		n, P_UINT, s, l, h                                                                 \
 	}
 
-/* -device options every device takes (qdev and PCI device generics). */
-static const struct prop generic_props[] = {
+/* -device options every device takes (qdev_device_add()): id and bus. */
+static const struct prop qdev_props[] = {
 	ANY("id"),
 	ANY("bus"),
+};
+
+/* PCI device generics (hw/pci/pci.c pci_props[]): virtio-iommu-pci only; intel-iommu and
+ * amd-iommu are system-bus devices (QEMU 11.1: "Property 'intel-iommu.addr' not found"). */
+static const struct prop pci_props[] = {
 	ANY("addr"),
 	ANY("multifunction"),
 	ANY("romfile"),
@@ -115,54 +129,61 @@ static const struct prop generic_props[] = {
 
 /* hw/i386/x86-iommu.c, shared by intel-iommu and amd-iommu. */
 #define X86_IOMMU_PROPS                                                                            \
-	ANY("intremap"), BOOL("device-iotlb", S_IOTLB), ANY("pt"),                                 \
+	{ "intremap", P_ONOFFAUTO, S_INTREMAP, 0, 1 }, BOOL("device-iotlb", S_IOTLB),              \
 		BOOL("dma-translation", S_DMA_TRANSLATION)
 
-/* hw/i386/intel_iommu.c vtd_properties[], and its newer spellings (fsts, pasid=N, svm). */
+/* hw/i386/intel_iommu.c vtd_properties[] of QEMU 11.1 (its `-device intel-iommu,help`: no
+ * x- prefixes; fsts was x-flts, pasid-bits was pasid, dma-drain is gone). pasid-bits is a
+ * uint8: QEMU takes 0..255 and vtd_decide_config() does not bound it. */
 static const struct prop intel_props[] = {
 	X86_IOMMU_PROPS,
 	ANY("version"),
-	ANY("eim"),
-	ANY("x-buggy-eim"),
-	UINT("aw-bits", S_AW_BITS, 0, 64),
-	ANY("caching-mode"),
-	BOOL("x-scalable-mode", S_SCALABLE),
-	BOOL("scalable-mode", S_SCALABLE), /* QEMU 11.1: "Remove 'x-' prefix" */
-	BOOL("x-flts", S_FLTS),
-	BOOL("fsts", S_FLTS), /* QEMU 11.1: "Change 'flts' property naming to 'fsts'" */
-	ANY("snoop-control"),
-	BOOL("x-pasid-mode", S_PASID_MODE),
-	UINT("pasid", S_PASID, 0, 20),
-	UINT("pasid-bits", S_PASID, 0, 20), /* QEMU 11.1: "Rename pasid property to pasid-bits" */
+	{ "eim", P_ONOFFAUTO, S_EIM, 0, 1 },
+	UINT("aw-bits", S_AW_BITS, 0, 255),
+	FLAG("caching-mode"),
+	BOOL("scalable-mode", S_SCALABLE),
+	BOOL("fsts", S_FLTS),
+	FLAG("snoop-control"),
+	UINT("pasid-bits", S_PASID, 0, 255),
 	BOOL("svm", S_SVM),
-	BOOL("dma-drain", S_DMA_DRAIN),
-	ANY("stale-tm"),
+	FLAG("stale-tm"),
 	BOOL("fs1gp", S_FS1GP),
 };
 
-/* hw/i386/amd_iommu.c amdvi_properties[]. */
+/* hw/i386/amd_iommu.c amdvi_properties[] of QEMU 11.1 (its `-device amd-iommu,help`; no pt,
+ * no numint2k). */
 static const struct prop amd_props[] = {
-	X86_IOMMU_PROPS, ANY("xtsup"), ANY("pci-id"), ANY("dma-remap"), ANY("numint2k"),
+	X86_IOMMU_PROPS,
+	FLAG("xtsup"),
+	ANY("pci-id"),
+	FLAG("dma-remap"),
 };
 
-/* hw/arm/smmuv3.c smmuv3_properties[] and hw/arm/smmu-common.c smmu_dev_properties[]. */
+/* hw/arm/smmuv3.c smmuv3_properties[] and hw/arm/smmu-common.c smmu_dev_properties[] of QEMU
+ * 11.1 (its `-device arm-smmuv3,help`). oas is an OasMode and ssidsize an SsidSizeMode (0..20 or
+ * auto); an oas value other than auto, 44 or 48 is refused by smmu_validate_property(). */
 static const struct prop smmuv3_props[] = {
 	ANY("stage"),
 	BOOL("accel", S_ACCEL),
 	ANY("msi-gpa"),
 	{ "ril", P_ONOFFAUTO, S_RIL, 0, 1 },
 	{ "ats", P_ONOFFAUTO, S_ATS, 0, 1 },
-	{ "oas", P_UINT_AUTO, S_OAS, 0, 64 },
+	{ "cmdqv", P_ONOFFAUTO, S_CMDQV, 0, 1 },
+	{ "oas", P_UINT_AUTO, S_OAS, 0, 255 },
 	{ "ssidsize", P_UINT_AUTO, S_SSIDSIZE, 0, 20 },
 	ANY("primary-bus"),
 	ANY("bus_num"),
+	ANY("identifier"),
+	ANY("smmu_per_bus"),
+	ANY("memory"),
+	ANY("secure-memory"),
 };
 
 /* hw/virtio/virtio-iommu.c virtio_iommu_properties[], virtio-pci and virtio-device ones. */
 static const struct prop virtio_props[] = {
 	ANY("primary-bus"),
 	ANY("boot-bypass"),
-	UINT("aw-bits", S_AW_BITS, 0, 64),
+	UINT("aw-bits", S_AW_BITS, 0, 255),
 	{ "granule", P_GRANULE, S_GRANULE, 0, 0 },
 	ANY("len-reserved-regions"),
 	ANY("reserved-regions"),
@@ -202,19 +223,20 @@ static const char *const granules[] = { "4k", "8k", "16k", "64k", "host", NULL }
 struct device {
 	const char *name;
 	const char *alias;
+	bool pci; /* takes pci_props[] */
 	enum iommucap_vmm_kind kind;
 	const struct prop *props;
 	size_t n_props;
 };
 
 static const struct device devices[] = {
-	{ "intel-iommu", NULL, IOMMUCAP_VMM_QEMU_INTEL_IOMMU, intel_props,
+	{ "intel-iommu", NULL, false, IOMMUCAP_VMM_QEMU_INTEL_IOMMU, intel_props,
 	  ELEMENTSOF(intel_props) },
-	{ "arm-smmuv3", NULL, IOMMUCAP_VMM_QEMU_ARM_SMMUV3, smmuv3_props,
+	{ "arm-smmuv3", NULL, false, IOMMUCAP_VMM_QEMU_ARM_SMMUV3, smmuv3_props,
 	  ELEMENTSOF(smmuv3_props) },
-	{ "virtio-iommu-pci", "virtio-iommu", IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU, virtio_props,
+	{ "virtio-iommu-pci", "virtio-iommu", true, IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU, virtio_props,
 	  ELEMENTSOF(virtio_props) },
-	{ "amd-iommu", NULL, IOMMUCAP_VMM_QEMU_AMD_IOMMU, amd_props, ELEMENTSOF(amd_props) },
+	{ "amd-iommu", NULL, false, IOMMUCAP_VMM_QEMU_AMD_IOMMU, amd_props, ELEMENTSOF(amd_props) },
 };
 
 struct importer {
@@ -245,9 +267,12 @@ _printf_(2, 3) static int fail(struct importer *im, const char *fmt, ...)
 
 static const struct prop *find_prop(const struct device *d, const char *name)
 {
-	for (size_t i = 0; i < ELEMENTSOF(generic_props); i++)
-		if (streq(generic_props[i].name, name))
-			return &generic_props[i];
+	for (size_t i = 0; i < ELEMENTSOF(qdev_props); i++)
+		if (streq(qdev_props[i].name, name))
+			return &qdev_props[i];
+	for (size_t i = 0; d->pci && i < ELEMENTSOF(pci_props); i++)
+		if (streq(pci_props[i].name, name))
+			return &pci_props[i];
 	for (size_t i = 0; i < d->n_props; i++)
 		if (streq(d->props[i].name, name))
 			return &d->props[i];
@@ -288,14 +313,16 @@ static int set_prop(struct importer *im, const char *key, const char *val)
 	struct value nv = { .set = true };
 	bool b;
 
+	/* QEMU 11.1's words: qdev's "Property '%s.%s' not found", qapi's visitors' "Parameter
+	 * '%s' expects ..." (qapi/string-input-visitor.c, qapi/qapi-visit-core.c). */
 	if (!p)
-		return fail(im, "unknown property \"%s\"", key);
+		return fail(im, "Property '%s.%s' not found", im->dev->name, key);
 	switch (p->type) {
 	case P_ANY:
 		return 0;
 	case P_BOOL:
 		if (parse_bool(val, &b) < 0)
-			return fail(im, "%s=%s: expected on or off", key, val);
+			return fail(im, "Parameter '%s' expects 'on' or 'off'", key);
 		nv.num = b;
 		break;
 	case P_ONOFFAUTO:
@@ -304,26 +331,35 @@ static int set_prop(struct importer *im, const char *key, const char *val)
 		else if (parse_bool(val, &b) == 0)
 			nv.num = b;
 		else
-			return fail(im, "%s=%s: expected on, off or auto", key, val);
+			return fail(im, "Parameter '%s' does not accept value '%s'", key, val);
 		break;
 	case P_UINT:
 	case P_UINT_AUTO:
 		if (p->type == P_UINT_AUTO && streq(val, "auto"))
 			nv.is_auto = true;
-		else if (parse_uint(val, p->hi, &nv.num) < 0 || nv.num < p->lo)
-			return fail(
-				im, "%s=%s: expected a number from %" PRId64 " to %" PRId64 "%s",
-				key, val, p->lo, p->hi, p->type == P_UINT_AUTO ? ", or auto" : "");
+		else if (parse_uint(val, p->hi, &nv.num) < 0 || nv.num < p->lo) {
+			if (p->type == P_UINT_AUTO) /* an enum: auto, or one of its numbers */
+				return fail(im, "Parameter '%s' does not accept value '%s'", key,
+					    val);
+			char *end;
+
+			errno = 0;
+			(void)strtoll(val, &end, 0);
+			if (end == val || *end)
+				return fail(im, "Parameter '%s' expects integer", key);
+			return fail(im, "Parameter '%s' expects uint8_t", key);
+		}
 		break;
 	case P_GRANULE:
 		for (size_t i = 0; granules[i] && !nv.str; i++)
 			if (streq(granules[i], val))
 				nv.str = granules[i];
 		if (!nv.str)
-			return fail(im, "%s=%s: expected 4k, 8k, 16k, 64k or host", key, val);
+			return fail(im, "Parameter '%s' does not accept value '%s'", key, val);
 		break;
 	}
-	im->v[p->slot] = nv;
+	if (p->slot != S_NONE)
+		im->v[p->slot] = nv;
 	return 0;
 }
 
@@ -461,37 +497,40 @@ static bool on_or(const struct value *v, bool dflt)
 }
 
 /*
- * What QEMU refuses before it looks at any host: vtd_decide_config() in hw/i386/intel_iommu.c, in
- * its order, with its messages (QEMU 10.2, after "intel_iommu: Update terminology to match VTD
- * spec" and "intel_iommu: Add a CLI option to enable SVM"; aw-bits defaults to 48 since the
- * x-flts series of QEMU 9.2, dma-drain and dma-translation to on).
+ * What QEMU refuses before it looks at any host: vtd_decide_config() in hw/i386/intel_iommu.c of
+ * QEMU 11.1, in its order, with its messages (the QEMU 11.1.3 binary's own text; aw-bits defaults
+ * to 48, dma-translation to on; no dma-drain any more). pasid-bits > 0 is PASID support.
  */
 static int intel_decide_config(struct importer *im)
 {
 	const struct value *v = im->v;
 	bool scalable = on(&v[S_SCALABLE]), flts = on(&v[S_FLTS]);
 	int64_t aw = v[S_AW_BITS].set ? v[S_AW_BITS].num : 48;
-	bool pasid = on(&v[S_PASID_MODE]) || (v[S_PASID].set && v[S_PASID].num > 0);
+	int64_t pasid_bits = v[S_PASID].set ? v[S_PASID].num : 0;
 
+	/* x86_iommu_ir_supported(): intremap=auto is on under TCG. */
+	if (on(&v[S_EIM]) && v[S_INTREMAP].set && !v[S_INTREMAP].is_auto && !v[S_INTREMAP].num)
+		return fail(im, "eim=on cannot be selected without intremap=on");
 	if (!scalable && flts)
-		return fail(im, "x-flts is only available in scalable mode");
+		return fail(im, "fsts is only available in scalable mode");
 	if (!flts && aw != 39 && aw != 48)
 		return fail(im, "%s: supported values for aw-bits are: %d, %d",
-			    scalable ? "Scalable mode(flts=off)" : "Legacy mode", 39, 48);
+			    scalable ? "Scalable mode(fsts=off)" : "Legacy mode", 39, 48);
 	if (flts && aw != 48)
-		return fail(im, "Scalable mode(x-flts=on): supported value for aw-bits is: %d", 48);
-	if (scalable && !on_or(&v[S_DMA_DRAIN], true))
-		return fail(im, "Need to set dma_drain for scalable mode");
-	if (pasid && !scalable)
+		return fail(im, "Scalable mode(fsts=on): supported value for aw-bits is: %d", 48);
+	if (pasid_bits && !scalable)
 		return fail(im, "Need to set scalable mode for PASID");
+	if (pasid_bits > 20)
+		return fail(im, "PASID width %d exceeds Max PASID Width %d allowed in PCI spec",
+			    (int)pasid_bits, 20);
 	if (on(&v[S_SVM])) {
 		if (!on(&v[S_IOTLB]))
 			return fail(im, "Need to set device IOTLB for svm");
 		if (!flts)
-			return fail(im, "Need to set flts for svm");
+			return fail(im, "Need to set fsts for svm");
 		if (!on_or(&v[S_DMA_TRANSLATION], true))
 			return fail(im, "Need to set dma-translation for svm");
-		if (!pasid)
+		if (!pasid_bits)
 			return fail(im, "Need to set PASID support for svm");
 	}
 	return 0;
@@ -520,7 +559,7 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 		r->features[IOMMUCAP_FEAT_NESTING] = IOMMUCAP_WANT_TRUE;
 		r->features[IOMMUCAP_FEAT_SCALABLE_MODE] = IOMMUCAP_WANT_TRUE;
 	}
-	/* fs1gp defaults to on; QEMU checks the host's FS1GP only with x-flts. */
+	/* fs1gp defaults to on; QEMU checks the host's FS1GP only with fsts. */
 	if (v[S_FS1GP].set)
 		q->fs1gp = want(v[S_FS1GP].num);
 	else if (flts)
@@ -529,8 +568,6 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 		q->pasid = opt(v[S_PASID].num);
 		raise_min(r, IOMMUCAP_MIN_SSID_BITS, v[S_PASID].num);
 	}
-	if (on(&v[S_PASID_MODE]))
-		raise_min(r, IOMMUCAP_MIN_SSID_BITS, 1);
 	if (on(&v[S_IOTLB]))
 		r->features[IOMMUCAP_FEAT_ATS] = IOMMUCAP_WANT_TRUE;
 	if (on(&v[S_SVM]))
@@ -544,20 +581,24 @@ static int map_smmuv3(struct importer *im, struct iommucap_requirement *r)
 	struct iommucap_vmm *q = &r->vmm;
 	bool accel = on(&v[S_ACCEL]);
 
-	/* smmu_validate_property() in hw/arm/smmuv3.c, with its messages (QEMU 11.0, the
-	 * accel series): these need accel=on, and OAS is 44 or 48. */
-	if (!accel) {
-		if (v[S_RIL].set && (v[S_RIL].is_auto || !v[S_RIL].num))
-			return fail(im, "ril can only be disabled if accel=on");
-		if (v[S_ATS].set && (v[S_ATS].is_auto || v[S_ATS].num))
-			return fail(im, "ats can only be enabled if accel=on");
-		if (v[S_OAS].set && (v[S_OAS].is_auto || v[S_OAS].num != 44))
-			return fail(im, "OAS must be 44 bits when accel=off");
-		if (v[S_SSIDSIZE].set && (v[S_SSIDSIZE].is_auto || v[S_SSIDSIZE].num))
-			return fail(im, "ssidsize can only be set if accel=on");
-	}
+	/* smmu_validate_property() in hw/arm/smmuv3.c, with QEMU 11.1's messages (the QEMU
+	 * 11.1.3 binary's own text): OAS is auto, 44 or 48; ril off, ats on, cmdqv on, oas 48 and
+	 * a nonzero ssidsize need accel=on ("auto" is what QEMU takes without accel). */
 	if (v[S_OAS].set && !v[S_OAS].is_auto && v[S_OAS].num != 44 && v[S_OAS].num != 48)
-		return fail(im, "OAS can only be set to 44 or 48 bits");
+		return fail(im, "QEMU SMMUv3 model only implements auto, 44 bit, or 48 bit OAS. "
+				"Other OasMode values are not supported.");
+	if (!accel) {
+		if (v[S_RIL].set && !v[S_RIL].is_auto && !v[S_RIL].num)
+			return fail(im, "ril can only be disabled if accel=on");
+		if (v[S_ATS].set && !v[S_ATS].is_auto && v[S_ATS].num)
+			return fail(im, "ats can only be enabled if accel=on");
+		if (v[S_OAS].set && !v[S_OAS].is_auto && v[S_OAS].num != 44)
+			return fail(im, "oas must be 44 bits when accel=off");
+		if (v[S_SSIDSIZE].set && !v[S_SSIDSIZE].is_auto && v[S_SSIDSIZE].num)
+			return fail(im, "ssidsize can only be greater than 0 bits if accel=on");
+		if (v[S_CMDQV].set && !v[S_CMDQV].is_auto && v[S_CMDQV].num)
+			return fail(im, "cmdqv can only be enabled if accel=on");
+	}
 	if (v[S_ACCEL].set)
 		q->accel = want(accel);
 	if (accel)
@@ -588,6 +629,9 @@ static int map_virtio(struct importer *im, struct iommucap_requirement *r)
 	const struct value *v = im->v;
 	struct iommucap_vmm *q = &r->vmm;
 
+	/* virtio_iommu_device_realize() (hw/virtio/virtio-iommu.c, QEMU 11.1). */
+	if (v[S_AW_BITS].set && (v[S_AW_BITS].num < 32 || v[S_AW_BITS].num > 64))
+		return fail(im, "aw-bits must be within [32,64]");
 	if (v[S_AW_BITS].set) {
 		q->aw_bits = opt(v[S_AW_BITS].num);
 		raise_min(r, IOMMUCAP_MIN_INPUT_BITS, v[S_AW_BITS].num);

@@ -52,7 +52,7 @@ struct iommucap_vmm {
 	enum iommucap_vmm_kind kind;
 	/* intel-iommu */
 	struct iommucap_opt_int aw_bits; /* aw-bits */
-	enum iommucap_want flts;	 /* x-flts / fsts: guest first-stage (nested) */
+	enum iommucap_want flts;	 /* fsts (QEMU 10.x: x-flts): guest first-stage (nested) */
 	enum iommucap_want fs1gp;	 /* first-stage 1 GiB pages */
 	struct iommucap_opt_int pasid;	 /* PASID bits */
 	/* arm-smmuv3 */
@@ -105,7 +105,7 @@ int iommucap_requirement_to_json(const struct iommucap_requirement *r, json_t **
 struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requirement *r);
 
 /*
- * Importers: what VMM users already write. "intel-iommu,aw-bits=48,x-scalable-mode=on,..." or
+ * Importers: what VMM users already write. "intel-iommu,aw-bits=48,scalable-mode=on,..." or
  * "arm-smmuv3,accel=on,ssidsize=20,..." (a QEMU -device argument); a libvirt domain XML (its
  * <iommu> element). -EINVAL with *ret_error naming an unknown property or a bad value.
  */

@@ -47,8 +47,8 @@ check-valgrind: all
 		IOMMUCTL_WRAPPER='$(VALGRIND) $(VALGRIND_FLAGS)' CMOCKA_WRAPPER='$(VALGRIND) $(VALGRIND_FLAGS)'
 .PHONY: check-valgrind
 
-TESTS += tests/requirement-schema.py tests/check-cases.py tests/suggest.py
-EXTRA_DIST += tests/suggest.py
+TESTS += tests/requirement-schema.py tests/check-cases.py tests/suggest.py tests/qemu-judge.py
+EXTRA_DIST += tests/suggest.py tests/qemu-judge.py
 EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requirement.schema.json \
 	schema/check-result.schema.json
 
