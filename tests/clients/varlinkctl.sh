@@ -116,11 +116,11 @@ ok $((rc + $?)) "call --oneway: no output" "$tmp/out" "$tmp/err"
 # Monitor with --more while a device goes away and comes back (the daemon re-probes after
 # inotify events in sys/bus/pci/devices). varlinkctl stops at its timeout: io.systemd.TimedOut.
 dev=0000:00:03.0
-# Under make check-valgrind the daemon re-probes ~20 times slower: the device stays away longer
-# (else both moves fall into one re-probe and there is no change to report) and varlinkctl waits
-# longer.
+# Under make check-valgrind the daemon re-probes ~20 times slower: the device stays away until its
+# removal has been reported (else both moves fall into one re-probe and there is no change to
+# report; at most $gap s) and varlinkctl waits longer.
 gap=1 wait_s=4
-[ -z "$WRAP" ] || gap=6 wait_s=30
+[ -z "$WRAP" ] || gap=10 wait_s=30
 fds() { find "/proc/$server_pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 base=$(fds)
 (
@@ -131,7 +131,10 @@ base=$(fds)
 	done
 	sleep 0.3
 	mv "$tmp/tree/sys/bus/pci/devices/$dev" "$tmp/devlink"
-	sleep $gap
+	for ((i = 0; i < gap * 10; i++)); do
+		grep -q '"removed"' "$tmp/out" 2>/dev/null && break
+		sleep 0.1
+	done
 	mv "$tmp/devlink" "$tmp/tree/sys/bus/pci/devices/$dev"
 ) &
 changer=$!
