@@ -48,7 +48,7 @@ check-valgrind: all
 .PHONY: check-valgrind
 
 TESTS += tests/requirement-schema.py tests/check-cases.py tests/suggest.py tests/qemu-judge.py
-EXTRA_DIST += tests/suggest.py tests/qemu-judge.py
+EXTRA_DIST += tests/suggest.py tests/qemu-judge.py schema/suggestion.schema.json
 EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requirement.schema.json \
 	schema/check-result.schema.json
 

@@ -99,6 +99,27 @@ def expected(fixture, units):
     return {}
 
 
+try:
+    import jsonschema
+    SCHEMA = json.load(open(os.path.join(srcdir, "schema", "suggestion.schema.json")))
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    req_validator = jsonschema.Draft202012Validator(
+        json.load(open(os.path.join(srcdir, "schema", "requirement.schema.json"))))
+except ImportError:
+    validator = req_validator = None
+
+
+def valid(doc, name, v=None):
+    v = v or validator
+    if v is None:
+        print("ok %d - %s # SKIP python3-jsonschema is not installed" % (tap.n + 1, name))
+        tap.n += 1
+        return
+    errors = sorted(v.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    tap(not errors, name, "\n".join("/%s: %s" % ("/".join(map(str, e.absolute_path)), e.message)
+                                    for e in errors))
+
+
 fixtures = sorted(f for f in os.listdir(FX) if os.path.isdir(os.path.join(FX, f, "sys")))
 for fx in fixtures:
     root = os.path.join(FX, fx)
@@ -110,6 +131,12 @@ for fx in fixtures:
             "%s: no suggestion, and why (exit 1): %s" % (fx, err.strip()), err)
         continue
     sg = json.loads(out)
+    valid(sg, "%s: suggest -J validates against schema/suggestion.schema.json" % fx)
+    valid(sg["requirement"], "%s: its requirement validates against requirement.schema.json" % fx,
+          req_validator)
+    st, out, err = run("--sysroot", root, "suggest", "-J", "--migratable")
+    if st == 0:
+        valid(json.loads(out), "%s: suggest -J --migratable validates" % fx)
     q = sg["qemu"]
     st, out, err = run("--sysroot", root, "check", "--qemu", q)
     tap(st == 0, "%s: check --qemu '%s' is compatible" % (fx, q), out + err)
