@@ -13,7 +13,8 @@ CLEANFILES += systemd/iommu-capd.service systemd/iommu-capd.service.tmp
 
 TESTS += tests/systemd-units.sh
 EXTRA_DIST += systemd/iommu-capd.socket systemd/iommu-capd.service.in \
-	systemd/iommu-capd-config-space.conf tests/systemd-units.sh docs/service.md
+	systemd/iommu-capd-config-space.conf systemd/iommu-capd-iommufd.conf tests/systemd-units.sh \
+	docs/service.md
 
 # The node_exporter textfile export: the wrapper, and a service (from a template, like the
 # daemon's) and timer installed next to the daemon's units.

@@ -171,7 +171,7 @@ cat "$tmp/units/iommu-capd.service" "$units/iommu-capd-config-space.conf" \
 
 # "security --offline" appeared in systemd 250 (bookworm has 252).
 if ! systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
-	for what in verify "verify (config-space drop-in)" exposure "exposure (config-space drop-in)" \
+	for what in verify "verify (config-space drop-in)" "verify (iommufd drop-in)" exposure "exposure (config-space drop-in)" \
 		"exposure recorded in docs/service.md"; do
 		skip "systemd-analyze (250 or later) not installed (Debian package systemd): $what"
 	done
@@ -188,6 +188,11 @@ else
 	verify "$tmp/units-cs"
 	t $? "systemd-analyze verify accepts them with the config-space drop-in" ||
 		diag "$tmp/verify.out"
+	mkdir -p "$tmp/units-fd/iommu-capd.service.d"
+	cp "$tmp/units/iommu-capd.service" "$tmp/units/iommu-capd.socket" "$tmp/units-fd/"
+	cp "$units/iommu-capd-iommufd.conf" "$tmp/units-fd/iommu-capd.service.d/iommufd.conf"
+	verify "$tmp/units-fd"
+	t $? "systemd-analyze verify accepts them with the iommufd drop-in" || diag "$tmp/verify.out"
 
 	# exposure FILE: the "Overall exposure level" figure.
 	exposure() {

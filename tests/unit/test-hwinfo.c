@@ -183,6 +183,10 @@ static void test_probe_smmuv3(void **state)
 	assert_int_equal(u->caps[IOMMUCAP_PASID_TABLE_ALIGN].source, IOMMUCAP_SRC_MODEL);
 	assert_true(d->hw_info.read);
 	assert_int_equal(h->n_warnings, 0);
+	/* The kernel enabled no PASID for the device: max_pasid_log2 0 is its effective width,
+	 * though the unit offers 20 bits. */
+	assert_true(d->effective_pasid_bits.known);
+	assert_int_equal(d->effective_pasid_bits.value, 0);
 
 	/* The document says it, validates its own shape and reads back. */
 	assert_int_equal(iommucap_device_to_json(d, &j), 0);
