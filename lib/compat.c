@@ -800,12 +800,12 @@ static void eval_qemu(struct eval *e)
 	/* The vSMMU offers all three granules, and QEMU wants the host's to be the same. */
 	static const char *const gran[] = { "gran4k", "gran16k", "gran64k" };
 	static const char *const gname[] = { "4K", "16K", "64K" };
+	/* A check keeps its field pointer: these live as long as the program. */
+	static const char *const gfield[] = { "fields.idr5.gran4k", "fields.idr5.gran16k",
+					      "fields.idr5.gran64k" };
 	for (size_t i = 0; i < ELEMENTSOF(gran); i++)
 		if (field(u, "idr5", gran[i], &v)) {
-			char f[32];
-
-			snprintf(f, sizeof(f), "fields.idr5.%s", gran[i]);
-			add(e, "qemu.arm-smmuv3.granule", f, json_true(), json_boolean(v),
+			add(e, "qemu.arm-smmuv3.granule", gfield[i], json_true(), json_boolean(v),
 			    v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    v ? "%s granule supported"
 			      : "Host SMMUv3 doesn't support %s translation granule",

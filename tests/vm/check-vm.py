@@ -30,10 +30,14 @@ SRCDIR = os.path.abspath(os.environ.get("srcdir") or os.path.join(os.path.dirnam
 BUILDDIR = os.path.abspath(os.environ.get("builddir") or ".")
 IOMMUCTL = os.environ.get("IOMMUCTL") or os.path.join(BUILDDIR, "cli", "iommuctl")
 DAEMON = os.environ.get("DAEMON") or os.path.join(BUILDDIR, "daemon", "iommu-capd")
+HWINFO_CAPTURE = os.path.join(BUILDDIR, "tests", "hwinfo-capture")
 BOOT_TIMEOUT = int(os.environ.get("VM_BOOT_TIMEOUT", "600"))
 PACKAGES = "qemu-system-x86 qemu-system-arm busybox-static cpio file"
 
 KERNEL_DIR = {"bookworm": "bookworm", "bookworm-backports": "bookworm-backports"}
+# kernel = iommufd: the kernel tests/vm/kernel/build makes (tests/deps/fetch iommufd), its image
+# in vm/kernel-iommufd-ARCH/image, everything built in.
+IOMMUFD_KERNEL = "iommufd"
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 
@@ -66,12 +70,13 @@ def ensure_tools():
         die("apt-get install %s failed: %s" % (PACKAGES, r.stderr.strip().splitlines()[-1:]))
 
 
-def fetch_kernels():
-    r = subprocess.run([os.path.join(SRCDIR, "tests", "deps", "fetch"), "vm"], capture_output=True, text=True)
-    for line in r.stdout.splitlines():
-        log(line)
-    if r.returncode != 0:
-        die("tests/deps/fetch vm: " + (r.stderr.strip().splitlines() or ["failed"])[-1])
+def fetch_kernels(sets):
+    for what in sets:
+        r = subprocess.run([os.path.join(SRCDIR, "tests", "deps", "fetch"), what], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            log(line)
+        if r.returncode != 0:
+            die("tests/deps/fetch %s: %s" % (what, (r.stderr.strip().splitlines() or ["failed"])[-1]))
     d = subprocess.run([os.path.join(SRCDIR, "tests", "deps", "fetch"), "--print-dir"],
                        capture_output=True, text=True, check=True).stdout.strip()
     return os.path.join(d, "vm")
@@ -143,6 +148,38 @@ def module_order(kdir, names):
     return order, idx
 
 
+def cross_helper(out):
+    """tests/hwinfo-capture for arm64, static, from lib/ (the parts it links need only libc)."""
+    cc = "aarch64-linux-gnu-gcc"
+    if shutil.which(cc) is None:
+        die("%s is missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" % cc)
+    work = tempfile.mkdtemp(prefix="cross-", dir=os.path.dirname(out))
+    try:
+        inc = os.path.join(work, "inc")  # jansson's headers only (types in iommucap.h)
+        os.makedirs(inc)
+        for h in ("jansson.h", "jansson_config.h"):
+            os.symlink(os.path.join("/usr/include", h), os.path.join(inc, h))
+        flags = ["-O2", "-std=gnu11", "-ffunction-sections", "-fdata-sections", "-I" + inc,
+                 "-I" + BUILDDIR, "-I" + os.path.join(SRCDIR, "lib"), "-include", os.path.join(BUILDDIR, "config.h")]
+        srcs = [os.path.join(SRCDIR, "tests", "hwinfo-capture.c")]
+        for f in sorted(os.listdir(os.path.join(SRCDIR, "lib"))):
+            p = os.path.join(SRCDIR, "lib", f)
+            if f.endswith(".c") and b"<libxml" not in open(p, "rb").read():
+                srcs.append(p)
+        objs = []
+        for src in srcs:
+            o = os.path.join(work, os.path.basename(src) + ".o")
+            r = subprocess.run([cc] + flags + ["-c", src, "-o", o], capture_output=True, text=True)
+            if r.returncode != 0:
+                die("cross-compiling %s: %s" % (src, r.stderr.strip().splitlines()[-1:]))
+            objs.append(o)
+        r = subprocess.run([cc, "-static", "-Wl,--gc-sections", "-o", out] + objs, capture_output=True, text=True)
+        if r.returncode != 0:
+            die("linking the arm64 hwinfo-capture: %s" % r.stderr.strip().splitlines()[-1:])
+    finally:
+        shutil.rmtree(work)
+
+
 def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
     """A gzip'd newc cpio: busybox, /init, capture-sysfs, modules, and (x86) our programs."""
     root = tempfile.mkdtemp(prefix="irfs-", dir=os.path.dirname(out))
@@ -159,16 +196,26 @@ def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
         for m in order:
             with open(os.path.join(root, "modules", m + ".ko"), "wb") as f:
                 f.write(module_bytes(idx[m]))
+        # The iommufd hw_info helper tests/capture-sysfs runs (next to it, in /bin).
+        helper = os.path.join(root, "bin", "hwinfo-capture")
+        if arch == "x86_64":
+            shutil.copy(real_binary(HWINFO_CAPTURE), helper)
+            binaries = [helper]
+        else:
+            cross_helper(helper)
+            binaries = []
         if guest_binaries:
+            binaries += [os.path.join(root, "usr/bin/iommuctl"), os.path.join(root, "usr/sbin/iommu-capd")]
             for src, dst in ((IOMMUCTL, "usr/bin/iommuctl"), (DAEMON, "usr/sbin/iommu-capd")):
                 b = real_binary(src)
                 os.makedirs(os.path.dirname(os.path.join(root, dst)), exist_ok=True)
                 shutil.copy(b, os.path.join(root, dst))
-                for lib in loader_libs(b):
-                    t = os.path.join(root, lib.lstrip("/"))
-                    if not os.path.exists(t):
-                        os.makedirs(os.path.dirname(t), exist_ok=True)
-                        shutil.copy(lib, t)  # follows the links: the file the loader loads
+        for b in binaries:
+            for lib in loader_libs(b):
+                t = os.path.join(root, lib.lstrip("/"))
+                if not os.path.exists(t):
+                    os.makedirs(os.path.dirname(t), exist_ok=True)
+                    shutil.copy(lib, t)  # follows the links: the file the loader loads
         files = subprocess.run("find . -mindepth 1 | LC_ALL=C sort", shell=True, cwd=root,
                                capture_output=True, check=True).stdout
         with open(out, "wb") as f:
@@ -189,23 +236,39 @@ def split_args(s):
     return s.split() if s else []
 
 
-def qemu_command(cfg, common, kdir, initrd, modules):
+def kernel_image(kdir):
+    return os.path.join(kdir, "image" if os.path.basename(kdir).startswith("kernel-iommufd-") else "vmlinuz")
+
+
+def qemu_binary(cfg, vmdir, name):
+    """The host's QEMU (bookworm: 7.2), or with qemu = trixie-backports the unpacked QEMU 11.1."""
+    if cfg.get("qemu", "host") == "host":
+        return name
+    if cfg["qemu"] != "trixie-backports":
+        die("qemu = %s: only host or trixie-backports" % cfg["qemu"])
+    return os.path.join(os.path.dirname(vmdir), "bin", "qemu11-" + name[len("qemu-"):])
+
+
+def qemu_command(cfg, common, kdir, initrd, modules, vmdir):
     arch = cfg["arch"]
-    append = ["panic=-1", "vmtest.check=" + common["check_qemu"]]
+    append = ["panic=-1", "vmtest.check=" + cfg.get("check_qemu", common["check_qemu"])]
+    if cfg.get("vfio"):
+        append.append("vmtest.vfio=" + cfg["vfio"])
     if modules:
         append.append("vmtest.modules=" + ",".join(modules))
     append += split_args(cfg.get("append", ""))
     if arch == "x86_64":
-        cmd = ["qemu-system-x86_64", "-machine", cfg["machine"], "-cpu", "max"]
+        cmd = [qemu_binary(cfg, vmdir, "qemu-system-x86_64"), "-machine", cfg["machine"], "-cpu", "max"]
         append.insert(0, "console=ttyS0")
         devices = common["x86_devices"]
     else:
-        cmd = ["qemu-system-aarch64", "-machine", cfg["machine"], "-cpu", "max,pauth-impdef=on"]
+        cmd = [qemu_binary(cfg, vmdir, "qemu-system-aarch64"), "-machine", cfg["machine"],
+               "-cpu", "max,pauth-impdef=on"]
         append.insert(0, "console=ttyAMA0")
         devices = common["arm_devices"]
     # TCG only: a /dev/kvm node may exist and not work, and the expectations are QEMU's models.
     cmd += ["-accel", "tcg", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
-            "-m", "1024", "-smp", "1", "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
+            "-m", "1024", "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
             "-append", " ".join(append)]
     cmd += split_args(cfg.get("iommu", "")) + split_args(devices)
     return cmd
@@ -292,7 +355,8 @@ def assert_config(name, exp, res, tree):
         if exp.get("capabilities") == "null":
             check("%s: capabilities unknown (null)" % u["name"], caps is None, "got %s" % caps)
             continue
-        for key in ("ssid_bits", "input_bits", "caching_mode", "scalable_mode", "ats", "pri"):
+        for key in ("ssid_bits", "input_bits", "output_bits", "asid_bits", "caching_mode",
+                    "scalable_mode", "ats", "pri", "nesting", "coherent"):
             want = exp.get(key, "-")
             if want == "-":
                 continue
@@ -302,6 +366,8 @@ def assert_config(name, exp, res, tree):
         if "unit_devices" in exp:
             check("%s: devices behind the unit" % u["name"], len(u.get("devices", [])) == int(exp["unit_devices"]),
                   "got %d" % len(u.get("devices", [])))
+    if "hw_info_type" in exp:
+        check_hw_info(check, exp, dump, res)
     if exp.get("group_types", "-") != "-":
         got = sorted(set(g["type"] for g in dump.get("groups", [])))
         check("group types", got == sorted(exp["group_types"].split()), "got %s" % got)
@@ -343,6 +409,31 @@ def assert_config(name, exp, res, tree):
     return results
 
 
+def check_hw_info(check, exp, dump, res):
+    """iommufd: the device the guest bound to vfio-pci was read, and the unit learned from it."""
+    bdf = res.get("vfio", (1, ""))[1].strip()
+    check("the guest bound a device to vfio-pci", res.get("vfio", (1, ""))[0] == 0 and bdf,
+          "vfio section %s" % (res.get("vfio"),))
+    dev = [d for d in dump.get("devices", []) if d["address"] == bdf]
+    hw = dev[0].get("iommufd") if dev else None
+    check("%s: iommufd hw_info read" % bdf, bool(hw) and hw.get("read") is True, "got %s" % json.dumps(hw))
+    check("%s: hw_info data_type %s" % (bdf, exp["hw_info_type"]),
+          bool(hw) and hw.get("data_type") == exp["hw_info_type"], "got %s" % json.dumps(hw))
+    for u in dump.get("units", []):
+        if u["name"] not in exp.get("hw_info_units", exp["units"]).split():
+            continue
+        check("%s: registers from iommufd through %s" % (u["name"], bdf), u.get("hw_info_from") == bdf,
+              "got %s" % u.get("hw_info_from"))
+        src = ((u.get("capabilities") or {}).get("sources") or {}).get("ssid_bits")
+        check("%s: ssid_bits sourced from iommufd" % u["name"], src == "iommufd", "got %s" % src)
+        for pair in exp.get("raw", "").split():
+            reg, want = pair.split("=")
+            got = (u.get("raw") or {}).get(reg)
+            check("%s: raw %s = %s (QEMU's)" % (u["name"], reg, want), got == want, "got %s" % got)
+    bad = [w for w in dump.get("warnings", []) if "in iommufd hw_info" in w]
+    check("sysfs and iommufd agree (no warning)", not bad, "; ".join(bad))
+
+
 def extract_capture(text, dest):
     data = base64.b64decode("".join(text.split()))
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
@@ -352,7 +443,10 @@ def extract_capture(text, dest):
 
 def run_config(name, cfg, common, vmdir, work):
     arch = cfg["arch"]
-    kdir = os.path.join(vmdir, "kernel-%s-%s" % (DEB_ARCH[arch], KERNEL_DIR[cfg["kernel"]]))
+    if cfg["kernel"] == IOMMUFD_KERNEL:
+        kdir = os.path.join(vmdir, "kernel-iommufd-%s" % DEB_ARCH[arch])
+    else:
+        kdir = os.path.join(vmdir, "kernel-%s-%s" % (DEB_ARCH[arch], KERNEL_DIR[cfg["kernel"]]))
     exp = expectations(cfg)
     guest = exp.get("guest_binaries", "yes") == "yes"
     cdir = os.path.join(work, name)
@@ -360,7 +454,7 @@ def run_config(name, cfg, common, vmdir, work):
     os.makedirs(cdir)
     initrd = os.path.join(cdir, "initramfs.cpio.gz")
     order = build_initramfs(arch, kdir, split_args(cfg.get("modules", "")), vmdir, initrd, guest)
-    cmd = qemu_command(cfg, common, kdir, initrd, order)
+    cmd = qemu_command(cfg, common, kdir, initrd, order, vmdir)
     with open(os.path.join(cdir, "qemu-command.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     t0 = time.monotonic()
@@ -381,7 +475,7 @@ def run_config(name, cfg, common, vmdir, work):
         except Exception as e:  # a garbled transfer fails the assertions below
             log("%s: cannot unpack the capture: %s" % (name, e))
     if not guest and tree:
-        res.update(host_run(tree, common["check_qemu"]))
+        res.update(host_run(tree, cfg.get("check_qemu", common["check_qemu"])))
     results = [("QEMU boots and powers off", qrc == 0 and "@@VM READY@@" in serial, "qemu exit %s" % qrc),
                ("the guest captured its tree", tree is not None, "")]
     results += assert_config(name, exp, res, tree)
@@ -410,13 +504,15 @@ def main():
         if n not in names:
             die("no configuration %s (tests/vm/configs.ini has %s)" % (n, " ".join(names)))
     names = args.configs or names
-    for p in (IOMMUCTL, DAEMON):
+    for p in (IOMMUCTL, DAEMON, HWINFO_CAPTURE):
         if not os.path.exists(p):
             die("%s is not built (make first)" % p)
 
     t_start = time.monotonic()
     ensure_tools()
-    vmdir = fetch_kernels()
+    sets = ["vm"] + sorted(set("iommufd-" + DEB_ARCH[ini[n]["arch"]] for n in names
+                               if ini[n]["kernel"] == IOMMUFD_KERNEL))
+    vmdir = fetch_kernels(sets)
     log("setup (tools, kernels): %.1f s" % (time.monotonic() - t_start))
     work = tempfile.mkdtemp(prefix="check-vm-")
     n = 0
