@@ -271,6 +271,9 @@ def qemu_command(cfg, common, kdir, initrd, modules, vmdir):
             "-m", "1024", "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
             "-append", " ".join(append)]
     cmd += split_args(cfg.get("iommu", "")) + split_args(devices)
+    if cfg.get("qemu", "host") != "host":
+        # The unpacked QEMU keeps only seabios, no NIC option ROMs; -kernel boots need none.
+        cmd += ["-global", "e1000e.romfile=", "-global", "virtio-net-pci.romfile="]
     return cmd
 
 
