@@ -577,8 +577,9 @@ static int device_effective_pasid(const struct iommucap_host *h, struct iommucap
 
 	if (!d->unit)
 		return tri_set(&d->effective_pasid_bits, 0); /* no IOMMU translates it */
-	/* The kernel's own answer (iommufd out_max_pasid_log2, 6.15): ilog2(dev->iommu->max_pasids),
-	 * the width the IOMMU driver enabled for this device, 0 when it enabled none. */
+	/* The kernel's own answer (iommufd out_max_pasid_log2, 6.15):
+	 * ilog2(dev->iommu->max_pasids), the width the IOMMU driver enabled for this device, 0 when
+	 * it enabled none. */
 	if (d->hw_info.read && d->hw_info.max_pasid_known)
 		return tri_set(&d->effective_pasid_bits, d->hw_info.max_pasid_log2);
 	if (!u)
