@@ -13,7 +13,7 @@
  * The node's values are its strongest unit's (iommucap_offers_best(), the host's own offer that
  * "iommuctl compare" and "baseline" use): the largest requirement some unit of the node satisfies.
  * SVA is the library's verdict on a requirement asking only for SVA (lib/compat.c, as the kernel
- * decides it), so no rule is repeated here.
+ * decides it), and the vIOMMU labels are "iommuctl suggest"'s model, so no rule is repeated here.
  */
 #include "config.h"
 
@@ -24,6 +24,7 @@
 #include "lib/fleet.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
+#include "lib/suggest.h"
 #include "nfd.h"
 
 static void label(FILE *f, const char *name, const char *value)
@@ -64,6 +65,34 @@ static int sva_possible(const struct iommucap_host *h)
 	return r;
 }
 
+/*
+ * The QEMU device of "iommuctl suggest" (lib/suggest.c: the strongest vIOMMU the check rules let
+ * this host back), with or without --migratable, as *ret (static); NULL when nothing is
+ * compatible. Only a failure to allocate is an error.
+ */
+static int suggested_model(const struct iommucap_host *h, bool migratable, const char **ret)
+{
+	static const char *const models[] = { "intel-iommu", "amd-iommu", "arm-smmuv3",
+					      "virtio-iommu-pci" };
+	json_t *s = NULL;
+	char *error = NULL;
+	int k = iommucap_suggest(h, NULL, NULL, migratable, &s, &error);
+	const char *m;
+
+	free(error);
+	*ret = NULL;
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0)
+		return 0;
+	m = json_string_value(json_object_get(s, "model"));
+	for (size_t i = 0; m && i < ELEMENTSOF(models); i++)
+		if (streq(m, models[i]))
+			*ret = models[i];
+	json_decref(s);
+	return 0;
+}
+
 int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 {
 	_cleanup_(iommucap_offers_freep) struct iommucap_offers *offers = NULL;
@@ -71,6 +100,7 @@ int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 	time_t expiry = (time_t)(now + NFD_EXPIRY_SECONDS);
 	struct tm tm;
 	char when[32];
+	const char *viommu = NULL, *viommu_migratable = NULL;
 	int k, sva = -1;
 
 	if (!gmtime_r(&expiry, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
@@ -85,6 +115,11 @@ int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 		sva = sva_possible(h);
 		if (sva == -ENOMEM)
 			return sva;
+		k = suggested_model(h, false, &viommu);
+		if (k >= 0)
+			k = suggested_model(h, true, &viommu_migratable);
+		if (k < 0)
+			return k;
 	}
 
 	errno = 0;
@@ -109,6 +144,10 @@ int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 		label_offer(f, best, "pri", IOMMUCAP_OF_PRI, true);
 		if (sva >= 0)
 			label(f, "sva", sva ? "true" : "false");
+		if (viommu)
+			label(f, "viommu", viommu);
+		if (viommu_migratable)
+			label(f, "viommu-migratable", viommu_migratable);
 	}
 	if (fflush(f) != 0 || ferror(f))
 		return errno > 0 ? -errno : -EIO;

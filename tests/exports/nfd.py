@@ -178,6 +178,22 @@ for fx in sorted(os.listdir(fixtures)):
     t(not problems, "%s: the labels are the document's (units, /dev/iommu, unit %s)"
       % (fx, ",".join(matching[:3]) or "-"), "\n".join(problems))
 
+    # The vIOMMU labels name QEMU 11.1 devices (-device help) and are what suggest chooses, with
+    # and without --migratable; no label where suggest finds nothing compatible.
+    qemu_viommus = {"intel-iommu", "amd-iommu", "arm-smmuv3", "virtio-iommu-pci"}
+    problems = []
+    for name, extra in (("viommu", []), ("viommu-migratable", ["--migratable"])):
+        sg = run(["--quiet", "--sysroot", root, "suggest", "-J"] + extra)
+        want = json.loads(sg.stdout)["model"] if sg.returncode == 0 else None
+        if short.get(name) != want:
+            problems.append("%s=%s, suggest %s says %s" % (name, short.get(name),
+                                                            " ".join(extra), want))
+        if name in short and short[name] not in qemu_viommus:
+            problems.append("%s=%s is not a QEMU vIOMMU device" % (name, short[name]))
+    t(not problems, "%s: viommu=%s, viommu-migratable=%s, as suggest chooses"
+      % (fx, short.get("viommu", "-"), short.get("viommu-migratable", "-")),
+      "\n".join(problems))
+
 # ---- the atomic writer (contrib/nfd/iommu-capd-nfd) ------------------------------------------
 wrapper = os.path.join(srcdir, "contrib", "nfd", "iommu-capd-nfd")
 sample = os.path.join(fixtures, "x86-q72-k612-c-amd")
