@@ -229,23 +229,14 @@ static int fix_group(struct walk *w, struct iommucap_group *g)
 
 static int fix_device(struct walk *w, struct iommucap_device *d)
 {
-	struct iommucap_tri *tris[] = { &d->pasid,
-					&d->pasid_width,
-					&d->pasid_exec,
-					&d->pasid_priv,
-					&d->ats,
-					&d->ats_queue_depth,
-					&d->pri,
-					&d->pri_max_requests,
-					&d->acs,
-					&d->acs_caps,
-					&d->effective_pasid_bits };
+	struct iommucap_tri *tris[DEVICE_N_TRIS];
+	size_t n = device_tris(d, tris);
 
 	TRY(fix(w, &d->address, "sys/bus/pci/devices/%s", d->address));
 	TRY(fix(w, &d->unit, NULL)); /* named with the unit, or where the link is checked */
 	TRY(fix(w, &d->driver, "sys/bus/pci/devices/%s/driver", d->address));
 	TRY(fix(w, &d->config_reason, NULL));
-	for (size_t i = 0; i < ELEMENTSOF(tris); i++)
+	for (size_t i = 0; i < n; i++)
 		TRY(fix(w, &tris[i]->reason, NULL));
 	return 0;
 }

@@ -320,6 +320,24 @@ static void tri_done(struct iommucap_tri *t)
 	free(t->reason);
 }
 
+size_t device_tris(struct iommucap_device *d, struct iommucap_tri *tris[DEVICE_N_TRIS])
+{
+	struct iommucap_tri *all[DEVICE_N_TRIS] = { &d->pasid,
+						    &d->pasid_width,
+						    &d->pasid_exec,
+						    &d->pasid_priv,
+						    &d->ats,
+						    &d->ats_queue_depth,
+						    &d->pri,
+						    &d->pri_max_requests,
+						    &d->acs,
+						    &d->acs_caps,
+						    &d->effective_pasid_bits };
+
+	memcpy(tris, all, sizeof(all));
+	return DEVICE_N_TRIS;
+}
+
 void device_done(struct iommucap_device *d)
 {
 	free(d->address);
@@ -327,18 +345,9 @@ void device_done(struct iommucap_device *d)
 	free(d->driver);
 	free(d->config_reason);
 	free(d->hw_info.reason);
-	struct iommucap_tri *tris[] = { &d->pasid,
-					&d->pasid_width,
-					&d->pasid_exec,
-					&d->pasid_priv,
-					&d->ats,
-					&d->ats_queue_depth,
-					&d->pri,
-					&d->pri_max_requests,
-					&d->acs,
-					&d->acs_caps,
-					&d->effective_pasid_bits };
-	for (size_t i = 0; i < ELEMENTSOF(tris); i++)
+	struct iommucap_tri *tris[DEVICE_N_TRIS];
+	size_t n = device_tris(d, tris);
+	for (size_t i = 0; i < n; i++)
 		tri_done(tris[i]);
 }
 

@@ -56,6 +56,9 @@ int tri_unknown(struct iommucap_tri *t, const char *reason);
 
 void unit_done(struct iommucap_unit *u);
 void group_done(struct iommucap_group *g);
+/* The device's capability values (struct iommucap_tri members), for walks over all of them. */
+#define DEVICE_N_TRIS 11
+size_t device_tris(struct iommucap_device *d, struct iommucap_tri *tris[DEVICE_N_TRIS]);
 void device_done(struct iommucap_device *d);
 void hostinfo_done(struct iommucap_hostinfo *i);
 
