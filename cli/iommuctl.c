@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <argp.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
@@ -114,15 +115,35 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
+static const struct iommuctl_command *find_command(const char *name);
+
+/* "iommuctl: MESSAGE", then the help of the command given so far (argp's own "Try" line names
+ * state->name, which becomes "iommuctl COMMAND" once the command is seen). */
+_printf_(2, 3) __attribute__((noreturn)) static void usage_error(const struct argp_state *state,
+								 const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	argp_state_help(state, stderr, ARGP_HELP_STD_ERR);
+	exit(EX_USAGE); /* not reached: ARGP_HELP_EXIT_ERR exits */
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
+	static char name[64];
+
 	switch (key) {
 	case OPT_SYSROOT:
 		arg_sysroot = arg;
 		break;
 	case OPT_ADDRESS:
 		if (!startswith(arg, "unix:") || !arg[5])
-			argp_error(state, "--address takes unix:PATH, not '%s'", arg);
+			usage_error(state, "--address takes unix:PATH, not '%s'", arg);
 		arg_address = arg;
 		break;
 	case OPT_OFFLINE:
@@ -154,7 +175,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (streq(arg, "nfd"))
 			arg_format = FORMAT_NFD;
 		else
-			argp_error(state, "--format takes json, prometheus or nfd, not '%s'", arg);
+			usage_error(state, "--format takes json, prometheus or nfd, not '%s'", arg);
 		break;
 	case 'q':
 		arg_quiet = true;
@@ -196,9 +217,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		arg_version = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (!arg_command)
+		if (!arg_command) {
 			arg_command = arg;
-		else {
+			/* Options are taken in order (ARGP_IN_ORDER): one after the command that
+			 * is wrong is answered with "Try `iommuctl COMMAND --help'". */
+			if (find_command(arg) &&
+			    snprintf(name, sizeof(name), "%s %s", program_invocation_short_name,
+				     arg) < (int)sizeof(name))
+				state->name = name;
+		} else {
 			char **nv = realloc(arg_filters, (arg_n_filters + 1) * sizeof(char *));
 
 			if (!nv)
@@ -1454,7 +1481,7 @@ int main(int argc, char **argv)
 	if (argc > 0)
 		argv[0] = program_invocation_short_name;
 	argp_err_exit_status = EX_USAGE;
-	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, NULL) != 0)
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP | ARGP_IN_ORDER, NULL, NULL) != 0)
 		return EX_USAGE;
 
 	if (arg_version) {

@@ -50,6 +50,15 @@ expect "unknown option is a usage error naming the program as every message does
 	"^iommuctl: unrecognized option '--frobnicate'\$" '' -- --frobnicate
 expect "a bad option value is a usage error naming the program once" 64 \
 	"^iommuctl: --format takes json, prometheus or nfd, not .xml.$" '' -- dump --format=xml
+# After a command, a wrong option points at that command's help (as "git COMMAND -h" does);
+# before it, at the program's.
+expect "an unknown option after a command points at the command's help" 64 \
+	"^Try .iommuctl groups --help' or .iommuctl groups --usage'" '' -- groups --bogus
+expect "a bad value after a command points at the command's help" 64 \
+	"^Try .iommuctl dump --help' or .iommuctl dump --usage'" '' -- dump --format=xml
+expect "an unknown option before any command points at the program's help" 64 \
+	"^Try .iommuctl --help' or .iommuctl --usage' for more information" '' -- --bogus groups
+expect "the help pointed at is the command's" 0 '^$' '^Usage: iommuctl groups ' -- groups --help
 expect "unknown column is a usage error naming it" 64 '^iommuctl: unknown column: BOGUS' '' -- \
 	--sysroot "$intel" show -o NAME,BOGUS
 expect "missing sysroot fails in one line" 1 '^iommuctl: cannot open /nonexistent-root: No such file' \
