@@ -773,25 +773,23 @@ static int load_requirement(struct iommucap_requirement **ret)
 	return EXIT_SUCCESS;
 }
 
-/* The daemon's CheckResult carries values as JSON text; make them values again. */
-static int decode_values(json_t *result)
+/* The daemon's CheckResult carries each value as {"value": V} (or null); unwrap them. */
+static int unwrap_values(json_t *result)
 {
+	static const char *const keys[] = { "required", "available" };
 	json_t *c;
 	size_t i;
 
-	json_array_foreach (json_object_get(result, "checks"), i, c) {
-		static const char *const keys[] = { "required", "available" };
-
+	json_array_foreach (json_object_get(result, "checks"), i, c)
 		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
 			json_t *v = json_object_get(c, keys[k]);
-			json_t *val = json_is_string(v) ? json_loads(json_string_value(v),
-								     JSON_DECODE_ANY, NULL)
-							: json_null();
+			json_t *val = json_is_object(v) ? json_object_get(v, "value") : NULL;
 
-			if (!val || json_object_set_new(c, keys[k], val) < 0)
+			if (v && !json_is_null(v) && !val)
 				return -EBADMSG;
+			if (json_object_set_new(c, keys[k], json_incref(val ?: json_null())) < 0)
+				return -ENOMEM;
 		}
-	}
 	return 0;
 }
 
@@ -859,7 +857,7 @@ static int cmd_check(void)
 	} else {
 		r = daemon_call("io.iommucapd.Check", json_pack("{s:O}", "requirement", reqdoc),
 				&result);
-		if (r == EXIT_SUCCESS && decode_values(result) < 0) {
+		if (r == EXIT_SUCCESS && unwrap_values(result) < 0) {
 			warnx("iommu-capd sent a malformed result");
 			r = EXIT_FAILURE;
 		}

@@ -293,38 +293,25 @@ static int vl_method_rescan(struct vl_call *call, json_t *params, void *userdata
 	return vl_call_reply(call, NULL);
 }
 
-/* The result's values travel as JSON text (the interface has no "any" type). */
-static int encode_values(json_t *result)
+/*
+ * The interface has no "any" type: each value of a CheckResult travels as the object
+ * {"value": V} (CheckResult in the interface), null when the result has none (no required
+ * value, or the host's is unknown).
+ */
+static int wrap_values(json_t *result)
 {
+	static const char *const keys[] = { "required", "available" };
 	json_t *c;
 	size_t i;
 
-	json_array_foreach (json_object_get(result, "checks"), i, c) {
-		static const char *const keys[] = { "required", "available" };
-
+	json_array_foreach (json_object_get(result, "checks"), i, c)
 		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
 			json_t *v = json_object_get(c, keys[k]);
-			char *text;
 
-			if (!v || json_is_null(v)) {
-				/* Absent and unknown differ: no value (null) vs an unknown one
-				 * ("null"). */
-				if (json_object_set_new(c, keys[k],
-							v && !streq(keys[k], "required") &&
-									json_is_null(v)
-								? json_string("null")
-								: json_null()) < 0)
-					return -ENOMEM;
-				continue;
-			}
-			text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-			if (!text || json_object_set_new(c, keys[k], json_string(text)) < 0) {
-				free(text);
+			if (v && !json_is_null(v) &&
+			    json_object_set_new(c, keys[k], json_pack("{s:O}", "value", v)) < 0)
 				return -ENOMEM;
-			}
-			free(text);
 		}
-	}
 	return 0;
 }
 
@@ -354,7 +341,7 @@ static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
 	if (k >= 0)
 		k = iommucap_compat_to_json(c, &result);
 	if (k >= 0)
-		k = encode_values(result);
+		k = wrap_values(result);
 	iommucap_compat_free(c);
 	iommucap_requirement_free(req);
 	if (k < 0) {

@@ -472,6 +472,11 @@ const struct vl_member *vl_interface_method(const struct vl_interface *i, const 
 	return find(i->methods, i->n_methods, name);
 }
 
+const struct vl_member *vl_interface_error(const struct vl_interface *i, const char *name)
+{
+	return find(i->errors, i->n_errors, name);
+}
+
 static bool int_ok(json_t *v)
 {
 	if (json_is_integer(v))

@@ -59,6 +59,7 @@ int vl_interface_parse(const char *text, struct vl_interface **ret, char **ret_e
 struct vl_interface *vl_interface_free(struct vl_interface *i);
 
 const struct vl_member *vl_interface_method(const struct vl_interface *i, const char *name);
+const struct vl_member *vl_interface_error(const struct vl_interface *i, const char *name);
 
 /*
  * Check call parameters (an object or NULL/null) against a method's input struct. Returns 0

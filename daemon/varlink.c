@@ -50,6 +50,16 @@ static const char service_idl[] =
 
 #define SERVICE "org.varlink.service"
 
+/*
+ * The one error the layer sends on its own: systemd's io.systemd.System (src/libsystemd/
+ * sd-varlink/varlink-io.systemd.c, 257), for a handler that failed without answering. It is
+ * declared here, not served: systemd does not describe io.systemd to its clients either.
+ */
+static const char systemd_idl[] = "interface io.systemd\n"
+				  "\n"
+				  "# A method failed with this errno.\n"
+				  "error System (errno: int)\n";
+
 struct vl_iface {
 	struct vl_interface *idl;
 	const struct vl_method *methods;
@@ -115,6 +125,7 @@ struct vl_server {
 	char *vendor, *product, *version, *url;
 	char *info_text;       /* GetInfo's parameters, once made */
 	char *too_large_error; /* the error for a reply over VL_BUFFER_MAX (limit, size) */
+	struct vl_interface *systemd_idl;
 	void (*idle)(struct vl_server *, void *);
 	void *idle_userdata;
 };
@@ -122,6 +133,25 @@ struct vl_server {
 static void conn_close(struct vl_conn *c);
 static void conn_process(struct vl_conn *c);
 static int conn_update_events(struct vl_conn *c);
+static const struct vl_iface *find_iface(const struct vl_server *s, const char *name, size_t len);
+
+/*
+ * Does an interface the server knows declare this error, with parameters of its type? Only
+ * those are sent: a name the client cannot look up in GetInterfaceDescription is a bug.
+ */
+static bool error_declared(const struct vl_server *s, const char *error, json_t *parameters)
+{
+	const char *dot = strrchr(error, '.');
+	const struct vl_iface *iface = dot ? find_iface(s, error, (size_t)(dot - error)) : NULL;
+	const struct vl_interface *idl = iface ? iface->idl : NULL;
+	const struct vl_member *m;
+
+	if (!idl && dot && strlen(s->systemd_idl->name) == (size_t)(dot - error) &&
+	    strncmp(s->systemd_idl->name, error, (size_t)(dot - error)) == 0)
+		idl = s->systemd_idl;
+	m = idl ? vl_interface_error(idl, dot + 1) : NULL;
+	return m && vl_value_matches(idl, m->in, parameters);
+}
 
 /* ---- server ------------------------------------------------------------------------------ */
 
@@ -146,6 +176,8 @@ int vl_server_new(sd_event *event, struct vl_server **ret)
 	if (s->per_uid_max > s->connections_max)
 		s->per_uid_max = s->connections_max / 4 * 3;
 	k = vl_server_add_interface(s, service_idl, NULL, 0, NULL);
+	if (k >= 0)
+		k = vl_interface_parse(systemd_idl, &s->systemd_idl, NULL);
 	if (k < 0) {
 		vl_server_free(s);
 		return k;
@@ -184,6 +216,7 @@ struct vl_server *vl_server_free(struct vl_server *s)
 	free(s->url);
 	free(s->info_text);
 	free(s->too_large_error);
+	vl_interface_free(s->systemd_idl);
 	free(s->uids);
 	sd_event_unref(s->event);
 	free(s);
@@ -249,8 +282,17 @@ void vl_server_set_memory_limits(struct vl_server *s, size_t total, size_t per_u
 
 int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error)
 {
-	char *e = strdup(error);
+	json_t *example = json_pack("{s:I, s:I}", "limit", (json_int_t)VL_BUFFER_MAX, "size",
+				    (json_int_t)VL_BUFFER_MAX + 1);
+	bool declared = example && error_declared(s, error, example);
+	char *e;
 
+	json_decref(example);
+	if (!example)
+		return -ENOMEM;
+	if (!declared)
+		return -EINVAL;
+	e = strdup(error);
 	if (!e)
 		return -ENOMEM;
 	free(s->too_large_error);
@@ -730,9 +772,15 @@ int vl_call_notify(struct vl_call *call, json_t *parameters)
 
 int vl_call_error(struct vl_call *call, const char *error, json_t *parameters)
 {
-	json_t *msg =
-		json_pack("{s:s, s:o}", "error", error, "parameters", params_or_empty(parameters));
+	json_t *msg;
 
+	parameters = params_or_empty(parameters);
+	/* Refused, not sent: the handler's failure becomes io.systemd.System (EINVAL). */
+	if (parameters && call->conn && !error_declared(call->conn->s, error, parameters)) {
+		json_decref(parameters);
+		return -EINVAL;
+	}
+	msg = json_pack("{s:s, s:o}", "error", error, "parameters", parameters);
 	return msg ? call_send(call, msg, true) : -ENOMEM;
 }
 
@@ -784,7 +832,7 @@ static int service_get_info(struct vl_server *s, struct vl_call *call)
 	return vl_call_reply_text(call, s->info_text);
 }
 
-static const struct vl_iface *find_iface(struct vl_server *s, const char *name, size_t len)
+static const struct vl_iface *find_iface(const struct vl_server *s, const char *name, size_t len)
 {
 	for (size_t i = 0; i < s->n_ifaces; i++)
 		if (strlen(s->ifaces[i].idl->name) == len &&

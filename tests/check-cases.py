@@ -269,6 +269,14 @@ def main():
                                checks=[dict(c) for c in r["checks"]])
                     check(summary(got) == want and r["candidates"] == off["candidates"],
                           f"{fx}: {name}: python3-varlink Check agrees", f"got {summary(got)}")
+                    # Each value travels as {"value": V}, null when there is none.
+                    values = [(c.get("required"), c.get("available")) for c in got["checks"]]
+                    want_values = [(None if c["required"] is None else {"value": c["required"]},
+                                    None if c["available"] is None else {"value": c["available"]})
+                                   for c in off["checks"]]
+                    check(values == want_values,
+                          f"{fx}: {name}: python3-varlink Check values are {{\"value\": V}} or null",
+                          f"got  {values[:5]}\nwant {want_values[:5]}")
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=10)

@@ -706,8 +706,58 @@ static void test_stream_by_notify(void **state)
 	/* Nothing more may be sent on an answered call. */
 	assert_true(vl_call_notify(held, json_pack("{s:i}", "tick", 4)) < 0);
 	assert_true(vl_call_reply(held, NULL) < 0);
-	assert_true(vl_call_error(held, "org.example.test.Failed", NULL) < 0);
+	assert_true(vl_call_error(held, "org.example.test.Failed", json_pack("{s:i}", "code", 1)) <
+		    0);
 	expect_nothing(&f->peer);
+}
+
+/*
+ * An error the interfaces do not declare, or with parameters its declaration does not have, is
+ * refused and nothing is sent (UAPI.20: an error is "interface.ErrorName" declared with
+ * "error"); the call can still be answered.
+ */
+static void test_undeclared_error(void **state)
+{
+	struct fixture *f = F(state);
+	static const char *const names[] = {
+		"org.example.test.Nope",      /* not declared */
+		"org.example.test.Echo",      /* a method */
+		"org.example.test.Kind",      /* a type */
+		"org.example.nope.Failed",    /* no such interface */
+		"org.varlink.service.Failed", /* another interface's error */
+		"io.systemd.Nope",	      /* io.systemd has only System */
+		"Failed",
+		"",
+	};
+
+	peer_call(&f->peer, "{\"method\":\"org.example.test.Hold\"}");
+	assert_non_null(held);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_int_equal(vl_call_error(held, names[i], json_pack("{s:i}", "code", 1)),
+				 -EINVAL);
+	/* Declared, with the wrong parameters: missing, mistyped, unknown. */
+	assert_int_equal(vl_call_error(held, "org.example.test.Failed", NULL), -EINVAL);
+	assert_int_equal(
+		vl_call_error(held, "org.example.test.Failed", json_pack("{s:b}", "code", 1)),
+		-EINVAL);
+	assert_int_equal(vl_call_error(held, "org.example.test.Failed",
+				       json_pack("{s:i, s:i}", "code", 1, "other", 2)),
+			 -EINVAL);
+	assert_int_equal(vl_call_error(held, "org.varlink.service.ExpectedMore",
+				       json_pack("{s:i}", "code", 1)),
+			 -EINVAL);
+	expect_nothing(&f->peer);
+	assert_false(vl_call_answered(held));
+	assert_int_equal(vl_call_error(held, "io.systemd.System", json_pack("{s:i}", "errno", 5)),
+			 0);
+	pump(&f->peer);
+	expect_error(&f->peer, "io.systemd.System", "{\"errno\":5}");
+	expect_nothing(&f->peer);
+	/* The reply-too-large error must be declared too (with limit and size). */
+	assert_int_equal(vl_server_set_reply_too_large_error(f->server, "org.example.test.Nope"),
+			 -EINVAL);
+	assert_int_equal(vl_server_set_reply_too_large_error(f->server, "org.example.test.Failed"),
+			 -EINVAL);
 }
 
 static void test_notify_needs_more(void **state)
@@ -2025,6 +2075,7 @@ int main(void)
 		BOTH(test_method_not_found),
 		BOTH(test_method_not_implemented),
 		BOTH(test_handler_errno),
+		BOTH(test_undeclared_error),
 		BOTH(test_service_interface),
 		BOTH(test_reply_text),
 		BOTH(test_get_info_follows_changes),
