@@ -14,6 +14,7 @@
 #include "ksem.h"
 #include "model.h"
 #include "parse.h"
+#include "probe.h"
 #include "regs-amdvi.h"
 #include "regs-smmuv3.h"
 #include "regs-vtd.h"

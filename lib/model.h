@@ -62,15 +62,6 @@ size_t device_tris(struct iommucap_device *d, struct iommucap_tri *tris[DEVICE_N
 void device_done(struct iommucap_device *d);
 void hostinfo_done(struct iommucap_hostinfo *i);
 
-/* Probing steps (probe-*.c); each fills its part of the host, warning on what it cannot read. */
-struct iommucap_root;
-int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h);
-int probe_units(struct iommucap_root *r, struct iommucap_host *h);
-int probe_groups(struct iommucap_root *r, struct iommucap_host *h);
-int probe_devices(struct iommucap_root *r, struct iommucap_host *h);
-/* iommufd IOMMU_GET_HW_INFO for devices with a VFIO cdev (hwinfo.c); after probe_devices. */
-int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h);
-
 /* Why an SMMUv3 unit's capabilities are unknown without iommufd (decode_generic, hwinfo.c). */
 #define SMMUV3_NO_SYSFS "the kernel exposes no SMMUv3 register in sysfs"
 
@@ -104,9 +95,7 @@ int smmuv3_decode_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t 
 /* PCI configuration space: fill the device's PASID/ATS/PRI/ACS from a config-space image. */
 int pci_parse_config(struct iommucap_device *d, const uint8_t *cfg, size_t len);
 
-/* Kernel command line, /proc/cpuinfo. */
-int parse_cmdline(const char *s, struct iommucap_kv **ret, size_t *ret_n);
-int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi);
+/* The kernel command line's IOMMU options (probe-host.c). */
 const char *hostinfo_cmdline_get(const struct iommucap_hostinfo *hi, const char *key);
 bool hostinfo_cmdline_has_option(const struct iommucap_hostinfo *hi, const char *key,
 				 const char *option);

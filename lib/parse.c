@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 
+#include "iommucap.h"
 #include "macro.h"
 #include "parse.h"
 
@@ -165,5 +166,153 @@ int parse_resv_region(const char *line, uint64_t *ret_start, uint64_t *ret_end, 
 		return -ENOMEM;
 	*ret_start = start;
 	*ret_end = end;
+	return 0;
+}
+
+static bool is_iommu_param(const char *key)
+{
+	static const char *const keys[] = {
+		"iommu",	  "intel_iommu",  "amd_iommu",	"amd_iommu_intr",
+		"amd_iommu_dump", "nointremap",	  "intremap",	"ivrs_ioapic",
+		"ivrs_hpet",	  "ivrs_acpihid", "s390_iommu", "s390_iommu_aperture",
+	};
+	static const char *const prefixes[] = {
+		"iommu.",    "iommufd.",     "vfio.",	     "vfio_iommu_type1.", "vfio_pci.",
+		"arm_smmu.", "arm_smmu_v3.", "intel_iommu.", "amd_iommu.",	  "virtio_iommu.",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (streq(key, keys[i]))
+			return true;
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+		if (startswith(key, prefixes[i]))
+			return true;
+	return false;
+}
+
+int parse_cmdline(const char *s, struct iommucap_kv **ret, size_t *ret_n)
+{
+	struct iommucap_kv *kv = NULL;
+	size_t n = 0;
+
+	while (*s) {
+		char word[4096];
+		size_t w = 0;
+		bool quoted = false;
+
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		for (; *s && (quoted || !isspace((unsigned char)*s)); s++) {
+			if (*s == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (w < sizeof(word) - 1)
+				word[w++] = *s;
+		}
+		word[w] = 0;
+		if (streq(word, "--"))
+			break; /* the rest is for init */
+
+		char *eq = strchr(word, '=');
+		if (eq)
+			*eq = 0;
+		/* The kernel treats '-' and '_' in parameter names alike (parameqn). */
+		for (char *p = word; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		if (!is_iommu_param(word))
+			continue;
+		struct iommucap_kv *nkv = realloc(kv, (n + 1) * sizeof(*kv));
+		if (!nkv)
+			goto oom;
+		kv = nkv;
+		kv[n].key = strdup(word);
+		kv[n].value = eq ? strdup(eq + 1) : NULL;
+		n++;
+		if (!kv[n - 1].key || (eq && !kv[n - 1].value))
+			goto oom;
+	}
+	*ret = kv;
+	*ret_n = n;
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+	return -ENOMEM;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += len) {
+		bool start = p == list || isspace((unsigned char)p[-1]);
+		bool end = !p[len] || isspace((unsigned char)p[len]);
+
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+static char *line_value(const char *line)
+{
+	const char *colon = strchr(line, ':');
+	const char *end;
+
+	if (!colon)
+		return strdup("");
+	colon++;
+	while (*colon == ' ' || *colon == '\t')
+		colon++;
+	end = colon + strcspn(colon, "\n");
+	return strndup(colon, (size_t)(end - colon));
+}
+
+/* The first CPU's block of /proc/cpuinfo: x86 "flags" and "vendor_id", or arm64 "Features". */
+int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi)
+{
+	static const char *const names[_IOMMUCAP_CPU_FLAG_MAX] = {
+		[IOMMUCAP_CPU_LAM] = "lam",
+		[IOMMUCAP_CPU_ENQCMD] = "enqcmd",
+		[IOMMUCAP_CPU_LA57] = "la57",
+		[IOMMUCAP_CPU_PDPE1GB] = "pdpe1gb",
+	};
+	_cleanup_free_ char *flags = NULL;
+	bool other_arch = false;
+
+	for (const char *line = s; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (len == 0 && (flags || other_arch))
+			break; /* end of the first CPU's block */
+		if (!flags && startswith(line, "flags") && strchr(" \t:", line[5])) {
+			flags = line_value(line);
+			if (!flags)
+				return -ENOMEM;
+		} else if (!hi->cpu_vendor &&
+			   (startswith(line, "vendor_id") || startswith(line, "CPU implementer"))) {
+			hi->cpu_vendor = line_value(line);
+			if (!hi->cpu_vendor)
+				return -ENOMEM;
+		} else if (startswith(line, "Features") && strchr(" \t:", line[8]))
+			other_arch = true;
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	if (!flags && !other_arch)
+		return -ENODATA;
+	/* On a CPU that is not x86 these x86 features are simply absent. */
+	for (int i = 0; i < _IOMMUCAP_CPU_FLAG_MAX; i++)
+		hi->cpu_flags[i] = flags && has_word(flags, names[i]);
+	hi->cpu_flags_known = true;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -36,3 +37,12 @@ const char *amd_features_format_name(enum amd_features_format f);
 
 /* A reserved_regions line: "0x%016llx 0x%016llx %s". */
 int parse_resv_region(const char *line, uint64_t *ret_start, uint64_t *ret_end, char **ret_type);
+
+struct iommucap_kv;
+struct iommucap_hostinfo;
+
+/* The kernel command line's IOMMU options, '-' in names read as '_', in order; up to "--". */
+int parse_cmdline(const char *s, struct iommucap_kv **ret, size_t *ret_n);
+
+/* The first CPU's block of /proc/cpuinfo; -ENODATA without a flags or Features line. */
+int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi);

@@ -1,6 +1,7 @@
-/* Unit tests of lib/probe-host.c parsers: the kernel command line and /proc/cpuinfo. */
+/* Unit tests of lib/parse.c parsers: the kernel command line and /proc/cpuinfo. */
 #include "config.h"
 
+#include "parse.h"
 #include "unit.h"
 
 static void hostinfo_from_cmdline(struct iommucap_hostinfo *hi, const char *cmdline)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "regcheck.h"
+#include "parse.h"
 #include "unit.h"
 #include "tree.h"
 #include "regs-vtd.h"
