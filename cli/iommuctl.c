@@ -12,15 +12,16 @@
 #include <sysexits.h>
 
 #include "lib/compat.h"
-#include "lib/export-prometheus.h"
 #include "lib/fleet.h"
 #include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "lib/requirement.h"
 #include "lib/suggest.h"
+#include "check-report.h"
 #include "command.h"
 #include "nfd.h"
-#include "tables.h"
+#include "prometheus.h"
+#include "columns.h"
 #include "tree.h"
 #include "varlink-client.h"
 
@@ -568,7 +569,7 @@ static int cmd_dump(void)
 		/* The expiry counts from now, not from generated_at: the daemon's document may be
 		 * days old and still current. */
 		k = arg_format == FORMAT_NFD ? nfd_write(h, iommucap_now(), stdout)
-					     : iommucap_host_to_prometheus(h, stdout);
+					     : prometheus_write(h, stdout);
 		if (k < 0) {
 			warnx("cannot print: %s", strerror(-k));
 			return EXIT_FAILURE;
@@ -870,8 +871,8 @@ static int cmd_check(void)
 		json_dumpf(result, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 	} else
-		iommucap_compat_print(result, stdout);
-	r = iommucap_compat_exit_status(result);
+		check_report_print(result, stdout);
+	r = check_report_exit_status(result);
 	json_decref(result);
 	return r;
 }

@@ -4,7 +4,7 @@
 #include <sys/types.h>
 
 #include "lib/iommucap.h"
-#include "tables.h"
+#include "columns.h"
 
 struct tree_rows {
 	struct tree_row *rows;

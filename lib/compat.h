@@ -2,7 +2,6 @@
 #pragma once
 
 #include <jansson.h>
-#include <stdio.h>
 
 #include "iommucap.h"
 #include "requirement.h"
@@ -60,7 +59,3 @@ struct iommucap_compat *iommucap_compat_free(struct iommucap_compat *c);
 
 /* {verdict, checks[], candidates[]} (schema/check-result.schema.json). */
 int iommucap_compat_to_json(const struct iommucap_compat *c, json_t **ret);
-
-/* Text for people: a line per rule that did not pass, grouped by unit, and a summary. */
-int iommucap_compat_print(json_t *result, FILE *f);
-int iommucap_compat_exit_status(json_t *result);

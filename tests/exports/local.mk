@@ -1,8 +1,8 @@
 # Exports: node_exporter textfile metrics, the Ansible fact.
 
-# prom-dump: iommucap_host_to_prometheus() on a --sysroot tree, a document, a hostile host.
+# prom-dump: prometheus_write() on a --sysroot tree, a document, a hostile host.
 check_PROGRAMS += tests/exports/prom-dump
-tests_exports_prom_dump_SOURCES = tests/exports/prom-dump.c
+tests_exports_prom_dump_SOURCES = tests/exports/prom-dump.c cli/prometheus.c cli/prometheus.h
 tests_exports_prom_dump_LDADD = lib/libiommucap.a $(JANSSON_LIBS)
 
 TESTS += tests/exports/prometheus.sh tests/exports/units.sh tests/exports/ansible.sh \

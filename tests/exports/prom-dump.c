@@ -1,7 +1,7 @@
-/* prom-dump: iommucap_host_to_prometheus() on a probed tree, a document, or a hostile host. */
+/* prom-dump: prometheus_write() on a probed tree, a document, or a hostile host. */
 #include "config.h"
 
-#include "export-prometheus.h"
+#include "cli/prometheus.h"
 #include "macro.h"
 
 static const char usage[] =
@@ -12,7 +12,7 @@ static const char usage[] =
 
 static int write_metrics(const struct iommucap_host *h)
 {
-	int k = iommucap_host_to_prometheus(h, stdout);
+	int k = prometheus_write(h, stdout);
 
 	if (k < 0) {
 		fprintf(stderr, "prom-dump: cannot write the metrics: %s\n", strerror(-k));

@@ -129,7 +129,7 @@ t $? "every fixture: the same metrics from the host document read back (the daem
 	diag "$tmp/roundtrip.out"
 if [ -n "$wired" ]; then
 	[ ! -s "$tmp/same.out" ]
-	t $? "every fixture: iommuctl prints what iommucap_host_to_prometheus() prints" ||
+	t $? "every fixture: iommuctl prints what prometheus_write() prints" ||
 		diag "$tmp/same.out"
 else
 	skip "iommuctl has no dump --format yet"

@@ -4,8 +4,8 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
-#include "export-prometheus.h"
-#include "macro.h"
+#include "lib/macro.h"
+#include "prometheus.h"
 
 #define _sentinel_ __attribute__((sentinel))
 
@@ -340,7 +340,7 @@ static void device_metrics(const struct iommucap_host *h, FILE *f)
 	}
 }
 
-int iommucap_host_to_prometheus(const struct iommucap_host *h, FILE *f)
+int prometheus_write(const struct iommucap_host *h, FILE *f)
 {
 	errno = 0;
 	host_metrics(h, f);

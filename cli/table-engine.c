@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "lib/macro.h"
-#include "table.h"
+#include "table-engine.h"
 
 static char *json_key(const char *name)
 {

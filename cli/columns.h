@@ -2,7 +2,7 @@
 #pragma once
 
 #include "lib/iommucap.h"
-#include "table.h"
+#include "table-engine.h"
 
 extern const struct table_spec units_table;
 extern const struct table_spec devices_table;

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "iommucap.h"
+#include "lib/iommucap.h"
 
 /*
  * Write the host as the Prometheus text exposition format 0.0.4: gauges named iommu_capd_*, each
@@ -11,4 +11,4 @@
  * (iommu_capd_unit_capability_known says which); a family with no sample is left out whole.
  * Returns 0, or a negative errno when writing to f failed.
  */
-int iommucap_host_to_prometheus(const struct iommucap_host *h, FILE *f);
+int prometheus_write(const struct iommucap_host *h, FILE *f);

@@ -8,7 +8,7 @@
 #include "lib/ksem.h"
 #include "lib/macro.h"
 #include "lib/sysfs.h"
-#include "tables.h"
+#include "columns.h"
 
 static const struct iommucap_host *host;
 

@@ -1,8 +1,8 @@
 /* The check result as people read it, in the manner of findmnt --verify. */
 #include "config.h"
 
-#include "compat.h"
-#include "macro.h"
+#include "lib/macro.h"
+#include "check-report.h"
 
 static const char *mark(const char *result)
 {
@@ -17,7 +17,7 @@ static const char *mark(const char *result)
  * One block per unit (and one for the host) with a line per rule that did not pass, then a
  * summary line. Rendered from the result's JSON, so the daemon's answer prints the same.
  */
-int iommucap_compat_print(json_t *result, FILE *f)
+int check_report_print(json_t *result, FILE *f)
 {
 	json_t *checks = json_object_get(result, "checks"), *c, *cands;
 	const char *last = NULL;
@@ -54,7 +54,7 @@ int iommucap_compat_print(json_t *result, FILE *f)
 }
 
 /* The result's exit status: 0 compatible, 1 incompatible, 2 indeterminate. */
-int iommucap_compat_exit_status(json_t *result)
+int check_report_exit_status(json_t *result)
 {
 	const char *v = json_string_value(json_object_get(result, "verdict")) ?: "";
 
