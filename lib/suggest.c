@@ -38,10 +38,11 @@ struct knob {
 };
 
 struct viommu {
-	const char *qemu;	  /* -device driver */
-	const char *libvirt;	  /* <iommu model=...> */
-	const char *base;	  /* options every assigned device needs, QEMU side */
-	const char *base_libvirt; /* the same as <driver> attributes, or NULL */
+	const char *qemu;	       /* -device driver */
+	const char *libvirt;	       /* <iommu model=...> */
+	const char *base;	       /* options every assigned device needs, QEMU side */
+	const char *base_libvirt;      /* the same as <driver> attributes, or NULL */
+	const char *base_libvirt_qemu; /* what libvirt passes QEMU for base_libvirt */
 	const char *base_why;
 	bool unmigratable; /* QEMU marks the device itself unmigratable */
 	const char *unmigratable_why;
@@ -178,18 +179,18 @@ static const struct knob virtio_knobs[] = {
 static const struct knob amd_knobs[] = { DEVICE_IOTLB };
 
 static const struct viommu viommus[] = {
-	{ "intel-iommu", "intel", ",caching-mode=on", "caching_mode='on'",
+	{ "intel-iommu", "intel", ",caching-mode=on", "caching_mode='on'", ",caching-mode=on",
 	  "caching-mode=on: QEMU exits when an assigned (vfio-pci) device sits behind intel-iommu "
 	  "without it (vtd_panic_require_caching_mode(): \"We need to set caching-mode=on for "
 	  "intel-iommu to enable device assignment with IOMMU protection.\")",
 	  false, NULL, intel_knobs, ELEMENTSOF(intel_knobs) },
-	{ "arm-smmuv3", "smmuv3", ",primary-bus=pcie.0", NULL,
+	{ "arm-smmuv3", "smmuv3", ",primary-bus=pcie.0", NULL, NULL,
 	  "primary-bus=pcie.0: the user-creatable SMMUv3 serves the bus it is given (libvirt "
 	  "picks it itself)",
 	  false, NULL, smmuv3_knobs, ELEMENTSOF(smmuv3_knobs) },
-	{ "virtio-iommu-pci", "virtio", "", NULL, NULL, false, NULL, virtio_knobs,
+	{ "virtio-iommu-pci", "virtio", "", NULL, NULL, NULL, false, NULL, virtio_knobs,
 	  ELEMENTSOF(virtio_knobs) },
-	{ "amd-iommu", "amd", ",dma-remap=on", NULL,
+	{ "amd-iommu", "amd", ",dma-remap=on", NULL, NULL,
 	  "dma-remap=on: without it QEMU refuses an assigned device's map notifier "
 	  "(amdvi_iommu_notify_flag_changed(): \"device ... requires dma-remap=1\")",
 	  true,
@@ -278,8 +279,15 @@ static const char *pinned(const struct search *s, size_t i, const int *pick)
 	return NULL;
 }
 
-/* The QEMU -device argument of a pick. */
-static char *qemu_arg(const struct viommu *v, const int *pick)
+/*
+ * The QEMU -device argument of a pick; with libvirt, the one libvirt generates from the pick's
+ * <iommu> element (libvirt_xml() below), as lib/import-libvirt.c maps it: the device of the
+ * model, then each <driver> attribute in the element's order as the QEMU property of its knob,
+ * then <granule mode>. So the libvirt form is checked without parsing XML, and the daemon links
+ * no XML parser; tests/unit/test-suggest.c imports every libvirt_xml() through the importer and
+ * compares (suggest_libvirt_forms()).
+ */
+static char *qemu_arg(const struct viommu *v, const int *pick, bool libvirt)
 {
 	char *s = NULL;
 	size_t len = 0;
@@ -287,13 +295,20 @@ static char *qemu_arg(const struct viommu *v, const int *pick)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "%s%s", v->qemu, v->base);
+	fprintf(f, "%s%s", v->qemu, libvirt ? v->base_libvirt_qemu ?: "" : v->base);
 	for (size_t i = 0; i < v->n_knobs; i++) {
 		char buf[16];
 		const char *val = value(&v->knobs[i], pick[i], buf);
 
-		if (*val)
+		if (*val && (!libvirt || v->knobs[i].libvirt))
 			fprintf(f, ",%s=%s", v->knobs[i].qemu, val);
+	}
+	for (size_t i = 0; libvirt && i < v->n_knobs; i++) {
+		char buf[16];
+		const char *val = value(&v->knobs[i], pick[i], buf);
+
+		if (*val && streq(v->knobs[i].qemu, "granule"))
+			fprintf(f, ",granule=%s", val);
 	}
 	if (fclose(f) != 0) {
 		free(s);
@@ -349,18 +364,32 @@ static char *libvirt_xml(const struct viommu *v, const int *pick)
 }
 
 /* The requirement of a pick, in the search's form, targeted at the device. -EINVAL with
- * *ret_error when the importer refuses it (QEMU's own configuration rules). */
+ * *ret_error when the importer refuses it (QEMU's own configuration rules), worded as
+ * iommucap_requirement_from_libvirt() words it for the libvirt form. */
 static int requirement(const struct search *s, const int *pick, struct iommucap_requirement **ret,
 		       char **ret_error)
 {
-	_cleanup_free_ char *form = s->libvirt ? libvirt_xml(s->v, pick) : qemu_arg(s->v, pick);
+	_cleanup_free_ char *form = qemu_arg(s->v, pick, s->libvirt);
 	struct iommucap_requirement *r = NULL;
+	char *error = NULL;
 	int k;
 
 	if (!form)
 		return -ENOMEM;
-	k = s->libvirt ? iommucap_requirement_from_libvirt(form, strlen(form), &r, ret_error)
-		       : iommucap_requirement_from_qemu(form, &r, ret_error);
+	k = iommucap_requirement_from_qemu(form, &r, ret_error ? &error : NULL);
+	if (k == -EINVAL && ret_error) {
+		if (s->libvirt && error) {
+			char *e = NULL;
+
+			if (asprintf(&e, "iommu: %s", error) < 0)
+				e = NULL;
+			free(error);
+			error = e;
+		}
+		*ret_error = error ?: strdup(strerror(-k));
+		return k;
+	}
+	free(error);
 	if (k < 0)
 		return k;
 	if (s->device) {
@@ -666,7 +695,7 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 						"currently not supported with vIOMMU enabled\")"));
 		}
 	}
-	qarg = qemu_arg(v, s.best);
+	qarg = qemu_arg(v, s.best, false);
 	xml = libvirt_xml(v, lv.best);
 	if (!qarg || !xml) {
 		k = -ENOMEM;
@@ -706,6 +735,51 @@ out:
 		return k;
 	}
 	*ret = o;
+	return 0;
+}
+
+/* Every pick of one vIOMMU over what libvirt can spell, from index i on. */
+static int libvirt_forms(struct search *s, int *pick, size_t i, suggest_libvirt_form_fn f,
+			 void *userdata)
+{
+	_cleanup_free_ char *xml = NULL, *error = NULL;
+	struct iommucap_requirement *r = NULL;
+	int k;
+
+	if (i < s->v->n_knobs) {
+		if (!s->v->knobs[i].libvirt) {
+			pick[i] = -1;
+			return libvirt_forms(s, pick, i + 1, f, userdata);
+		}
+		for (int j = 0; j < n_values(&s->v->knobs[i]); j++) {
+			pick[i] = j;
+			k = libvirt_forms(s, pick, i + 1, f, userdata);
+			if (k < 0)
+				return k;
+		}
+		return 0;
+	}
+	xml = libvirt_xml(s->v, pick);
+	if (!xml)
+		return -ENOMEM;
+	k = requirement(s, pick, &r, &error);
+	if (k < 0 && k != -EINVAL)
+		return k;
+	k = f(xml, r, error, userdata);
+	iommucap_requirement_free(r);
+	return k;
+}
+
+int suggest_libvirt_forms(suggest_libvirt_form_fn f, void *userdata)
+{
+	for (size_t i = 0; i < ELEMENTSOF(viommus); i++) {
+		struct search s = { .v = &viommus[i], .libvirt = true };
+		int pick[MAX_KNOBS], k;
+
+		k = libvirt_forms(&s, pick, 0, f, userdata);
+		if (k < 0)
+			return k;
+	}
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 
 #include "iommucap.h"
 
+struct iommucap_requirement;
+
 /*
  * The suggestion document: the vIOMMU (QEMU 11.1 -device argument, libvirt <iommu> element,
  * requirement document), each option with why it has this value and what refused the next
@@ -20,3 +22,13 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 
 /* The text for people: the QEMU and libvirt forms, then each option and why. */
 int iommucap_suggest_print(json_t *suggestion, FILE *f);
+
+/*
+ * For tests: every <iommu> element the libvirt form of a suggestion can take (each model, each
+ * value of each <driver> attribute), with the requirement the search checks for it (it builds
+ * libvirt's QEMU argument itself, without parsing XML), or the importer's error. f's negative
+ * return stops the walk and is returned.
+ */
+typedef int (*suggest_libvirt_form_fn)(const char *xml, const struct iommucap_requirement *r,
+				       const char *error, void *userdata);
+int suggest_libvirt_forms(suggest_libvirt_form_fn f, void *userdata);

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 #include "requirement.h"
+#include "suggest.h"
 
 #define POISON ((struct iommucap_requirement *)0x5a5a5a5a)
 
@@ -1029,6 +1030,64 @@ static void test_libvirt_prints_nothing(void **state)
 	fclose(tmp);
 }
 
+/*
+ * lib/suggest.c checks the libvirt form of a suggestion without parsing XML (so the daemon links
+ * no XML parser): it builds the QEMU argument libvirt generates itself. Every <iommu> element it
+ * can print, through the libvirt importer, must give the same requirement, or the same error.
+ */
+struct forms {
+	size_t n, refused;
+};
+
+static int one_libvirt_form(const char *xml, const struct iommucap_requirement *r,
+			    const char *error, void *userdata)
+{
+	struct forms *st = userdata;
+	struct iommucap_requirement *lr = NULL;
+	char *lerror = NULL;
+	int k = iommucap_requirement_from_libvirt(xml, strlen(xml), &lr, &lerror);
+
+	st->n++;
+	if (!r) {
+		st->refused++;
+		if (k != -EINVAL || !error || !lerror || strcmp(error, lerror) != 0)
+			fail_msg("%s: the importer says \"%s\", the search \"%s\"", xml,
+				 lerror ? lerror : "(accepted)", error ? error : "(nothing)");
+	} else {
+		json_t *a = NULL, *b = NULL;
+
+		if (k < 0)
+			fail_msg("%s: refused by the importer (%s), accepted by the search", xml,
+				 lerror ? lerror : "");
+		assert_int_equal(iommucap_requirement_to_json(r, &a), 0);
+		assert_int_equal(iommucap_requirement_to_json(lr, &b), 0);
+		if (!json_equal(a, b)) {
+			char *sa = json_dumps(a, JSON_SORT_KEYS),
+			     *sb = json_dumps(b, JSON_SORT_KEYS);
+
+			fail_msg("%s:\n  importer %s\n  search   %s", xml, sb, sa);
+		}
+		json_decref(a);
+		json_decref(b);
+	}
+	iommucap_requirement_free(lr);
+	free(lerror);
+	return 0;
+}
+
+static void test_suggest_libvirt_forms(void **state)
+{
+	struct forms st = { 0 };
+
+	(void)state;
+	assert_int_equal(suggest_libvirt_forms(one_libvirt_form, &st), 0);
+	/* intel: scalable_mode, fsts, aw_bits (2), pasid_bits (21), iotlb; smmuv3: accel, oas (2),
+	 * ssidSize (21), ats, ril; virtio: aw_bits (33 and unset); amd: iotlb. */
+	assert_int_equal(st.n, 2 * 2 * 2 * 21 * 2 + 2 * 2 * 21 * 2 * 2 + 34 + 2);
+	/* fsts without scalable_mode is one QEMU refuses (vtd_decide_config()). */
+	assert_true(st.refused > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1131,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_no_dtd_no_entities),
 		cmocka_unit_test(test_libvirt_length_is_honoured),
 		cmocka_unit_test(test_libvirt_prints_nothing),
+		cmocka_unit_test(test_suggest_libvirt_forms),
 	};
 
 	return cmocka_run_group_tests_name("requirement", tests, NULL, NULL);
