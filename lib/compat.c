@@ -381,28 +381,20 @@ static void eval_pasid_table(struct eval *e)
 
 static void eval_min(struct eval *e)
 {
-	static const enum iommucap_cap caps[_IOMMUCAP_MIN_MAX] = {
-		[IOMMUCAP_MIN_SSID_BITS] = IOMMUCAP_SSID_BITS,
-		[IOMMUCAP_MIN_INPUT_BITS] = IOMMUCAP_INPUT_BITS,
-		[IOMMUCAP_MIN_OUTPUT_BITS] = IOMMUCAP_OUTPUT_BITS,
-		[IOMMUCAP_MIN_ASID_BITS] = IOMMUCAP_ASID_BITS,
-	};
-	static const char *const ids[_IOMMUCAP_MIN_MAX] = { "min.ssid_bits", "min.input_bits",
-							    "min.output_bits", "min.asid_bits" };
-
 	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++) {
 		const struct iommucap_opt_int *want = &e->req->min[m];
-		bool k = known(e, caps[m]);
-		int64_t have = capv(e, caps[m])->num;
-		const char *w = why(e, caps[m]);
+		enum iommucap_cap c = iommucap_req_min_cap((enum iommucap_req_min)m);
+		bool k = known(e, c);
+		int64_t have = capv(e, c)->num;
+		const char *w = why(e, c);
 
 		if (!want->set)
 			continue;
 		if (m == IOMMUCAP_MIN_SSID_BITS && e->dev)
 			effective_ssid(e, &k, &have, &w);
-		at_least(e, ids[m],
+		at_least(e, iommucap_cap_info(c)->req_path,
 			 m == IOMMUCAP_MIN_SSID_BITS && e->dev ? "devices.effective_pasid_bits"
-							       : iommucap_cap_info(caps[m])->name,
+							       : iommucap_cap_info(c)->name,
 			 want->value, k, have, w,
 			 m == IOMMUCAP_MIN_SSID_BITS
 				 ? "%" PRId64 " PASID bits needed, %" PRId64 " available"
@@ -432,27 +424,18 @@ static int device_cap(const struct eval *e, enum iommucap_req_feature f, const c
 
 static void eval_features(struct eval *e)
 {
-	static const enum iommucap_cap caps[_IOMMUCAP_FEAT_MAX] = {
-		[IOMMUCAP_FEAT_NESTING] = IOMMUCAP_NESTING,
-		[IOMMUCAP_FEAT_PRI] = IOMMUCAP_PRI,
-		[IOMMUCAP_FEAT_ATS] = IOMMUCAP_ATS,
-		[IOMMUCAP_FEAT_DIRTY_TRACKING] = IOMMUCAP_DIRTY_TRACKING,
-		[IOMMUCAP_FEAT_CACHING_MODE] = IOMMUCAP_CACHING_MODE,
-		[IOMMUCAP_FEAT_BTM] = IOMMUCAP_BTM,
-		[IOMMUCAP_FEAT_SCALABLE_MODE] = IOMMUCAP_SCALABLE_MODE,
-	};
 	const struct iommucap_requirement *r = e->req;
 
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++) {
-		char id[64];
-		const char *name = iommucap_req_feature_name((enum iommucap_req_feature)f);
+		enum iommucap_cap c = iommucap_req_feature_cap((enum iommucap_req_feature)f);
+		const char *id = iommucap_cap_info(c)->req_path;
+		const char *name = iommucap_cap_info(c)->name;
 		bool want = r->features[f] == IOMMUCAP_WANT_TRUE;
 		const char *dwhy = NULL;
 		int dc;
 
 		if (r->features[f] == IOMMUCAP_WANT_ANY)
 			continue;
-		snprintf(id, sizeof(id), "features.%s", name);
 		/* With a device, ATS and PRI need its PCI capability: its absence decides alone. */
 		dc = want ? device_cap(e, (enum iommucap_req_feature)f, &dwhy) : 1;
 		/* VT-d's pri_supported needs info->ats_supported: the device's ATS too. */
@@ -475,31 +458,28 @@ static void eval_features(struct eval *e)
 			    f == IOMMUCAP_FEAT_ATS ? "ATS" : "PRI");
 			continue;
 		}
-		if (!known(e, caps[f])) {
-			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
-			    json_null(), IOMMUCAP_UNKNOWN, "%s: %s", name, why(e, caps[f]));
+		if (!known(e, c)) {
+			add(e, id, name, json_boolean(want), json_null(), IOMMUCAP_UNKNOWN,
+			    "%s: %s", name, why(e, c));
 			continue;
 		}
-		if (!!capv(e, caps[f])->num != want) {
-			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
-			    avail(e, caps[f]), IOMMUCAP_FAIL, "%s is %s on this unit, %s required",
-			    name, want ? "absent" : "present", want ? "it is" : "its absence is");
+		if (!!capv(e, c)->num != want) {
+			add(e, id, name, json_boolean(want), avail(e, c), IOMMUCAP_FAIL,
+			    "%s is %s on this unit, %s required", name, want ? "absent" : "present",
+			    want ? "it is" : "its absence is");
 			continue;
 		}
 		if (dc < 0)
 			add(e, id, "devices.ats/pri", json_boolean(want), json_null(),
 			    IOMMUCAP_UNKNOWN, "the unit has %s; the device's: %s", name, dwhy);
 		else
-			add(e, id, iommucap_cap_info(caps[f])->name, json_boolean(want),
-			    avail(e, caps[f]), IOMMUCAP_PASS, "%s %s", name,
-			    want ? "present" : "absent");
+			add(e, id, name, json_boolean(want), avail(e, c), IOMMUCAP_PASS, "%s %s",
+			    name, want ? "present" : "absent");
 	}
 }
 
-static int level(const char *httu)
-{
-	return streq(httu, "access+dirty") ? 2 : streq(httu, "access") ? 1 : 0;
-}
+/* One list, stall or httu rule: its id, the field it compares, and the host's value. */
+#define RULE_OF(c) iommucap_cap_info(c)->req_path, iommucap_cap_info(c)->name
 
 static void eval_stall_httu(struct eval *e)
 {
@@ -507,21 +487,23 @@ static void eval_stall_httu(struct eval *e)
 
 	if (r->stall) {
 		const struct iommucap_capval *v = capv(e, IOMMUCAP_STALL);
+		int want = iommucap_stall_from_name(r->stall), have;
 		bool ok;
 
 		if (!known(e, IOMMUCAP_STALL))
-			add(e, "features.stall", "stall", json_string(r->stall), json_null(),
+			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall), json_null(),
 			    IOMMUCAP_UNKNOWN, "stall: %s", why(e, IOMMUCAP_STALL));
 		else {
+			have = iommucap_stall_from_name(v->str);
 			/* enabled: stalls possible; force: every fault stalls; disabled: none
 			 * forced. */
-			if (streq(r->stall, "enabled"))
-				ok = !streq(v->str, "disabled");
-			else if (streq(r->stall, "force"))
-				ok = streq(v->str, "force");
+			if (want == IOMMUCAP_STALL_ENABLED)
+				ok = have != IOMMUCAP_STALL_DISABLED;
+			else if (want == IOMMUCAP_STALL_FORCE)
+				ok = have == IOMMUCAP_STALL_FORCE;
 			else
-				ok = !streq(v->str, "force");
-			add(e, "features.stall", "stall", json_string(r->stall),
+				ok = have != IOMMUCAP_STALL_FORCE;
+			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall),
 			    avail(e, IOMMUCAP_STALL), ok ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    "stall %s required, the unit's is %s", r->stall, v->str);
 		}
@@ -530,12 +512,14 @@ static void eval_stall_httu(struct eval *e)
 		const struct iommucap_capval *v = capv(e, IOMMUCAP_HTTU);
 
 		if (!known(e, IOMMUCAP_HTTU))
-			add(e, "features.httu", "httu", json_string(r->httu), json_null(),
+			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(r->httu), json_null(),
 			    IOMMUCAP_UNKNOWN, "httu: %s", why(e, IOMMUCAP_HTTU));
 		else
-			add(e, "features.httu", "httu", json_string(r->httu),
+			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(r->httu),
 			    avail(e, IOMMUCAP_HTTU),
-			    level(v->str) >= level(r->httu) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    iommucap_httu_from_name(v->str) >= iommucap_httu_from_name(r->httu)
+				    ? IOMMUCAP_PASS
+				    : IOMMUCAP_FAIL,
 			    "httu %s required, the unit offers %s", r->httu, v->str);
 	}
 }
@@ -550,11 +534,11 @@ static void eval_lists(struct eval *e)
 		const char *want = r->pgtable_formats[i];
 
 		if (!known(e, IOMMUCAP_PGTABLE_FORMATS))
-			add(e, "pgtable_formats", "pgtable_formats", json_string(want), json_null(),
+			add(e, RULE_OF(IOMMUCAP_PGTABLE_FORMATS), json_string(want), json_null(),
 			    IOMMUCAP_UNKNOWN, "page-table formats: %s",
 			    why(e, IOMMUCAP_PGTABLE_FORMATS));
 		else
-			add(e, "pgtable_formats", "pgtable_formats", json_string(want),
+			add(e, RULE_OF(IOMMUCAP_PGTABLE_FORMATS), json_string(want),
 			    avail(e, IOMMUCAP_PGTABLE_FORMATS),
 			    list_has_str(f, want) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    list_has_str(f, want) ? "%s is walked" : "the unit does not walk %s",
@@ -564,11 +548,11 @@ static void eval_lists(struct eval *e)
 		uint64_t want = r->page_sizes[i];
 
 		if (!known(e, IOMMUCAP_PAGE_SIZES))
-			add(e, "page_sizes", "page_sizes", json_integer((json_int_t)want),
+			add(e, RULE_OF(IOMMUCAP_PAGE_SIZES), json_integer((json_int_t)want),
 			    json_null(), IOMMUCAP_UNKNOWN, "page sizes: %s",
 			    why(e, IOMMUCAP_PAGE_SIZES));
 		else
-			add(e, "page_sizes", "page_sizes", json_integer((json_int_t)want),
+			add(e, RULE_OF(IOMMUCAP_PAGE_SIZES), json_integer((json_int_t)want),
 			    avail(e, IOMMUCAP_PAGE_SIZES),
 			    list_has_num(p, want) ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    list_has_num(p, want) ? "%" PRIu64 "-byte pages supported"

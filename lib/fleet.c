@@ -1,6 +1,7 @@
 /* Fleet: unit offers, compare (identical, superset, subset, incompatible) and the baseline fold. */
 #include "config.h"
 
+#include <assert.h>
 #include <inttypes.h>
 
 #include "fleet.h"
@@ -10,7 +11,7 @@ enum kind {
 	K_MODEL, /* equal or not: the vIOMMUs that check the host check its type */
 	K_WIDTH, /* at least */
 	K_BOOL,	 /* true offers more than false */
-	K_STALL, /* a set of IOMMUCAP_STALL_* */
+	K_STALL, /* a set of stall_bits */
 	K_HTTU,	 /* 0 none, 1 access, 2 access+dirty */
 	K_NUMS,	 /* a set of numbers */
 	K_STRS,	 /* a set of names */
@@ -34,46 +35,48 @@ enum kind {
  * memory; ASID size and BTM are not checked by the accelerated vSMMU, which reports its own;
  * caching mode says the host is itself a guest; scalable mode matters only through the
  * nesting and dirty tracking it enables, which count themselves.
- */
-enum guest {
-	G_NO,	  /* host-internal: never compared */
-	G_ALL,	  /* compared whatever the model */
-	G_SMMUV3, /* compared on arm-smmu-v3 units (and units of unknown model) */
+ * The catalogue (lib/capabilities.def) holds the verdict per capability: GUEST and MIGRATABLE.
+ *
+ * The capability behind each field but the model: */
+static const enum iommucap_cap of_caps[_IOMMUCAP_OF_MAX] = {
+#define CAP_NONE(...)
+#define CAP(kind, id, ...) [IOMMUCAP_OF_##id] = IOMMUCAP_##id,
+#include "capabilities.def"
+#undef CAP
 };
 
-/* Each field: its name in differences, how it compares, where it comes from, whether a guest
- * sees it, --migratable. */
-static const struct {
-	const char *name;
-	enum kind kind;
-	enum iommucap_cap cap;
-	enum guest guest;
-	bool migratable;
-} fields[_IOMMUCAP_OF_MAX] = {
-	[IOMMUCAP_OF_MODEL] = { "model", K_MODEL, 0, G_ALL, false },
-	[IOMMUCAP_OF_SSID_BITS] = { "min.ssid_bits", K_WIDTH, IOMMUCAP_SSID_BITS, G_ALL, false },
-	[IOMMUCAP_OF_INPUT_BITS] = { "min.input_bits", K_WIDTH, IOMMUCAP_INPUT_BITS, G_ALL, true },
-	[IOMMUCAP_OF_OUTPUT_BITS] = { "min.output_bits", K_WIDTH, IOMMUCAP_OUTPUT_BITS, G_SMMUV3,
-				      false },
-	[IOMMUCAP_OF_ASID_BITS] = { "min.asid_bits", K_WIDTH, IOMMUCAP_ASID_BITS, G_NO, false },
-	[IOMMUCAP_OF_NESTING] = { "features.nesting", K_BOOL, IOMMUCAP_NESTING, G_ALL, false },
-	[IOMMUCAP_OF_PRI] = { "features.pri", K_BOOL, IOMMUCAP_PRI, G_ALL, false },
-	[IOMMUCAP_OF_ATS] = { "features.ats", K_BOOL, IOMMUCAP_ATS, G_ALL, false },
-	[IOMMUCAP_OF_DIRTY_TRACKING] = { "features.dirty_tracking", K_BOOL, IOMMUCAP_DIRTY_TRACKING,
-					 G_ALL, true },
-	[IOMMUCAP_OF_CACHING_MODE] = { "features.caching_mode", K_BOOL, IOMMUCAP_CACHING_MODE, G_NO,
-				       false },
-	[IOMMUCAP_OF_BTM] = { "features.btm", K_BOOL, IOMMUCAP_BTM, G_NO, false },
-	[IOMMUCAP_OF_SCALABLE_MODE] = { "features.scalable_mode", K_BOOL, IOMMUCAP_SCALABLE_MODE,
-					G_NO, false },
-	[IOMMUCAP_OF_STALL] = { "features.stall", K_STALL, IOMMUCAP_STALL, G_ALL, false },
-	[IOMMUCAP_OF_HTTU] = { "features.httu", K_HTTU, IOMMUCAP_HTTU, G_ALL, true },
-	[IOMMUCAP_OF_PGTABLE_FORMATS] = { "pgtable_formats", K_STRS, IOMMUCAP_PGTABLE_FORMATS,
-					  G_ALL, false },
-	[IOMMUCAP_OF_PAGE_SIZES] = { "page_sizes", K_NUMS, IOMMUCAP_PAGE_SIZES, G_SMMUV3, false },
-	[IOMMUCAP_OF_PASID_TABLE] = { "pasid_table.model", K_STRS, IOMMUCAP_PASID_TABLE_FORMATS,
-				      G_ALL, false },
-};
+static const struct iommucap_cap_info *info_of(enum iommucap_offer_field f)
+{
+	return iommucap_cap_info(of_caps[f]);
+}
+
+/* The field of a capability a requirement names. */
+static enum iommucap_offer_field field_of(enum iommucap_cap c)
+{
+	int f = 1;
+
+	while (f < _IOMMUCAP_OF_MAX && of_caps[f] != c)
+		f++;
+	assert(f < _IOMMUCAP_OF_MAX);
+	return (enum iommucap_offer_field)f;
+}
+
+/* How a field compares: the model by equality, the rest as the catalogue's requirement kind. */
+static enum kind kind_of(enum iommucap_offer_field f)
+{
+	if (f == IOMMUCAP_OF_MODEL)
+		return K_MODEL;
+	switch (info_of(f)->req) {
+	case IOMMUCAP_REQ_MIN:
+		return K_WIDTH;
+	case IOMMUCAP_REQ_FEATURE:
+		return K_BOOL;
+	case IOMMUCAP_REQ_ENUM:
+		return of_caps[f] == IOMMUCAP_STALL ? K_STALL : K_HTTU;
+	default:
+		return info_of(f)->type == IOMMUCAP_T_INT_LIST ? K_NUMS : K_STRS;
+	}
+}
 
 /* Formats only the host walks: VT-d second-stage and AMD v1 page tables, the VT-d PASID table.
  * Every other name (VT-d first-stage, AMD v2, SMMUv3 stage-1, the CD and GCR3 tables, names
@@ -82,46 +85,24 @@ static bool host_only_format(enum iommucap_offer_field f, const char *s)
 {
 	if (f == IOMMUCAP_OF_PGTABLE_FORMATS)
 		return startswith(s, "vtd-ss-") || startswith(s, "amd-v1-");
-	return f == IOMMUCAP_OF_PASID_TABLE && streq(s, "intel");
+	return f == IOMMUCAP_OF_PASID_TABLE_FORMATS && streq(s, "intel");
 }
 
-/* The requirement fields an offer maps to, for the width and feature fields. */
-static const int min_of[_IOMMUCAP_OF_MAX] = {
-	[IOMMUCAP_OF_MODEL] = -1,
-	[IOMMUCAP_OF_SSID_BITS] = IOMMUCAP_MIN_SSID_BITS,
-	[IOMMUCAP_OF_INPUT_BITS] = IOMMUCAP_MIN_INPUT_BITS,
-	[IOMMUCAP_OF_OUTPUT_BITS] = IOMMUCAP_MIN_OUTPUT_BITS,
-	[IOMMUCAP_OF_ASID_BITS] = IOMMUCAP_MIN_ASID_BITS,
-	[IOMMUCAP_OF_NESTING] = IOMMUCAP_FEAT_NESTING,
-	[IOMMUCAP_OF_PRI] = IOMMUCAP_FEAT_PRI,
-	[IOMMUCAP_OF_ATS] = IOMMUCAP_FEAT_ATS,
-	[IOMMUCAP_OF_DIRTY_TRACKING] = IOMMUCAP_FEAT_DIRTY_TRACKING,
-	[IOMMUCAP_OF_CACHING_MODE] = IOMMUCAP_FEAT_CACHING_MODE,
-	[IOMMUCAP_OF_BTM] = IOMMUCAP_FEAT_BTM,
-	[IOMMUCAP_OF_SCALABLE_MODE] = IOMMUCAP_FEAT_SCALABLE_MODE,
-	[IOMMUCAP_OF_STALL] = -1,
-	[IOMMUCAP_OF_HTTU] = -1,
-	[IOMMUCAP_OF_PGTABLE_FORMATS] = -1,
-	[IOMMUCAP_OF_PAGE_SIZES] = -1,
-	[IOMMUCAP_OF_PASID_TABLE] = -1,
+/* The stall requirements (features.stall) a unit satisfies, as a set of these bits. */
+static const int stall_bits[_IOMMUCAP_STALL_MAX] = {
+	[IOMMUCAP_STALL_DISABLED] = 1 << 0, /* the unit never forces stalls */
+	[IOMMUCAP_STALL_ENABLED] = 1 << 1,  /* stalls are possible */
+	[IOMMUCAP_STALL_FORCE] = 1 << 2,    /* every fault stalls */
 };
 
-/* What the requirement schema accepts. */
-#define SSID_BITS_MAX  20
-#define WIDTH_MAX      64
-#define PAGE_SIZE_MIN  UINT64_C(4096)
-#define PAGE_SIZE_MAX  (UINT64_C(1) << 52)
-#define LIST_MAX       64
-#define FORMAT_LEN_MAX 64
-
 /* PASID-table models a requirement may name, in the proposal's order ("host" aside). */
-static const char *const pasid_models[] = { "arm-1lvl", "arm-2lvl", "amd", "intel" };
-
-static const char *const httu_names[] = { "none", "access", "access+dirty" };
+static const char *const *const pasid_models = iommucap_pasid_table_models + 1;
 
 const char *iommucap_offer_field_name(enum iommucap_offer_field f)
 {
-	return (unsigned)f < _IOMMUCAP_OF_MAX ? fields[f].name : NULL;
+	if ((unsigned)f >= _IOMMUCAP_OF_MAX)
+		return NULL;
+	return f == IOMMUCAP_OF_MODEL ? "model" : info_of(f)->req_path;
 }
 
 /* ---- values ------------------------------------------------------------------------------- */
@@ -214,21 +195,25 @@ static int value_copy(struct iommucap_offer_value *dst, const struct iommucap_of
 /* The stall requirements (features.stall) a unit with this stall model satisfies. */
 static int stall_set(const char *s)
 {
-	if (streq(s, "disabled"))
-		return IOMMUCAP_STALL_DISABLED;
-	if (streq(s, "enabled"))
-		return IOMMUCAP_STALL_ENABLED | IOMMUCAP_STALL_DISABLED;
-	if (streq(s, "force"))
-		return IOMMUCAP_STALL_ENABLED | IOMMUCAP_STALL_FORCE;
+	switch (iommucap_stall_from_name(s)) {
+	case IOMMUCAP_STALL_DISABLED:
+		return stall_bits[IOMMUCAP_STALL_DISABLED];
+	case IOMMUCAP_STALL_ENABLED:
+		return stall_bits[IOMMUCAP_STALL_ENABLED] | stall_bits[IOMMUCAP_STALL_DISABLED];
+	case IOMMUCAP_STALL_FORCE:
+		return stall_bits[IOMMUCAP_STALL_ENABLED] | stall_bits[IOMMUCAP_STALL_FORCE];
+	}
 	return -1;
 }
 
 /* The one stall requirement a set stands for: the unit's own model, or what a meet keeps. */
 static const char *stall_name(int64_t set)
 {
-	if (set & IOMMUCAP_STALL_FORCE)
-		return "force";
-	return set & IOMMUCAP_STALL_ENABLED ? "enabled" : "disabled";
+	if (set & stall_bits[IOMMUCAP_STALL_FORCE])
+		return iommucap_stall_names[IOMMUCAP_STALL_FORCE];
+	return iommucap_stall_names[set & stall_bits[IOMMUCAP_STALL_ENABLED]
+					    ? IOMMUCAP_STALL_ENABLED
+					    : IOMMUCAP_STALL_DISABLED];
 }
 
 static int value_from_cap(struct iommucap_offer_value *v, enum kind k,
@@ -259,11 +244,11 @@ static int value_from_cap(struct iommucap_offer_value *v, enum kind k,
 		}
 		return 0;
 	case K_HTTU:
-		for (size_t i = 0; c->str && i < ELEMENTSOF(httu_names); i++)
-			if (streq(c->str, httu_names[i])) {
-				v->known = true;
-				v->num = (int64_t)i;
-			}
+		n = iommucap_httu_from_name(c->str);
+		if (n >= 0) {
+			v->known = true;
+			v->num = n;
+		}
 		return 0;
 	case K_NUMS:
 		return set_nums(v, c->list.nums, c->list.n);
@@ -322,7 +307,7 @@ static enum cover covers(const struct iommucap_offer *b, const struct iommucap_o
 			 enum iommucap_offer_field f)
 {
 	const struct iommucap_offer_value *x = &a->f[f], *y = &b->f[f];
-	enum kind k = fields[f].kind;
+	enum kind k = kind_of(f);
 	bool ok;
 
 	if (!requires(x, k))
@@ -361,7 +346,7 @@ json_t *iommucap_offer_value_to_json(const struct iommucap_offer *o, enum iommuc
 
 	if (!v->known)
 		return json_null();
-	switch (fields[f].kind) {
+	switch (kind_of(f)) {
 	case K_MODEL:
 		return json_string(iommucap_model_name((enum iommucap_model)v->num));
 	case K_WIDTH:
@@ -371,7 +356,7 @@ json_t *iommucap_offer_value_to_json(const struct iommucap_offer *o, enum iommuc
 	case K_STALL:
 		return json_string(stall_name(v->num));
 	case K_HTTU:
-		return json_string(httu_names[v->num]);
+		return json_string(iommucap_httu_names[v->num]);
 	case K_NUMS:
 	case K_STRS:
 		a = json_array();
@@ -411,21 +396,22 @@ static int offer_from_unit(struct iommucap_offer *o, const struct iommucap_unit 
 	for (int f = 0; f < _IOMMUCAP_OF_MAX; f++) {
 		struct iommucap_offer_value *v = &o->f[f];
 
-		if ((flags & IOMMUCAP_FLEET_MIGRATABLE) && !fields[f].migratable)
+		if ((flags & IOMMUCAP_FLEET_MIGRATABLE) &&
+		    (f == IOMMUCAP_OF_MODEL || !info_of(f)->migratable))
 			continue;
 		if (f == IOMMUCAP_OF_MODEL) {
 			v->known = u->model != IOMMUCAP_MODEL_UNKNOWN;
 			v->num = u->model;
 			continue;
 		}
-		if (fields[f].guest == G_NO ||
-		    (fields[f].guest == G_SMMUV3 && u->model != IOMMUCAP_MODEL_UNKNOWN &&
-		     u->model != IOMMUCAP_MODEL_ARM_SMMU_V3))
+		if (info_of(f)->guest == IOMMUCAP_GUEST_NO ||
+		    (info_of(f)->guest == IOMMUCAP_GUEST_SMMUV3 &&
+		     u->model != IOMMUCAP_MODEL_UNKNOWN && u->model != IOMMUCAP_MODEL_ARM_SMMU_V3))
 			continue;
-		k = value_from_cap(v, fields[f].kind, &u->caps[fields[f].cap]);
+		k = value_from_cap(v, kind_of(f), &u->caps[of_caps[f]]);
 		if (k < 0)
 			return k;
-		if (fields[f].kind == K_STRS)
+		if (kind_of(f) == K_STRS)
 			drop_host_only(v, (enum iommucap_offer_field)f);
 	}
 	return 0;
@@ -474,7 +460,7 @@ static void score(const struct iommucap_offer *o, int64_t *ret_atoms, int64_t *r
 
 	for (int f = 0; f < _IOMMUCAP_OF_MAX; f++) {
 		const struct iommucap_offer_value *v = &o->f[f];
-		enum kind k = fields[f].kind;
+		enum kind k = kind_of(f);
 
 		if (k == K_MODEL || !requires(v, k))
 			continue;
@@ -540,23 +526,6 @@ int iommucap_offers_best(const struct iommucap_offers *o, const struct iommucap_
 	return 0;
 }
 
-static bool format_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > FORMAT_LEN_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum =
-			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-
-		if (!alnum && (i == 0 || !strchr("._+-", c)))
-			return false;
-	}
-	return true;
-}
-
 static bool has_str(const struct iommucap_offer_value *v, const char *s)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -572,31 +541,33 @@ int iommucap_offer_to_requirement(const struct iommucap_offer *o, struct iommuca
 
 	if (!r)
 		return -ENOMEM;
-	for (int f = IOMMUCAP_OF_SSID_BITS; f <= IOMMUCAP_OF_ASID_BITS; f++) {
-		v = &o->f[f];
+	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++) {
+		const struct iommucap_cap_info *c =
+			iommucap_cap_info(iommucap_req_min_cap((enum iommucap_req_min)m));
+
+		v = &o->f[field_of(iommucap_req_min_cap((enum iommucap_req_min)m))];
 		if (!requires(v, K_WIDTH))
 			continue;
 		/* A wider host still satisfies the widest a requirement can ask. */
-		r->min[min_of[f]].set = true;
-		r->min[min_of[f]].value =
-			v->num > (f == IOMMUCAP_OF_SSID_BITS ? SSID_BITS_MAX : WIDTH_MAX)
-				? (f == IOMMUCAP_OF_SSID_BITS ? SSID_BITS_MAX : WIDTH_MAX)
-				: v->num;
+		r->min[m].set = true;
+		r->min[m].value = v->num > c->req_max ? c->req_max : v->num;
 	}
-	for (int f = IOMMUCAP_OF_NESTING; f <= IOMMUCAP_OF_SCALABLE_MODE; f++)
-		if (requires(&o->f[f], K_BOOL))
-			r->features[min_of[f]] = IOMMUCAP_WANT_TRUE;
+	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
+		if (requires(
+			    &o->f[field_of(iommucap_req_feature_cap((enum iommucap_req_feature)f))],
+			    K_BOOL))
+			r->features[f] = IOMMUCAP_WANT_TRUE;
 	v = &o->f[IOMMUCAP_OF_STALL];
 	if (requires(v, K_STALL) && !(r->stall = strdup(stall_name(v->num))))
 		goto oom;
 	v = &o->f[IOMMUCAP_OF_HTTU];
-	if (requires(v, K_HTTU) && !(r->httu = strdup(httu_names[v->num])))
+	if (requires(v, K_HTTU) && !(r->httu = strdup(iommucap_httu_names[v->num])))
 		goto oom;
 
 	/* Lists: only what the requirement schema can hold (format names, powers of two). */
 	v = &o->f[IOMMUCAP_OF_PGTABLE_FORMATS];
-	for (size_t i = 0; v->known && i < v->n && r->n_pgtable_formats < LIST_MAX; i++) {
-		if (!format_name_ok(v->strs[i]))
+	for (size_t i = 0; v->known && i < v->n && r->n_pgtable_formats < IOMMUCAP_LIST_MAX; i++) {
+		if (!iommucap_format_name_ok(v->strs[i]))
 			continue;
 		char **n = realloc(r->pgtable_formats, (r->n_pgtable_formats + 1) * sizeof(char *));
 
@@ -609,10 +580,10 @@ int iommucap_offer_to_requirement(const struct iommucap_offer *o, struct iommuca
 		r->has_pgtable_formats = true;
 	}
 	v = &o->f[IOMMUCAP_OF_PAGE_SIZES];
-	for (size_t i = 0; v->known && i < v->n && r->n_page_sizes < LIST_MAX; i++) {
+	for (size_t i = 0; v->known && i < v->n && r->n_page_sizes < IOMMUCAP_LIST_MAX; i++) {
 		uint64_t s = v->nums[i];
 
-		if (s < PAGE_SIZE_MIN || s > PAGE_SIZE_MAX || (s & (s - 1)))
+		if (s < IOMMUCAP_PAGE_SIZE_MIN || s > IOMMUCAP_PAGE_SIZE_MAX || (s & (s - 1)))
 			continue;
 		uint64_t *n = realloc(r->page_sizes, (r->n_page_sizes + 1) * sizeof(uint64_t));
 
@@ -622,8 +593,8 @@ int iommucap_offer_to_requirement(const struct iommucap_offer *o, struct iommuca
 		n[r->n_page_sizes++] = s;
 		r->has_page_sizes = true;
 	}
-	v = &o->f[IOMMUCAP_OF_PASID_TABLE];
-	for (size_t i = 0; v->known && i < ELEMENTSOF(pasid_models); i++)
+	v = &o->f[IOMMUCAP_OF_PASID_TABLE_FORMATS];
+	for (size_t i = 0; v->known && pasid_models[i]; i++)
 		if (has_str(v, pasid_models[i])) {
 			r->has_pasid_table = true;
 			if (!(r->pasid_table.model = strdup(pasid_models[i])))
@@ -757,7 +728,7 @@ static int diff_pair(struct diffs *d, const struct iommucap_offer *a,
 		if (rel < 0 || (more ? rel != IOMMUCAP_REL_MORE && rel != IOMMUCAP_REL_DIFFERS
 				     : rel == IOMMUCAP_REL_MORE))
 			continue;
-		k = add_diff(d, f, fields[f].name, (enum iommucap_relation)rel,
+		k = add_diff(d, f, iommucap_offer_field_name(f), (enum iommucap_relation)rel,
 			     iommucap_offer_value_to_json(a, (enum iommucap_offer_field)f),
 			     iommucap_offer_value_to_json(b, (enum iommucap_offer_field)f), a->unit,
 			     b->unit);
@@ -995,7 +966,7 @@ int iommucap_baseline_add_offers(struct iommucap_baseline *b, const struct iommu
 		}
 	} else
 		for (int f = 0; f < _IOMMUCAP_OF_MAX; f++)
-			value_meet(&b->meet.f[f], &best->f[f], fields[f].kind);
+			value_meet(&b->meet.f[f], &best->f[f], kind_of(f));
 	b->n_hosts++;
 	return 0;
 }

@@ -16,32 +16,16 @@
  */
 #define IOMMUCAP_FLEET_MIGRATABLE (1u << 0)
 
-/* The fields of an offer, in the order differences are reported. */
+/* The fields of an offer, in the order differences are reported: the model, then every
+ * capability a requirement names, in the catalogue's order (lib/capabilities.def). */
 enum iommucap_offer_field {
 	IOMMUCAP_OF_MODEL,
-	IOMMUCAP_OF_SSID_BITS,
-	IOMMUCAP_OF_INPUT_BITS,
-	IOMMUCAP_OF_OUTPUT_BITS,
-	IOMMUCAP_OF_ASID_BITS,
-	IOMMUCAP_OF_NESTING,
-	IOMMUCAP_OF_PRI,
-	IOMMUCAP_OF_ATS,
-	IOMMUCAP_OF_DIRTY_TRACKING,
-	IOMMUCAP_OF_CACHING_MODE,
-	IOMMUCAP_OF_BTM,
-	IOMMUCAP_OF_SCALABLE_MODE,
-	IOMMUCAP_OF_STALL,
-	IOMMUCAP_OF_HTTU,
-	IOMMUCAP_OF_PGTABLE_FORMATS,
-	IOMMUCAP_OF_PAGE_SIZES,
-	IOMMUCAP_OF_PASID_TABLE,
+#define CAP_NONE(...)
+#define CAP(kind, id, ...) IOMMUCAP_OF_##id,
+#include "capabilities.def"
+#undef CAP
 	_IOMMUCAP_OF_MAX,
 };
-
-/* The stall requirements a unit satisfies (features.stall), as a set. */
-#define IOMMUCAP_STALL_DISABLED (1 << 0) /* "disabled": the unit never forces stalls */
-#define IOMMUCAP_STALL_ENABLED	(1 << 1) /* "enabled": stalls are possible */
-#define IOMMUCAP_STALL_FORCE	(1 << 2) /* "force": every fault stalls */
 
 /*
  * One field of an offer: unknown, or a number (model, width, 0/1, stall set, httu level 0-2),

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "vocab.h"
+
 #define IOMMUCAP_SCHEMA_VERSION 1
 
 /* The vendor-neutral model names; the number is the model_id of the host document. */
@@ -51,35 +53,51 @@ enum iommucap_cap_type {
 	IOMMUCAP_T_STR_LIST,
 };
 
-/* The capabilities block, in the order the host document prints it. */
+/* The capabilities block, in the order the host document prints it (lib/capabilities.def). */
 enum iommucap_cap {
-	IOMMUCAP_SSID_BITS,
-	IOMMUCAP_INPUT_BITS,
-	IOMMUCAP_OUTPUT_BITS,
-	IOMMUCAP_ASID_BITS,
-	IOMMUCAP_STALL,
-	IOMMUCAP_HTTU,
-	IOMMUCAP_BTM,
-	IOMMUCAP_NESTING,
-	IOMMUCAP_PRI,
-	IOMMUCAP_ATS,
-	IOMMUCAP_DIRTY_TRACKING,
-	IOMMUCAP_CACHING_MODE,
-	IOMMUCAP_COHERENT,
-	IOMMUCAP_SCALABLE_MODE,
-	IOMMUCAP_PAGE_SIZES,
-	IOMMUCAP_PGTABLE_FORMATS,
-	IOMMUCAP_PASID_TABLE_FORMATS,
-	IOMMUCAP_PASID_TABLE_ALIGN,
-	_IOMMUCAP_CAP_MAX,
+#define CAP(kind, id, key, type, doc, ...) IOMMUCAP_##id = (doc),
+#include "capabilities.def"
+#undef CAP
+#define CAP(...) +1
+	_IOMMUCAP_CAP_MAX = 0
+#include "capabilities.def"
+#undef CAP
 };
 
+/* What a requirement asks of a capability (the catalogue's kind). */
+enum iommucap_req_kind {
+	IOMMUCAP_REQ_NONE,
+	IOMMUCAP_REQ_MIN,     /* min.KEY: at least this wide */
+	IOMMUCAP_REQ_FEATURE, /* features.KEY: present or absent */
+	IOMMUCAP_REQ_ENUM,    /* features.KEY: one of the capability's names */
+	IOMMUCAP_REQ_SET,     /* KEY: a subset of the unit's list */
+	IOMMUCAP_REQ_PASID,   /* pasid_table.model: one of the unit's PASID-table formats */
+};
+
+/* Whether a guest sees the capability, for fleet compare and baseline (lib/fleet.c). */
+enum iommucap_guest {
+	IOMMUCAP_GUEST_NO,     /* host-internal: never compared */
+	IOMMUCAP_GUEST_ALL,    /* compared whatever the model */
+	IOMMUCAP_GUEST_SMMUV3, /* compared on arm-smmu-v3 units (and units of unknown model) */
+};
+
+/* A row of the catalogue. */
 struct iommucap_cap_info {
 	const char *name; /* JSON key */
 	enum iommucap_cap_type type;
+	enum iommucap_req_kind req;
+	const char *req_path; /* "min.ssid_bits", "features.ats", "page_sizes"; NULL for none */
+	int64_t req_max;      /* the widest a minimum may ask */
+	enum iommucap_guest guest;
+	bool migratable; /* a guest that can still migrate relies on it (fleet --migratable) */
+	const char *metric, *metric_label, *metric_help; /* Prometheus */
+	const char *column, *column_help;		 /* iommuctl show */
+	const char *unit;				 /* "bits", "bytes" or NULL */
 };
 
 const struct iommucap_cap_info *iommucap_cap_info(enum iommucap_cap c);
+/* The capabilities in the catalogue's (the requirement document's) order. */
+extern const enum iommucap_cap iommucap_caps_in_order[_IOMMUCAP_CAP_MAX];
 
 /* A list of strings or numbers, owned. */
 struct iommucap_list {
@@ -192,14 +210,6 @@ struct iommucap_device {
 	struct iommucap_tri acs, acs_caps;
 	struct iommucap_tri effective_pasid_bits;
 	struct iommucap_hwinfo hw_info;
-};
-
-enum iommucap_cpu_flag {
-	IOMMUCAP_CPU_LAM,
-	IOMMUCAP_CPU_ENQCMD,
-	IOMMUCAP_CPU_LA57,
-	IOMMUCAP_CPU_PDPE1GB,
-	_IOMMUCAP_CPU_FLAG_MAX,
 };
 
 struct iommucap_kv {

@@ -541,9 +541,9 @@ static int parse_device(struct jsonpath *x, json_t *o, struct iommucap_device *d
 		int64_t bits = 0;
 
 		json_array_foreach (caps, i, e) {
-			for (size_t b = 0; b < ELEMENTSOF(pci_acs_cap_names); b++)
+			for (size_t b = 0; b < IOMMUCAP_ACS_BITS; b++)
 				if (json_is_string(e) &&
-				    streq(json_string_value(e), pci_acs_cap_names[b]))
+				    streq(json_string_value(e), iommucap_acs_names[b]))
 					bits |= 1 << b;
 		}
 		k = tri_set(&d->acs_caps, bits);
@@ -615,13 +615,12 @@ static int parse_hostinfo(struct jsonpath *x, json_t *o, struct iommucap_hostinf
 	k = get_str(x, cpu, "vendor", true, &hi->cpu_vendor);
 	flags = k >= 0 ? member(x, cpu, "flags", &k) : NULL;
 	if (k >= 0 && json_is_object(flags)) {
-		static const char *const names[_IOMMUCAP_CPU_FLAG_MAX] = { "lam", "enqcmd", "la57",
-									   "pdpe1gb" };
 		size_t s2 = jsonpath_push(x, "flags");
 
 		hi->cpu_flags_known = true;
 		for (int f = 0; k >= 0 && f < _IOMMUCAP_CPU_FLAG_MAX; f++)
-			k = get_bool(x, flags, names[f], false, &known, &hi->cpu_flags[f]);
+			k = get_bool(x, flags, iommucap_cpu_flag_names[f], false, &known,
+				     &hi->cpu_flags[f]);
 		jsonpath_pop(x, s2);
 	} else if (k >= 0 && json_is_null(flags))
 		k = reason_dup(unknown, "cpu_flags", &hi->cpu_flags_reason);

@@ -270,9 +270,9 @@ static json_t *acs_json(const struct iommucap_tri *t, bool *oom)
 	if (!t->known)
 		return json_null();
 	a = json_array();
-	for (size_t i = 0; a && i < ELEMENTSOF(pci_acs_cap_names); i++)
+	for (size_t i = 0; a && i < IOMMUCAP_ACS_BITS; i++)
 		if (t->value & (1 << i))
-			append(a, json_string(pci_acs_cap_names[i]), oom);
+			append(a, json_string(iommucap_acs_names[i]), oom);
 	return a;
 }
 
@@ -375,12 +375,6 @@ int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret)
 
 static json_t *hostinfo_json(const struct iommucap_hostinfo *hi, bool *oom)
 {
-	static const char *const flag_names[_IOMMUCAP_CPU_FLAG_MAX] = {
-		[IOMMUCAP_CPU_LAM] = "lam",
-		[IOMMUCAP_CPU_ENQCMD] = "enqcmd",
-		[IOMMUCAP_CPU_LA57] = "la57",
-		[IOMMUCAP_CPU_PDPE1GB] = "pdpe1gb",
-	};
 	json_t *o = json_object(), *unknown = json_object(), *cmdline = json_object(),
 	       *cpu = json_object(), *flags = json_object(), *dom = json_object();
 
@@ -407,7 +401,7 @@ static json_t *hostinfo_json(const struct iommucap_hostinfo *hi, bool *oom)
 
 	set(cpu, "vendor", str_or_null(hi->cpu_vendor), oom);
 	for (int i = 0; i < _IOMMUCAP_CPU_FLAG_MAX; i++)
-		set(flags, flag_names[i], json_boolean(hi->cpu_flags[i]), oom);
+		set(flags, iommucap_cpu_flag_names[i], json_boolean(hi->cpu_flags[i]), oom);
 	set(cpu, "flags", hi->cpu_flags_known ? json_incref(flags) : json_null(), oom);
 	set(o, "cpu", json_incref(cpu), oom);
 	if (!hi->cpu_flags_known)

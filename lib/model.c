@@ -41,26 +41,100 @@ const char *iommucap_source_name(enum iommucap_source s)
 	return source_names[s];
 }
 
+/* Where a requirement names each kind of capability. */
+#define REQ_PATH_NONE(key)    NULL
+#define REQ_PATH_MIN(key)     "min." key
+#define REQ_PATH_FEATURE(key) "features." key
+#define REQ_PATH_ENUM(key)    "features." key
+#define REQ_PATH_SET(key)     key
+#define REQ_PATH_PASID(key)   "pasid_table.model"
+
 static const struct iommucap_cap_info cap_infos[_IOMMUCAP_CAP_MAX] = {
-	[IOMMUCAP_SSID_BITS] = { "ssid_bits", IOMMUCAP_T_INT },
-	[IOMMUCAP_INPUT_BITS] = { "input_bits", IOMMUCAP_T_INT },
-	[IOMMUCAP_OUTPUT_BITS] = { "output_bits", IOMMUCAP_T_INT },
-	[IOMMUCAP_ASID_BITS] = { "asid_bits", IOMMUCAP_T_INT },
-	[IOMMUCAP_STALL] = { "stall", IOMMUCAP_T_STR },
-	[IOMMUCAP_HTTU] = { "httu", IOMMUCAP_T_STR },
-	[IOMMUCAP_BTM] = { "btm", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_NESTING] = { "nesting", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_PRI] = { "pri", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_ATS] = { "ats", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_DIRTY_TRACKING] = { "dirty_tracking", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_CACHING_MODE] = { "caching_mode", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_COHERENT] = { "coherent", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_SCALABLE_MODE] = { "scalable_mode", IOMMUCAP_T_BOOL },
-	[IOMMUCAP_PAGE_SIZES] = { "page_sizes", IOMMUCAP_T_INT_LIST },
-	[IOMMUCAP_PGTABLE_FORMATS] = { "pgtable_formats", IOMMUCAP_T_STR_LIST },
-	[IOMMUCAP_PASID_TABLE_FORMATS] = { "pasid_table_formats", IOMMUCAP_T_STR_LIST },
-	[IOMMUCAP_PASID_TABLE_ALIGN] = { "pasid_table_align", IOMMUCAP_T_INT },
+#define CAP(kind, id, key, type, doc, req_max, guest, migratable, metric, label, metric_help,      \
+	    column, column_help, unit)                                                             \
+	[IOMMUCAP_##id] = { key,                                                                   \
+			    IOMMUCAP_T_##type,                                                     \
+			    IOMMUCAP_REQ_##kind,                                                   \
+			    REQ_PATH_##kind(key),                                                  \
+			    req_max,                                                               \
+			    IOMMUCAP_##guest,                                                      \
+			    migratable,                                                            \
+			    metric,                                                                \
+			    label,                                                                 \
+			    metric_help,                                                           \
+			    column,                                                                \
+			    column_help,                                                           \
+			    unit },
+#include "capabilities.def"
+#undef CAP
 };
+
+const enum iommucap_cap iommucap_caps_in_order[_IOMMUCAP_CAP_MAX] = {
+#define CAP(kind, id, ...) IOMMUCAP_##id,
+#include "capabilities.def"
+#undef CAP
+};
+
+const char *const iommucap_stall_names[_IOMMUCAP_STALL_MAX + 1] = {
+	[IOMMUCAP_STALL_ENABLED] = "enabled",
+	[IOMMUCAP_STALL_DISABLED] = "disabled",
+	[IOMMUCAP_STALL_FORCE] = "force",
+};
+
+const char *const iommucap_httu_names[_IOMMUCAP_HTTU_MAX + 1] = {
+	[IOMMUCAP_HTTU_NONE] = "none",
+	[IOMMUCAP_HTTU_ACCESS] = "access",
+	[IOMMUCAP_HTTU_ACCESS_DIRTY] = "access+dirty",
+};
+
+const char *const iommucap_pasid_table_models[] = { "host", "arm-1lvl", "arm-2lvl",
+						    "amd",  "intel",	NULL };
+
+const char *const iommucap_cpu_flag_names[_IOMMUCAP_CPU_FLAG_MAX] = {
+	[IOMMUCAP_CPU_LAM] = "lam",
+	[IOMMUCAP_CPU_ENQCMD] = "enqcmd",
+	[IOMMUCAP_CPU_LA57] = "la57",
+	[IOMMUCAP_CPU_PDPE1GB] = "pdpe1gb",
+};
+
+const char *const iommucap_acs_names[IOMMUCAP_ACS_BITS] = {
+	"sv", "tb", "rr", "cr", "uf", "ec", "dt"
+};
+
+static int name_index(const char *const *names, const char *s)
+{
+	for (int i = 0; s && names[i]; i++)
+		if (streq(names[i], s))
+			return i;
+	return -1;
+}
+
+int iommucap_stall_from_name(const char *s)
+{
+	return name_index(iommucap_stall_names, s);
+}
+
+int iommucap_httu_from_name(const char *s)
+{
+	return name_index(iommucap_httu_names, s);
+}
+
+bool iommucap_format_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > IOMMUCAP_FORMAT_LEN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum =
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+		if (!alnum && (i == 0 || !strchr("._+-", c)))
+			return false;
+	}
+	return true;
+}
 
 const struct iommucap_cap_info *iommucap_cap_info(enum iommucap_cap c)
 {

@@ -278,12 +278,6 @@ static char *line_value(const char *line)
 /* The first CPU's block of /proc/cpuinfo: x86 "flags" and "vendor_id", or arm64 "Features". */
 int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi)
 {
-	static const char *const names[_IOMMUCAP_CPU_FLAG_MAX] = {
-		[IOMMUCAP_CPU_LAM] = "lam",
-		[IOMMUCAP_CPU_ENQCMD] = "enqcmd",
-		[IOMMUCAP_CPU_LA57] = "la57",
-		[IOMMUCAP_CPU_PDPE1GB] = "pdpe1gb",
-	};
 	_cleanup_free_ char *flags = NULL;
 	bool other_arch = false;
 
@@ -312,7 +306,7 @@ int parse_cpuinfo(const char *s, struct iommucap_hostinfo *hi)
 		return -ENODATA;
 	/* On a CPU that is not x86 these x86 features are simply absent. */
 	for (int i = 0; i < _IOMMUCAP_CPU_FLAG_MAX; i++)
-		hi->cpu_flags[i] = flags && has_word(flags, names[i]);
+		hi->cpu_flags[i] = flags && has_word(flags, iommucap_cpu_flag_names[i]);
 	hi->cpu_flags_known = true;
 	return 0;
 }

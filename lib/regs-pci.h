@@ -35,6 +35,3 @@
 
 /* ACS */
 #define PCI_ACS_CAP 0x04 /* u16 */
-
-/* ACS capability bits, in the order the kernel names them (SV 0x1 ... DT 0x40). */
-static const char *const pci_acs_cap_names[] = { "sv", "tb", "rr", "cr", "uf", "ec", "dt" };

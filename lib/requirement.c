@@ -8,32 +8,23 @@
 #include "macro.h"
 #include "requirement.h"
 
-/* The widest page size accepted: 2^52, the largest physical address space of any IOMMU. */
-#define PAGE_SIZE_MIN UINT64_C(4096)
-#define PAGE_SIZE_MAX (UINT64_C(1) << 52)
-#define LIST_MAX      64
-
-static const char *const min_names[_IOMMUCAP_MIN_MAX] = {
-	[IOMMUCAP_MIN_SSID_BITS] = "ssid_bits",
-	[IOMMUCAP_MIN_INPUT_BITS] = "input_bits",
-	[IOMMUCAP_MIN_OUTPUT_BITS] = "output_bits",
-	[IOMMUCAP_MIN_ASID_BITS] = "asid_bits",
+/* The capabilities behind min and features, in the catalogue's order. */
+static const enum iommucap_cap min_caps[_IOMMUCAP_MIN_MAX] = {
+#define CAP(...)
+#define CAP_MIN(id, ...) IOMMUCAP_##id,
+#include "capabilities.def"
+#undef CAP
 };
 
-static const char *const feature_names[_IOMMUCAP_FEAT_MAX] = {
-	[IOMMUCAP_FEAT_NESTING] = "nesting",
-	[IOMMUCAP_FEAT_PRI] = "pri",
-	[IOMMUCAP_FEAT_ATS] = "ats",
-	[IOMMUCAP_FEAT_DIRTY_TRACKING] = "dirty_tracking",
-	[IOMMUCAP_FEAT_CACHING_MODE] = "caching_mode",
-	[IOMMUCAP_FEAT_BTM] = "btm",
-	[IOMMUCAP_FEAT_SCALABLE_MODE] = "scalable_mode",
+static const enum iommucap_cap feature_caps[_IOMMUCAP_FEAT_MAX] = {
+#define CAP(...)
+#define CAP_FEATURE(id, ...) IOMMUCAP_##id,
+#include "capabilities.def"
+#undef CAP
 };
 
-/* The proposal's enum pasid_table_model, in its order. */
-static const char *const pasid_models[] = { "host", "arm-1lvl", "arm-2lvl", "amd", "intel", NULL };
-static const char *const stall_values[] = { "enabled", "disabled", "force", NULL };
-static const char *const httu_values[] = { "access", "access+dirty", NULL };
+/* A requirement asks for some httu: "none" asks nothing. */
+static const char *const *const httu_values = iommucap_httu_names + IOMMUCAP_HTTU_ACCESS;
 
 /* The QEMU devices, in the order of enum iommucap_vmm_kind (from IOMMUCAP_VMM_QEMU_INTEL_IOMMU). */
 static const char *const vmm_devices[] = { "intel-iommu", "arm-smmuv3", "virtio-iommu-pci",
@@ -87,12 +78,22 @@ static const char *const virtio_granules[] = { "4k", "8k", "16k", "64k", "host",
 
 const char *iommucap_req_min_name(enum iommucap_req_min m)
 {
-	return m >= 0 && m < _IOMMUCAP_MIN_MAX ? min_names[m] : NULL;
+	return m >= 0 && m < _IOMMUCAP_MIN_MAX ? iommucap_cap_info(min_caps[m])->name : NULL;
 }
 
 const char *iommucap_req_feature_name(enum iommucap_req_feature f)
 {
-	return f >= 0 && f < _IOMMUCAP_FEAT_MAX ? feature_names[f] : NULL;
+	return f >= 0 && f < _IOMMUCAP_FEAT_MAX ? iommucap_cap_info(feature_caps[f])->name : NULL;
+}
+
+enum iommucap_cap iommucap_req_min_cap(enum iommucap_req_min m)
+{
+	return min_caps[m];
+}
+
+enum iommucap_cap iommucap_req_feature_cap(enum iommucap_req_feature f)
+{
+	return feature_caps[f];
 }
 
 struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requirement *r)
@@ -336,8 +337,9 @@ static int parse_pasid_table(struct jsonpath *x, json_t *o, struct iommucap_requ
 	 */
 	if ((k = get_int(x, o, "version", 1, 65535, &r->pasid_table.version)) < 0 ||
 	    (k = get_int(x, o, "bytes", 1, 4096, &r->pasid_table.bytes)) < 0 ||
-	    (k = get_enum(x, o, "model", pasid_models, &r->pasid_table.model)) < 0 ||
-	    (k = get_int(x, o, "pasid_bits", 0, 20, &r->pasid_table.pasid_bits)) < 0)
+	    (k = get_enum(x, o, "model", iommucap_pasid_table_models, &r->pasid_table.model)) < 0 ||
+	    (k = get_int(x, o, "pasid_bits", 0, IOMMUCAP_PASID_BITS_MAX,
+			 &r->pasid_table.pasid_bits)) < 0)
 		return k;
 	v = json_object_get(o, "base_ptr");
 	if (v) {
@@ -353,17 +355,19 @@ static int parse_pasid_table(struct jsonpath *x, json_t *o, struct iommucap_requ
 
 static int parse_min(struct jsonpath *x, json_t *o, struct iommucap_requirement *r)
 {
+	const char *keys[_IOMMUCAP_MIN_MAX];
 	int k;
 
 	if (!json_is_object(o))
 		return jsonpath_bad(x, NULL, "expected an object");
-	if ((k = check_keys(x, o, min_names, _IOMMUCAP_MIN_MAX, NULL)) < 0)
+	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++)
+		keys[m] = iommucap_cap_info(min_caps[m])->name;
+	if ((k = check_keys(x, o, keys, _IOMMUCAP_MIN_MAX, NULL)) < 0)
 		return k;
 	for (int m = 0; m < _IOMMUCAP_MIN_MAX; m++) {
-		/* PCIe PASIDs, SMMUv3 SubstreamIDs and AMD PASIDs are at most 20 bits wide. */
-		int64_t hi = m == IOMMUCAP_MIN_SSID_BITS ? 20 : 64;
+		const struct iommucap_cap_info *c = iommucap_cap_info(min_caps[m]);
 
-		if ((k = get_int(x, o, min_names[m], 0, hi, &r->min[m])) < 0)
+		if ((k = get_int(x, o, c->name, 0, c->req_max, &r->min[m])) < 0)
 			return k;
 	}
 	return 0;
@@ -371,37 +375,26 @@ static int parse_min(struct jsonpath *x, json_t *o, struct iommucap_requirement 
 
 static int parse_features(struct jsonpath *x, json_t *o, struct iommucap_requirement *r)
 {
+	const char *stall = iommucap_cap_info(IOMMUCAP_STALL)->name;
+	const char *httu = iommucap_cap_info(IOMMUCAP_HTTU)->name;
 	const char *keys[_IOMMUCAP_FEAT_MAX + 2];
 	int k;
 
 	if (!json_is_object(o))
 		return jsonpath_bad(x, NULL, "expected an object");
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
-		keys[f] = feature_names[f];
-	keys[_IOMMUCAP_FEAT_MAX] = "stall";
-	keys[_IOMMUCAP_FEAT_MAX + 1] = "httu";
+		keys[f] = iommucap_cap_info(feature_caps[f])->name;
+	keys[_IOMMUCAP_FEAT_MAX] = stall;
+	keys[_IOMMUCAP_FEAT_MAX + 1] = httu;
 	if ((k = check_keys(x, o, keys, ELEMENTSOF(keys), NULL)) < 0)
 		return k;
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
-		if ((k = get_want(x, o, feature_names[f], &r->features[f])) < 0)
+		if ((k = get_want(x, o, keys[f], &r->features[f])) < 0)
 			return k;
-	if ((k = get_enum(x, o, "stall", stall_values, &r->stall)) < 0 ||
-	    (k = get_enum(x, o, "httu", httu_values, &r->httu)) < 0)
+	if ((k = get_enum(x, o, stall, iommucap_stall_names, &r->stall)) < 0 ||
+	    (k = get_enum(x, o, httu, httu_values, &r->httu)) < 0)
 		return k;
 	return 0;
-}
-
-/* Page-table format names as the host document spells them (vtd-ss-4level, lpae-64, ...). */
-static bool format_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 64 || !is_alnum(*s))
-		return false;
-	for (; *s; s++)
-		if (!is_alnum(*s) && !strchr("._+-", *s))
-			return false;
-	return true;
 }
 
 static int parse_formats(struct jsonpath *x, json_t *a, struct iommucap_requirement *r)
@@ -410,7 +403,7 @@ static int parse_formats(struct jsonpath *x, json_t *a, struct iommucap_requirem
 	json_t *e;
 	size_t i;
 
-	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
+	if (!json_is_array(a) || json_array_size(a) > IOMMUCAP_LIST_MAX)
 		return jsonpath_bad(x, NULL, "%s", what);
 	r->pgtable_formats = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!r->pgtable_formats)
@@ -421,7 +414,7 @@ static int parse_formats(struct jsonpath *x, json_t *a, struct iommucap_requirem
 		char idx[24];
 
 		snprintf(idx, sizeof(idx), "%zu", i);
-		if (!s || !format_name_ok(s))
+		if (!s || !iommucap_format_name_ok(s))
 			return jsonpath_bad(x, idx,
 					    "expected a format name (letters, digits, . _ + -)");
 		for (size_t j = 0; j < r->n_pgtable_formats; j++)
@@ -440,7 +433,7 @@ static int parse_page_sizes(struct jsonpath *x, json_t *a, struct iommucap_requi
 	json_t *e;
 	size_t i;
 
-	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
+	if (!json_is_array(a) || json_array_size(a) > IOMMUCAP_LIST_MAX)
 		return jsonpath_bad(x, NULL, "expected an array of page sizes");
 	r->page_sizes = calloc(json_array_size(a) + 1, sizeof(uint64_t));
 	if (!r->page_sizes)
@@ -451,8 +444,8 @@ static int parse_page_sizes(struct jsonpath *x, json_t *a, struct iommucap_requi
 		int64_t v;
 
 		snprintf(idx, sizeof(idx), "%zu", i);
-		if (!int_value(e, &v) || v < (int64_t)PAGE_SIZE_MIN || v > (int64_t)PAGE_SIZE_MAX ||
-		    ((uint64_t)v & ((uint64_t)v - 1)))
+		if (!int_value(e, &v) || v < (int64_t)IOMMUCAP_PAGE_SIZE_MIN ||
+		    v > (int64_t)IOMMUCAP_PAGE_SIZE_MAX || ((uint64_t)v & ((uint64_t)v - 1)))
 			return jsonpath_bad(x, idx, "expected a power of two from 4096 to 2^52");
 		for (size_t j = 0; j < r->n_page_sizes; j++)
 			if (r->page_sizes[j] == (uint64_t)v)
@@ -486,13 +479,13 @@ static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 	if ((k = check_keys(x, o, keys, n, vmm_device_name(q->kind))) < 0)
 		return k;
 	/* Only the device's own members are left; each is read if present. */
-	if ((k = get_int(x, o, "aw_bits", 0, 64, &q->aw_bits)) < 0 ||
+	if ((k = get_int(x, o, "aw_bits", 0, IOMMUCAP_WIDTH_MAX, &q->aw_bits)) < 0 ||
 	    (k = get_want(x, o, "flts", &q->flts)) < 0 ||
 	    (k = get_want(x, o, "fs1gp", &q->fs1gp)) < 0 ||
-	    (k = get_int(x, o, "pasid", 0, 20, &q->pasid)) < 0 ||
+	    (k = get_int(x, o, "pasid", 0, IOMMUCAP_PASID_BITS_MAX, &q->pasid)) < 0 ||
 	    (k = get_want(x, o, "accel", &q->accel)) < 0 ||
-	    (k = get_int(x, o, "ssidsize", 0, 20, &q->ssidsize)) < 0 ||
-	    (k = get_int(x, o, "oas", 0, 64, &q->oas)) < 0 ||
+	    (k = get_int(x, o, "ssidsize", 0, IOMMUCAP_PASID_BITS_MAX, &q->ssidsize)) < 0 ||
+	    (k = get_int(x, o, "oas", 0, IOMMUCAP_WIDTH_MAX, &q->oas)) < 0 ||
 	    (k = get_int(x, o, "sidsize", 0, 32, &q->sidsize)) < 0 ||
 	    (k = get_want(x, o, "ril", &q->ril)) < 0 || (k = get_want(x, o, "ats", &q->ats)) < 0)
 		return k;
@@ -503,9 +496,11 @@ static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 
 static int parse_doc(struct jsonpath *x, json_t *doc, struct iommucap_requirement *r)
 {
-	static const char *const keys[] = {
-		"schema_version",  "unit",	 "device", "pasid_table", "min", "features",
-		"pgtable_formats", "page_sizes", "sva",	   "lam",	  "qemu"
+	const char *formats = iommucap_cap_info(IOMMUCAP_PGTABLE_FORMATS)->name;
+	const char *sizes = iommucap_cap_info(IOMMUCAP_PAGE_SIZES)->name;
+	const char *const keys[] = {
+		"schema_version", "unit", "device", "pasid_table", "min", "features",
+		formats,	  sizes,  "sva",    "lam",	   "qemu"
 	};
 	int64_t version;
 	json_t *v;
@@ -554,8 +549,8 @@ static int parse_doc(struct jsonpath *x, json_t *doc, struct iommucap_requiremen
 		int (*parse)(struct jsonpath *x, json_t *o, struct iommucap_requirement *r);
 	} sections[] = {
 		{ "pasid_table", parse_pasid_table }, { "min", parse_min },
-		{ "features", parse_features },	      { "pgtable_formats", parse_formats },
-		{ "page_sizes", parse_page_sizes },
+		{ "features", parse_features },	      { formats, parse_formats },
+		{ sizes, parse_page_sizes },
 	};
 	for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
 		v = json_object_get(doc, sections[i].key);
@@ -657,7 +652,8 @@ static json_t *min_json(const struct iommucap_requirement *r)
 	json_t *o = json_object();
 
 	for (int m = 0; o && m < _IOMMUCAP_MIN_MAX; m++)
-		if (r->min[m].set && !put(o, min_names[m], json_integer(r->min[m].value))) {
+		if (r->min[m].set &&
+		    !put(o, iommucap_cap_info(min_caps[m])->name, json_integer(r->min[m].value))) {
 			json_decref(o);
 			return NULL;
 		}
@@ -671,11 +667,12 @@ static json_t *features_json(const struct iommucap_requirement *r)
 
 	for (int f = 0; ok && f < _IOMMUCAP_FEAT_MAX; f++)
 		if (r->features[f] != IOMMUCAP_WANT_ANY)
-			ok = put(o, feature_names[f], want_json(r->features[f]));
+			ok = put(o, iommucap_cap_info(feature_caps[f])->name,
+				 want_json(r->features[f]));
 	if (ok && r->stall)
-		ok = put(o, "stall", json_string(r->stall));
+		ok = put(o, iommucap_cap_info(IOMMUCAP_STALL)->name, json_string(r->stall));
 	if (ok && r->httu)
-		ok = put(o, "httu", json_string(r->httu));
+		ok = put(o, iommucap_cap_info(IOMMUCAP_HTTU)->name, json_string(r->httu));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -731,12 +728,12 @@ int iommucap_requirement_to_json(const struct iommucap_requirement *r, json_t **
 	if (ok)
 		ok = put_nonempty(o, "features", features_json(r));
 	if (ok && r->has_pgtable_formats) {
-		ok = put(o, "pgtable_formats", a = json_array());
+		ok = put(o, iommucap_cap_info(IOMMUCAP_PGTABLE_FORMATS)->name, a = json_array());
 		for (size_t i = 0; ok && i < r->n_pgtable_formats; i++)
 			ok = json_array_append_new(a, json_string(r->pgtable_formats[i])) == 0;
 	}
 	if (ok && r->has_page_sizes) {
-		ok = put(o, "page_sizes", a = json_array());
+		ok = put(o, iommucap_cap_info(IOMMUCAP_PAGE_SIZES)->name, a = json_array());
 		for (size_t i = 0; ok && i < r->n_page_sizes; i++)
 			ok = json_array_append_new(a, json_integer((json_int_t)r->page_sizes[i])) ==
 			     0;

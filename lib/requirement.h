@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iommucap.h"
+
 #define IOMMUCAP_REQUIREMENT_VERSION 1
 
 /* A requested boolean: not asked, or asked to be true / false. */
@@ -20,22 +22,20 @@ struct iommucap_opt_int {
 	int64_t value;
 };
 
+/* The minimums and the features a requirement names, in the catalogue's order. */
 enum iommucap_req_min {
-	IOMMUCAP_MIN_SSID_BITS,
-	IOMMUCAP_MIN_INPUT_BITS,
-	IOMMUCAP_MIN_OUTPUT_BITS,
-	IOMMUCAP_MIN_ASID_BITS,
+#define CAP(...)
+#define CAP_MIN(id, ...) IOMMUCAP_MIN_##id,
+#include "capabilities.def"
+#undef CAP
 	_IOMMUCAP_MIN_MAX,
 };
 
 enum iommucap_req_feature {
-	IOMMUCAP_FEAT_NESTING,
-	IOMMUCAP_FEAT_PRI,
-	IOMMUCAP_FEAT_ATS,
-	IOMMUCAP_FEAT_DIRTY_TRACKING,
-	IOMMUCAP_FEAT_CACHING_MODE,
-	IOMMUCAP_FEAT_BTM,
-	IOMMUCAP_FEAT_SCALABLE_MODE,
+#define CAP(...)
+#define CAP_FEATURE(id, ...) IOMMUCAP_FEAT_##id,
+#include "capabilities.def"
+#undef CAP
 	_IOMMUCAP_FEAT_MAX,
 };
 
@@ -94,6 +94,9 @@ struct iommucap_requirement {
 /* Names, as the document spells them. */
 const char *iommucap_req_min_name(enum iommucap_req_min m);
 const char *iommucap_req_feature_name(enum iommucap_req_feature f);
+/* The capability a minimum or a feature asks about. */
+enum iommucap_cap iommucap_req_min_cap(enum iommucap_req_min m);
+enum iommucap_cap iommucap_req_feature_cap(enum iommucap_req_feature f);
 
 /*
  * Parse and check a requirement document. -EINVAL with *ret_error naming the bad field by its

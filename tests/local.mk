@@ -62,3 +62,7 @@ EXTRA_DIST += tests/non-utf8.py
 noinst_PROGRAMS += tests/hwinfo-capture
 tests_hwinfo_capture_SOURCES = tests/hwinfo-capture.c
 tests_hwinfo_capture_LDADD = lib/libiommucap.a $(JANSSON_LIBS)
+
+# The capability catalogue against the schemas and the varlink interface.
+TESTS += tests/catalogue.py
+EXTRA_DIST += tests/catalogue.py
