@@ -716,6 +716,71 @@ def _(d):
     return problems
 
 
+def add_region_groups(tree, groups, regions):
+    """Groups with many reserved regions, in the kernel's format ("0x%016llx 0x%016llx %s\\n",
+    iommu_group_show_resv_regions(), drivers/iommu/iommu.c, 6.12): a host document bigger than
+    the message limit, from a tree a few MiB big."""
+    base = os.path.join(tree, "sys", "kernel", "iommu_groups")
+    first = 1 + max(int(n) for n in os.listdir(base))
+    for g in range(first, first + groups):
+        gdir = os.path.join(base, str(g))
+        os.makedirs(os.path.join(gdir, "devices"))
+        with open(os.path.join(gdir, "type"), "w") as f:
+            f.write("DMA\n")
+        with open(os.path.join(gdir, "reserved_regions"), "w") as f:
+            for i in range(regions):
+                start = (g << 32) + (i << 12)
+                f.write(f"0x{start:016x} 0x{start + 0xfff:016x} direct\n")
+
+
+@check("a GetHost reply over 16 MiB: ReplyTooLarge naming the limit and the size; the connection and others go on")
+def _(d):
+    # sd-varlink's VARLINK_BUFFER_MAX (16 MiB, systemd 257 src/libsystemd/sd-varlink/sd-varlink.c)
+    # is the limit; the interface declares ReplyTooLarge (limit, size) for a reply beyond it.
+    limit = 16 * MIB
+    work = tempfile.mkdtemp(prefix="toolarge.", dir=os.path.dirname(d.path))
+    tree = os.path.join(work, "tree")
+    shutil.copytree(FIXTURE, tree, symlinks=True)
+    add_region_groups(tree, 200, 1400)  # 74 bytes of JSON per region: about 20 MiB
+    m = Daemon(tree, work, "big")
+    problems = []
+    try:
+        a, b = m.conn(timeout=20), m.conn()
+        a.send(encode(f"{IFACE}.GetHost"))
+        r = a.message(20)
+        p = (r or {}).get("parameters") or {}
+        if not r or r.get("error") != f"{IFACE}.ReplyTooLarge" or set(p) != {"limit", "size"} \
+                or p.get("limit") != limit or not isinstance(p.get("size"), int) \
+                or not limit < p["size"] < 2 * limit:
+            problems.append(f"GetHost: {r!r:.300}")
+        else:
+            note(f"GetHost: ReplyTooLarge, size {p['size']} bytes")
+        # The same connection goes on: a small call is answered.
+        a.send(encode(f"{IFACE}.GetUnit", {"name": "ivhd0"}))
+        r = a.message(5)
+        if ((r or {}).get("parameters") or {}).get("unit", {}).get("name") != "ivhd0":
+            problems.append(f"GetUnit on the same connection after ReplyTooLarge: {r!r:.300}")
+        # ListGroups holds the same regions: too large as well.
+        a.send(encode(f"{IFACE}.ListGroups"))
+        r = a.message(20)
+        if (r or {}).get("error") != f"{IFACE}.ReplyTooLarge":
+            problems.append(f"ListGroups: {r!r:.300}")
+        # And a client that was connected meanwhile is answered.
+        b.send(encode(f"{IFACE}.GetDevice", {"address": "0000:01:00.0"}))
+        r = b.message(5)
+        if ((r or {}).get("parameters") or {}).get("device", {}).get("address") != "0000:01:00.0":
+            problems.append(f"GetDevice from another client: {r!r:.300}")
+        a.close()
+        b.close()
+    finally:
+        rc, took = m.stop()
+        if rc != 0:
+            problems.append(f"the daemon with the big tree exited with {rc} after SIGTERM")
+        problems += sanitizer_reports(m)
+        shutil.rmtree(work, ignore_errors=True)
+    return problems
+
+
 def socket_activated(tree, work, *args):
     """The daemon on a listening socket passed as fd 3 named "varlink" (as systemd passes it):
     (process, socket path)."""
