@@ -249,7 +249,9 @@ def qemu_binary(cfg, vmdir, name):
     return os.path.join(os.path.dirname(vmdir), "bin", "qemu11-" + name[len("qemu-"):])
 
 
-def qemu_command(cfg, common, kdir, initrd, modules, vmdir):
+def qemu_command(cfg, common, kdir, initrd, modules, vmdir, monitor=False):
+    """The guest's QEMU command line; with monitor, the same machine and devices without a
+    kernel, stopped (-S), its monitor on stdio."""
     arch = cfg["arch"]
     append = ["panic=-1", "vmtest.check=" + cfg.get("check_qemu", common["check_qemu"])]
     if cfg.get("vfio"):
@@ -267,14 +269,66 @@ def qemu_command(cfg, common, kdir, initrd, modules, vmdir):
         append.insert(0, "console=ttyAMA0")
         devices = common["arm_devices"]
     # TCG only: a /dev/kvm node may exist and not work, and the expectations are QEMU's models.
-    cmd += ["-accel", "tcg", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
-            "-m", "1024", "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
-            "-append", " ".join(append)]
+    if monitor:
+        cmd += ["-accel", "tcg", "-S", "-display", "none", "-nodefaults", "-serial", "none",
+                "-monitor", "stdio", "-m", "1024"]
+    else:
+        cmd += ["-accel", "tcg", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
+                "-m", "1024", "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
+                "-append", " ".join(append)]
     cmd += split_args(cfg.get("iommu", "")) + split_args(devices)
     if cfg.get("qemu", "host") != "host":
         # The unpacked QEMU keeps only seabios, no NIC option ROMs; -kernel boots need none.
         cmd += ["-global", "e1000e.romfile=", "-global", "virtio-net-pci.romfile="]
     return cmd
+
+
+# Where QEMU maps the registers IOMMU_GET_HW_INFO returns, per model: (name, address, bytes).
+# intel-iommu at Q35_HOST_BRIDGE_IOMMU_ADDR 0xfed90000 with DMAR_CAP_REG 0x8 and DMAR_ECAP_REG
+# 0x10 (include/hw/i386/intel_iommu.h, hw/i386/intel_iommu_internal.h); amd-iommu at
+# AMDVI_BASE_ADDR 0xfed80000 with AMDVI_MMIO_EXT_FEATURES 0x30 and AMDVI_MMIO_EXT_FEATURES2
+# 0x1a0 (hw/i386/amd_iommu.h); an SMMUv3 at its unit's address (the name smmu3.0xADDR) with
+# IDR0..5 at 0x0..0x14, IIDR 0x18, AIDR 0x1c (hw/arm/smmuv3-internal.h).
+def qemu_register_map(model, unit):
+    if model == "intel-vtd":
+        return [("cap", 0xFED90008, 8), ("ecap", 0xFED90010, 8)]
+    if model == "amd-vi":
+        return [("efr", 0xFED80030, 8), ("efr2", 0xFED801A0, 8)]
+    m = re.match(r"smmu3\.0x([0-9a-f]+)$", unit)
+    if model == "arm-smmu-v3" and m:
+        base = int(m.group(1), 16)
+        names = ["idr%d" % i for i in range(6)] + ["iidr", "aidr"]
+        return [(n, base + 4 * i, 4) for i, n in enumerate(names)]
+    return []
+
+
+def qemu_registers(cfg, common, vmdir, regs):
+    """QEMU's own values of REGS: the same machine and devices, stopped before any guest code
+    (-S), read through the monitor's xp (a physical read that goes to the device's MMIO
+    handler). The witness for the registers the guest's kernel hands to iommufd."""
+    cmd = qemu_command(cfg, common, None, None, [], vmdir, monitor=True)
+    script = "".join("xp /1%sx 0x%x\n" % ("g" if size == 8 else "w", addr) for _, addr, size in regs)
+    try:
+        p = subprocess.run(cmd, input=script + "quit\n", capture_output=True, text=True, timeout=BOOT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {}, "the monitor did not answer in %d s" % BOOT_TIMEOUT
+    got = {int(a, 16): int(v, 16) for a, v in re.findall(r"\b([0-9a-f]{8,16}): (0x[0-9a-f]+)", p.stdout)}
+    out = {name: got[addr] for name, addr, _ in regs if addr in got}
+    return out, "" if len(out) == len(regs) else "exit %s: %s" % (p.returncode, (p.stderr or p.stdout)[-300:])
+
+
+# The guest kernel's own report of the registers, in its boot log: intel-iommu's alloc_iommu()
+# (drivers/iommu/intel/dmar.c) prints "dmarN: reg_base_addr ... cap X ecap Y"; amd_iommu's
+# print_iommu_info() (drivers/iommu/amd/init.c) prints "Extended features (EFR, EFR2):", the
+# global values amd_iommufd_hw_info() returns.
+def boot_log_registers(model, unit, serial):
+    if model == "intel-vtd":
+        m = re.search(r"DMAR: %s: reg_base_addr \S+ ver \S+ cap ([0-9a-f]+) ecap ([0-9a-f]+)" % re.escape(unit), serial)
+        return {"cap": int(m.group(1), 16), "ecap": int(m.group(2), 16)} if m else None
+    if model == "amd-vi":
+        m = re.search(r"AMD-Vi: Extended features \((0x[0-9a-f]+), (0x[0-9a-f]+)\)", serial)
+        return {"efr": int(m.group(1), 16), "efr2": int(m.group(2), 16)} if m else None
+    return None
 
 
 def sections(text):
@@ -433,6 +487,21 @@ def check_hw_info(check, exp, dump, res):
             reg, want = pair.split("=")
             got = (u.get("raw") or {}).get(reg)
             check("%s: raw %s = %s (QEMU's)" % (u["name"], reg, want), got == want, "got %s" % got)
+        raw = {k: int(v, 16) for k, v in (u.get("raw") or {}).items() if isinstance(v, str)}
+        qregs, why = res.get("qemu-registers", {}).get(u["name"], ({}, "not read"))
+        for name, _, _ in qemu_register_map(u["model"], u["name"]):
+            want = qregs.get(name)
+            check("%s: %s through iommufd = QEMU's register (monitor xp)" % (u["name"], name),
+                  want is not None and raw.get(name) == want,
+                  "iommufd %s, QEMU %s%s" % (hex(raw[name]) if name in raw else None,
+                                             hex(want) if want is not None else None,
+                                             "" if want is not None else " (%s)" % why))
+        logged = boot_log_registers(u["model"], u["name"], res.get("serial", ""))
+        if u["model"] in ("intel-vtd", "amd-vi"):
+            check("%s: registers through iommufd = the guest kernel's boot log" % u["name"],
+                  logged is not None and all(raw.get(k) == v for k, v in logged.items()),
+                  "boot log %s, iommufd %s" % ({k: hex(v) for k, v in (logged or {}).items()},
+                                               {k: hex(v) for k, v in raw.items()}))
     bad = [w for w in dump.get("warnings", []) if "in iommufd hw_info" in w]
     check("sysfs and iommufd agree (no warning)", not bad, "; ".join(bad))
 
@@ -460,17 +529,32 @@ def run_config(name, cfg, common, vmdir, work):
     cmd = qemu_command(cfg, common, kdir, initrd, order, vmdir)
     with open(os.path.join(cdir, "qemu-command.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
+    qregs = {}
+    if "hw_info_type" in exp:
+        for unit in exp["units"].split():
+            regs = qemu_register_map(exp["model"], unit)
+            if regs:
+                qregs[unit] = qemu_registers(cfg, common, vmdir, regs)
     t0 = time.monotonic()
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=BOOT_TIMEOUT)
-        serial, qrc = p.stdout.decode(errors="replace"), p.returncode
-        serial += p.stderr.decode(errors="replace")
-    except subprocess.TimeoutExpired as e:
-        serial, qrc = (e.stdout or b"").decode(errors="replace") + "\n[timed out]\n", "timeout"
+    for attempt in (1, 2):
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=BOOT_TIMEOUT)
+            serial, qrc = p.stdout.decode(errors="replace"), p.returncode
+            serial += p.stderr.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            serial, qrc = (e.stdout or b"").decode(errors="replace") + "\n[timed out]\n", "timeout"
+        # On a loaded machine a boot can hang in the firmware, before the kernel prints a line:
+        # one retry, said in the output. A kernel that started and then failed is not retried.
+        if qrc == 0 or attempt == 2 or re.search(r"Linux version|Booting Linux", serial):
+            break
+        log("%s: no kernel output (QEMU %s after %.0f s): hung before the kernel; booting again"
+            % (name, qrc, time.monotonic() - t0))
     secs = time.monotonic() - t0
     with open(os.path.join(cdir, "serial.log"), "w") as f:
         f.write(serial)
     res = sections(serial)
+    res["qemu-registers"] = qregs
+    res["serial"] = serial
     tree = None
     if "capture" in res and res["capture"][0] == 0:
         try:
