@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 
 SRCDIR = os.path.abspath(os.environ.get("srcdir") or os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -180,6 +181,74 @@ def cross_helper(out):
         shutil.rmtree(work)
 
 
+CROSS_LOCK = threading.Lock()
+CROSS_BUILT = {}
+
+
+def cross_build(vmdir):
+    """iommuctl and iommu-capd for arm64 (once a run, whichever guest asks first)."""
+    with CROSS_LOCK:
+        if not CROSS_BUILT:
+            CROSS_BUILT.update(cross_build_once(vmdir))
+        return dict(CROSS_BUILT)
+
+
+def cross_build_once(vmdir):
+    """iommuctl and iommu-capd for arm64: configure --host=aarch64-linux-gnu against the
+    bookworm arm64 libraries tests/deps/fetch unpacked in vm/sysroot-arm64 (no foreign
+    architecture in dpkg), in BUILDDIR/tests/vm/build-arm64, incrementally (make)."""
+    sysroot = os.path.join(vmdir, "sysroot-arm64")
+    bdir = os.path.join(BUILDDIR, "tests", "vm", "build-arm64")
+    lib = os.path.join(sysroot, "usr", "lib", "aarch64-linux-gnu")
+    if shutil.which("aarch64-linux-gnu-gcc") is None:
+        die("aarch64-linux-gnu-gcc is missing: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross")
+    os.makedirs(bdir, exist_ok=True)
+    if not os.path.exists(os.path.join(bdir, "Makefile")):
+        env = dict(os.environ, PKG_CONFIG_LIBDIR=os.path.join(lib, "pkgconfig") + ":" +
+                   os.path.join(sysroot, "usr", "share", "pkgconfig"), PKG_CONFIG_SYSROOT_DIR=sysroot)
+        r = subprocess.run([os.path.join(SRCDIR, "configure"), "-q", "--host=aarch64-linux-gnu",
+                            "CPPFLAGS=-I" + os.path.join(sysroot, "usr", "include"),
+                            "LDFLAGS=-Wl,-rpath-link,%s -Wl,-rpath-link,%s" % (lib, os.path.join(sysroot, "lib", "aarch64-linux-gnu"))],
+                           cwd=bdir, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            shutil.rmtree(bdir, ignore_errors=True)
+            die("configure --host=aarch64-linux-gnu failed: %s" % (r.stderr.strip().splitlines() or ["?"])[-1])
+    t0 = time.monotonic()
+    r = subprocess.run(["make", "-j%d" % (os.cpu_count() or 1), "daemon/io-iommucapd-idl.h",
+                        "cli/iommuctl", "daemon/iommu-capd"], cwd=bdir, capture_output=True, text=True)
+    if r.returncode != 0:
+        die("cross-building for arm64 failed: %s" % "; ".join(r.stderr.strip().splitlines()[-3:]))
+    log("arm64 cross build (make in %s): %.1f s" % (os.path.relpath(bdir, BUILDDIR), time.monotonic() - t0))
+    return {"usr/bin/iommuctl": real_binary(os.path.join(bdir, "cli", "iommuctl")),
+            "usr/sbin/iommu-capd": real_binary(os.path.join(bdir, "daemon", "iommu-capd"))}
+
+
+def foreign_libs(binary, vmdir):
+    """An arm64 program's interpreter and shared libraries, found as its loader would (the
+    DT_NEEDED names, recursively) in the cross C library and vm/sysroot-arm64: (source, path
+    in the guest) pairs. The guest's loader looks in /lib/aarch64-linux-gnu."""
+    sysroot = os.path.join(vmdir, "sysroot-arm64")
+    dirs = ["/usr/aarch64-linux-gnu/lib", os.path.join(sysroot, "lib", "aarch64-linux-gnu"),
+            os.path.join(sysroot, "usr", "lib", "aarch64-linux-gnu")]
+    out = subprocess.run(["readelf", "-l", binary], capture_output=True, text=True, check=True).stdout
+    interp = re.search(r"Requesting program interpreter: (\S+)\]", out).group(1)
+    pairs = [(os.path.join(dirs[0], os.path.basename(interp)), interp)]
+    todo, seen = [binary], set()
+    while todo:
+        f = todo.pop()
+        dyn = subprocess.run(["readelf", "-d", f], capture_output=True, text=True, check=True).stdout
+        for name in re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dyn):
+            if name in seen:
+                continue
+            seen.add(name)
+            found = [os.path.join(d, name) for d in dirs if os.path.exists(os.path.join(d, name))]
+            if not found:
+                die("%s needs %s, which is in none of %s" % (os.path.basename(f), name, " ".join(dirs)))
+            pairs.append((found[0], "/lib/aarch64-linux-gnu/" + name))
+            todo.append(found[0])
+    return pairs
+
+
 def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
     """A gzip'd newc cpio: busybox, /init, capture-sysfs, modules, and (x86) our programs."""
     root = tempfile.mkdtemp(prefix="irfs-", dir=os.path.dirname(out))
@@ -205,14 +274,16 @@ def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
             cross_helper(helper)
             binaries = []
         if guest_binaries:
-            binaries += [os.path.join(root, "usr/bin/iommuctl"), os.path.join(root, "usr/sbin/iommu-capd")]
-            for src, dst in ((IOMMUCTL, "usr/bin/iommuctl"), (DAEMON, "usr/sbin/iommu-capd")):
-                b = real_binary(src)
+            progs = ({"usr/bin/iommuctl": real_binary(IOMMUCTL), "usr/sbin/iommu-capd": real_binary(DAEMON)}
+                     if arch == "x86_64" else cross_build(vmdir))
+            for dst, b in progs.items():
+                binaries.append(os.path.join(root, dst))
                 os.makedirs(os.path.dirname(os.path.join(root, dst)), exist_ok=True)
                 shutil.copy(b, os.path.join(root, dst))
         for b in binaries:
-            for lib in loader_libs(b):
-                t = os.path.join(root, lib.lstrip("/"))
+            pairs = [(lib, lib) for lib in loader_libs(b)] if arch == "x86_64" else foreign_libs(b, vmdir)
+            for lib, dst in pairs:
+                t = os.path.join(root, dst.lstrip("/"))
                 if not os.path.exists(t):
                     os.makedirs(os.path.dirname(t), exist_ok=True)
                     shutil.copy(lib, t)  # follows the links: the file the loader loads
@@ -329,6 +400,24 @@ def boot_log_registers(model, unit, serial):
         m = re.search(r"AMD-Vi: Extended features \((0x[0-9a-f]+), (0x[0-9a-f]+)\)", serial)
         return {"efr": int(m.group(1), 16), "efr2": int(m.group(2), 16)} if m else None
     return None
+
+
+# An SMMUv3's decode as its driver printed it (arm_smmu_device_hw_probe(), Linux 7.3:
+# "oas N-bit (features 0xF)", ARM_SMMU_FEAT_* of arm-smmu-v3.h): the capabilities the kernel
+# derives from the same IDRs, to compare with ours.
+SMMU_FEATURES = {"ats": 1 << 5, "coherent": 1 << 8, "nesting": 1 << 19}
+
+
+def boot_log_smmuv3(unit, serial):
+    m = re.match(r"smmu3\.0x0*([0-9a-f]+)$", unit)
+    m = m and re.search(r"arm-smmu-v3 (?:arm-smmu-v3\.\d+\.auto|%s\.\w+): oas (\d+)-bit \(features (0x[0-9a-f]+)\)"
+                        % m.group(1), serial)
+    if not m:
+        return None
+    feats = int(m.group(2), 16)
+    caps = {k: bool(feats & bit) for k, bit in SMMU_FEATURES.items()}
+    caps["output_bits"] = int(m.group(1))
+    return caps
 
 
 def sections(text):
@@ -496,6 +585,12 @@ def check_hw_info(check, exp, dump, res):
                   "iommufd %s, QEMU %s%s" % (hex(raw[name]) if name in raw else None,
                                              hex(want) if want is not None else None,
                                              "" if want is not None else " (%s)" % why))
+        if u["model"] == "arm-smmu-v3":
+            logged = boot_log_smmuv3(u["name"], res.get("serial", ""))
+            caps = u.get("capabilities") or {}
+            check("%s: output_bits, ats, coherent, nesting = the guest kernel's (boot log)" % u["name"],
+                  logged is not None and all(caps.get(k) == v for k, v in logged.items()),
+                  "kernel %s, ours %s" % (logged, {k: caps.get(k) for k in (logged or {})}))
         logged = boot_log_registers(u["model"], u["name"], res.get("serial", ""))
         if u["model"] in ("intel-vtd", "amd-vi"):
             check("%s: registers through iommufd = the guest kernel's boot log" % u["name"],
