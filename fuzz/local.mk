@@ -1,6 +1,6 @@
 # Fuzz targets (libFuzzer, clang): built and run by "make check-fuzz", not by "make check".
 
-FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement
+FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement fuzz/fuzz-host
 FUZZ_SECONDS = 20
 FUZZ_CC = clang
 FUZZ_LIBSRC = $(top_srcdir)/lib/model.c $(top_srcdir)/lib/parse.c $(top_srcdir)/lib/pci.c \
@@ -53,3 +53,17 @@ fuzz/fuzz-requirement: $(top_srcdir)/fuzz/fuzz-requirement.c $(FUZZ_REQUIREMENT_
 	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
 		$(JANSSON_CFLAGS) $(LIBXML_CFLAGS) -o $@ $^ $(JANSSON_LIBS) $(LIBXML_LIBS)
+
+# fuzz-host: the host document reader and writer (the tables of lib/document.c).
+FUZZ_HOST_SRC = $(FUZZ_LIBSRC) $(top_srcdir)/lib/json.c $(top_srcdir)/lib/json-parse.c \
+	$(top_srcdir)/lib/document.c $(top_srcdir)/lib/jsonpath.c $(top_srcdir)/lib/hwinfo.c \
+	$(top_srcdir)/lib/ksem.c $(top_srcdir)/lib/decode-vtd.c $(top_srcdir)/lib/decode-amdvi.c \
+	$(top_srcdir)/lib/decode-smmuv3.c
+
+EXTRA_DIST += fuzz/fuzz-host.c
+
+fuzz/fuzz-host: $(top_srcdir)/fuzz/fuzz-host.c $(FUZZ_HOST_SRC)
+	@mkdir -p fuzz
+	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
+		$(JANSSON_CFLAGS) -o $@ $^ $(JANSSON_LIBS)

@@ -1,22 +1,11 @@
-/* The host document: the model rendered as JSON (schema/host.schema.json). */
+/* The host document written from the model: the engine that walks the tables of document.c. */
 #include "config.h"
 
 #include <inttypes.h>
-#include <time.h>
 
-#include "hwinfo.h"
-#include "model.h"
-#include "regs-pci.h"
+#include "document.h"
 
-static json_t *hex(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
-}
-
-static json_t *hex_width(uint64_t v, int width)
+json_t *doc_hex(uint64_t v, int width)
 {
 	char buf[24];
 
@@ -24,25 +13,20 @@ static json_t *hex_width(uint64_t v, int width)
 	return json_string(buf);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-/* json_object_set_new that remembers a failure; every builder checks once at its end. */
-static void set(json_t *o, const char *key, json_t *v, bool *oom)
+/* Every builder checks for a failure once, at its end. */
+void doc_set(json_t *o, const char *key, json_t *v, bool *oom)
 {
 	if (!v || json_object_set_new(o, key, v) < 0)
 		*oom = true;
 }
 
-static void append(json_t *a, json_t *v, bool *oom)
+void doc_append(json_t *a, json_t *v, bool *oom)
 {
 	if (!v || json_array_append_new(a, v) < 0)
 		*oom = true;
 }
 
-static json_t *strv_json(char **v, size_t n, bool *oom)
+json_t *doc_strv(char *const *v, size_t n, bool *oom)
 {
 	json_t *a = json_array();
 
@@ -51,7 +35,7 @@ static json_t *strv_json(char **v, size_t n, bool *oom)
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
-		append(a, json_string(v[i]), oom);
+		doc_append(a, json_string(v[i]), oom);
 	return a;
 }
 
@@ -73,10 +57,10 @@ json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap
 	case IOMMUCAP_T_INT_LIST:
 		a = json_array();
 		for (size_t i = 0; a && i < v->list.n; i++)
-			append(a, json_integer((json_int_t)v->list.nums[i]), &oom);
+			doc_append(a, json_integer((json_int_t)v->list.nums[i]), &oom);
 		break;
 	case IOMMUCAP_T_STR_LIST:
-		a = strv_json(v->list.strs, v->list.n, &oom);
+		a = doc_strv(v->list.strs, v->list.n, &oom);
 		break;
 	default:
 		return NULL;
@@ -88,410 +72,215 @@ json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap
 	return a;
 }
 
-/* The capabilities block; a summary's has only the values (null: unknown). */
-static json_t *capabilities_json(const struct iommucap_unit *u, bool summary, bool *oom)
+#define MEMBER(obj, off, type) ((type *)((const char *)(obj) + (off)))
+
+static bool in_view(const struct doc_field *f, bool summary)
 {
-	json_t *o = json_object(), *unknown = json_object(), *sources = json_object();
-
-	if (!o || !unknown || !sources) {
-		json_decref(o);
-		json_decref(unknown);
-		json_decref(sources);
-		*oom = true;
-		return NULL;
-	}
-	for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++) {
-		const struct iommucap_cap_info *info = iommucap_cap_info((enum iommucap_cap)c);
-		const struct iommucap_capval *v = &u->caps[c];
-
-		set(o, info->name, iommucap_capval_to_json(u, (enum iommucap_cap)c), oom);
-		if (summary)
-			continue;
-		if (v->source == IOMMUCAP_SRC_UNKNOWN)
-			set(unknown, info->name, json_string(v->reason ? v->reason : "not known"),
-			    oom);
-		else
-			set(sources, info->name, json_string(iommucap_source_name(v->source)), oom);
-	}
-	if (summary) {
-		json_decref(unknown);
-		json_decref(sources);
-	} else {
-		set(o, "unknown", unknown, oom);
-		set(o, "sources", sources, oom);
-	}
-	return o;
+	return !(f->flags & (summary ? DOC_FULL : DOC_SUMMARY));
 }
 
-static json_t *fields_json(const struct iommucap_unit *u, bool *oom)
+static bool has_reasons(const struct doc_table *t)
 {
-	json_t *o = json_object();
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (t->fields[i].kind == DOC_REASONS)
+			return true;
+	return false;
+}
 
-	if (!o) {
-		*oom = true;
+static json_t *tri_json(const struct iommucap_tri *t, bool boolean)
+{
+	if (!t->known)
+		return json_null();
+	return boolean ? json_boolean(t->value) : json_integer(t->value);
+}
+
+static json_t *encode_table(const struct doc_table *t, const void *obj, struct doc_enc *e);
+
+static json_t *encode_array(const struct doc_field *f, const void *obj, struct doc_enc *e)
+{
+	const char *elems = *MEMBER(obj, f->offset, const char *const);
+	size_t n = *MEMBER(obj, f->aux, const size_t);
+	json_t *a = json_array();
+
+	if (!a)
 		return NULL;
-	}
-	for (size_t i = 0; i < u->n_fields; i++) {
-		const struct iommucap_field *f = &u->fields[i];
-		json_t *g = json_object_get(o, f->group), *v;
+	for (size_t i = 0; !e->oom && i < n; i++)
+		doc_append(a, encode_table(f->sub, elems + i * f->sub->size, e), &e->oom);
+	return a;
+}
 
-		if (!g) {
-			g = json_object();
-			set(o, f->group, g, oom);
-			if (!g)
-				continue;
-		}
-		switch (f->kind) {
-		case IOMMUCAP_FIELD_NUM:
-			v = json_integer((json_int_t)f->num);
-			break;
-		case IOMMUCAP_FIELD_HEX:
-			v = hex(f->num);
-			break;
-		default:
-			v = json_string(f->str ? f->str : "");
-			break;
-		}
-		set(g, f->name, v, oom);
+/* Why a null value is null: its own reason, the object's, the field's default. */
+static const char *reason_of(const struct doc_field *f, const void *obj, struct doc_enc *e)
+{
+	const char *r = NULL;
+
+	if (f->kind == DOC_TRI_BOOL || f->kind == DOC_TRI_INT)
+		r = MEMBER(obj, f->offset, const struct iommucap_tri)->reason;
+	else if (f->flags & DOC_REASON_MEMBER)
+		r = *MEMBER(obj, f->reason_offset, char *const);
+	if (!r && e->fallback)
+		r = e->fallback(e->fallback_obj);
+	return r ? r : f->reason_default ? f->reason_default : "not known";
+}
+
+static bool object_known(const struct doc_field *f, const void *obj)
+{
+	if ((f->flags & DOC_NULL_IF_REASON) && *MEMBER(obj, f->reason_offset, char *const))
+		return false;
+	if (f->flags & DOC_KNOWN_PTR)
+		return *MEMBER(obj, f->aux, void *const) != NULL;
+	return true;
+}
+
+json_t *doc_encode_field(const struct doc_field *f, const void *obj, struct doc_enc *e)
+{
+	const char *s;
+	json_t *v = NULL;
+
+	switch (f->kind) {
+	case DOC_STR:
+		s = *MEMBER(obj, f->offset, char *const);
+		if (!s && (f->flags & DOC_OPTIONAL))
+			return NULL;
+		v = s ? json_string(s) : json_null();
+		break;
+	case DOC_INT:
+		v = json_integer(*MEMBER(obj, f->offset, const int));
+		break;
+	case DOC_BOOL:
+		v = json_boolean(*MEMBER(obj, f->offset, const bool));
+		break;
+	case DOC_STRV:
+		v = doc_strv(*MEMBER(obj, f->offset, char **const),
+			     *MEMBER(obj, f->aux, const size_t), &e->oom);
+		break;
+	case DOC_TRI_BOOL:
+	case DOC_TRI_INT:
+		v = tri_json(MEMBER(obj, f->offset, const struct iommucap_tri),
+			     f->kind == DOC_TRI_BOOL);
+		break;
+	case DOC_OBJECT:
+		v = object_known(f, obj)
+			    ? encode_table(f->sub, MEMBER(obj, f->offset, const char), e)
+			    : json_null();
+		break;
+	case DOC_ARRAY:
+		v = object_known(f, obj) ? encode_array(f, obj, e) : json_null();
+		break;
+	case DOC_REASONS:
+		v = json_incref(e->unknown);
+		break;
+	case DOC_CUSTOM:
+		if (f->encode(f, obj, e, &v) < 0)
+			e->oom = true;
+		if (!v && (f->flags & DOC_OPTIONAL))
+			return NULL;
+		break;
 	}
-	return o;
+	if (!v)
+		e->oom = true;
+	else if (json_is_null(v) && f->reason_key)
+		doc_set(e->unknown, f->reason_key, json_string(reason_of(f, obj, e)), &e->oom);
+	return v;
 }
 
 /*
- * A unit, or its summary: no registers, field view or device names (only their number), and
- * the capabilities without their reasons and sources.
+ * An object of the table. Its "unknown" map (when it has one) collects the reasons of the null
+ * values before it, in the document's order; an object without one (pasid, cpu) adds to its
+ * parent's.
  */
-static int unit_json(const struct iommucap_unit *u, bool summary, json_t **ret)
+static json_t *encode_table(const struct doc_table *t, const void *obj, struct doc_enc *e)
 {
-	json_t *o = json_object(), *raw = json_object(), *raw_unknown = json_object();
-	bool oom = !o || !raw || !raw_unknown;
-	_cleanup_free_ char *path = NULL;
+	struct doc_enc saved = *e;
+	json_t *o = json_object();
 
-	if (asprintf(&path, "/%s", u->path ? u->path : "") < 0)
-		oom = true;
-	if (!oom) {
-		set(o, "name", json_string(u->name), &oom);
-		set(o, "model", json_string(iommucap_model_name(u->model)), &oom);
-		set(o, "model_id", json_integer(u->model_id), &oom);
-		set(o, "path", json_string(path), &oom);
-		set(o, "property_dir", str_or_null(u->property_dir), &oom);
+	if (has_reasons(t) && !(e->unknown = json_object()))
+		e->oom = true;
+	if (t->fallback_reason) {
+		e->fallback = t->fallback_reason;
+		e->fallback_obj = obj;
 	}
-	if (!oom && !summary) {
-		for (size_t i = 0; i < u->n_raw; i++) {
-			const struct iommucap_raw *r = &u->raw[i];
+	if (!o)
+		e->oom = true;
+	for (size_t i = 0; !e->oom && i < t->n_fields; i++) {
+		const struct doc_field *f = &t->fields[i];
+		json_t *v;
 
-			set(raw, r->name, r->known ? hex(r->value) : json_null(), &oom);
-			if (!r->known)
-				set(raw_unknown, r->name, json_string(r->reason), &oom);
-		}
-		set(o, "raw", json_incref(raw), &oom);
-		set(o, "raw_unknown", json_incref(raw_unknown), &oom);
-		set(o, "fields", fields_json(u, &oom), &oom);
+		if (!in_view(f, e->summary))
+			continue;
+		v = doc_encode_field(f, obj, e);
+		if (v)
+			doc_set(o, f->key, v, &e->oom);
 	}
-	if (!oom)
-		set(o, "capabilities", capabilities_json(u, summary, &oom), &oom);
-	if (!oom && summary)
-		set(o, "n_devices", json_integer((json_int_t)u->n_devices), &oom);
-	else if (!oom)
-		set(o, "devices", strv_json(u->devices, u->n_devices, &oom), &oom);
-	if (!oom && u->hw_info_from)
-		set(o, "hw_info_from", json_string(u->hw_info_from), &oom);
-	json_decref(raw);
-	json_decref(raw_unknown);
-	if (oom) {
+	if (e->unknown != saved.unknown)
+		json_decref(e->unknown);
+	saved.oom = e->oom;
+	*e = saved;
+	if (e->oom) {
 		json_decref(o);
-		return -ENOMEM;
+		return NULL;
 	}
+	return o;
+}
+
+json_t *doc_encode(const struct doc_table *t, const void *obj, bool summary)
+{
+	struct doc_enc e = { .summary = summary };
+
+	return encode_table(t, obj, &e);
+}
+
+static int to_json(const struct doc_table *t, const void *obj, bool summary, json_t **ret)
+{
+	json_t *o = doc_encode(t, obj, summary);
+
+	if (!o)
+		return -ENOMEM;
 	*ret = o;
 	return 0;
 }
 
 int iommucap_unit_to_json(const struct iommucap_unit *u, json_t **ret)
 {
-	return unit_json(u, false, ret);
+	return to_json(&doc_unit, u, false, ret);
 }
 
+/*
+ * A unit's summary: no registers, field view or device names (only their number), and the
+ * capabilities without their reasons and sources.
+ */
 int iommucap_unit_summary_to_json(const struct iommucap_unit *u, json_t **ret)
 {
-	return unit_json(u, true, ret);
+	return to_json(&doc_unit, u, true, ret);
 }
 
 int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret)
 {
-	json_t *o = json_object(), *resv = json_array(), *unknown = json_object();
-	bool oom = !o || !resv || !unknown;
-
-	if (!oom) {
-		set(o, "id", json_integer(g->id), &oom);
-		set(o, "type", str_or_null(g->type), &oom);
-		for (size_t i = 0; i < g->n_resv; i++) {
-			json_t *r = json_object();
-
-			if (r) {
-				set(r, "start", hex_width(g->resv[i].start, 16), &oom);
-				set(r, "end", hex_width(g->resv[i].end, 16), &oom);
-				set(r, "type", json_string(g->resv[i].type), &oom);
-			}
-			append(resv, r, &oom);
-		}
-		set(o, "reserved_regions", g->resv_reason ? json_null() : json_incref(resv), &oom);
-		set(o, "devices", strv_json(g->devices, g->n_devices, &oom), &oom);
-		if (!g->type)
-			set(unknown, "type",
-			    json_string(g->type_reason ? g->type_reason : "unreadable"), &oom);
-		if (g->resv_reason)
-			set(unknown, "reserved_regions", json_string(g->resv_reason), &oom);
-		set(o, "unknown", json_incref(unknown), &oom);
-	}
-	json_decref(resv);
-	json_decref(unknown);
-	if (oom) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	*ret = o;
-	return 0;
-}
-
-static json_t *tri_int(const struct iommucap_tri *t)
-{
-	return t->known ? json_integer(t->value) : json_null();
-}
-
-static json_t *tri_bool(const struct iommucap_tri *t)
-{
-	return t->known ? json_boolean(t->value) : json_null();
-}
-
-static json_t *acs_json(const struct iommucap_tri *t, bool *oom)
-{
-	json_t *a;
-
-	if (!t->known)
-		return json_null();
-	a = json_array();
-	for (size_t i = 0; a && i < IOMMUCAP_ACS_BITS; i++)
-		if (t->value & (1 << i))
-			append(a, json_string(iommucap_acs_names[i]), oom);
-	return a;
-}
-
-/* What IOMMU_GET_HW_INFO said for the device (docs/hw-info.md). */
-static json_t *hwinfo_json(const struct iommucap_hwinfo *hw, bool *oom)
-{
-	json_t *o = json_object(), *caps = NULL;
-	const char *t = hwinfo_type_name(hw->data_type);
-	char buf[32];
-
-	if (!o) {
-		*oom = true;
-		return NULL;
-	}
-	snprintf(buf, sizeof(buf), "unknown-%" PRIu32, hw->data_type);
-	set(o, "read", json_boolean(hw->read), oom);
-	set(o, "reason", hw->read ? json_null() : json_string(hw->reason ? hw->reason : "not read"),
-	    oom);
-	set(o, "data_type", hw->read ? json_string(t ? t : buf) : json_null(), oom);
-	if (hw->read && hw->capabilities_known) {
-		caps = json_array();
-		for (unsigned b = 0; caps && b < 64; b++) {
-			if (!(hw->capabilities & (UINT64_C(1) << b)))
-				continue;
-			snprintf(buf, sizeof(buf), "bit-%u", b);
-			append(caps, json_string(hwinfo_cap_name(b) ? hwinfo_cap_name(b) : buf),
-			       oom);
-		}
-	} else
-		caps = json_null();
-	set(o, "capabilities", caps, oom);
-	set(o, "max_pasid_log2",
-	    hw->read && hw->max_pasid_known ? json_integer(hw->max_pasid_log2) : json_null(), oom);
-	return o;
+	return to_json(&doc_group, g, false, ret);
 }
 
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret)
 {
-	json_t *o = json_object(), *unknown = json_object();
-	json_t *pasid = json_object(), *ats = json_object(), *pri = json_object(),
-	       *acs = json_object();
-	bool oom = !o || !unknown || !pasid || !ats || !pri || !acs;
-
-	if (!oom) {
-		set(o, "address", json_string(d->address), &oom);
-		set(o, "unit", str_or_null(d->unit), &oom);
-		set(o, "group", d->group >= 0 ? json_integer(d->group) : json_null(), &oom);
-		set(o, "driver", str_or_null(d->driver), &oom);
-		set(o, "vendor", d->have_ids ? hex_width(d->vendor, 4) : json_null(), &oom);
-		set(o, "device", d->have_ids ? hex_width(d->device_id, 4) : json_null(), &oom);
-		set(o, "class", d->have_ids ? hex_width(d->class_code, 6) : json_null(), &oom);
-
-		set(pasid, "supported", tri_bool(&d->pasid), &oom);
-		set(pasid, "width", tri_int(&d->pasid_width), &oom);
-		set(pasid, "exec", tri_bool(&d->pasid_exec), &oom);
-		set(pasid, "priv", tri_bool(&d->pasid_priv), &oom);
-		set(ats, "supported", tri_bool(&d->ats), &oom);
-		set(ats, "queue_depth", tri_int(&d->ats_queue_depth), &oom);
-		set(pri, "supported", tri_bool(&d->pri), &oom);
-		set(pri, "max_requests", tri_int(&d->pri_max_requests), &oom);
-		set(acs, "supported", tri_bool(&d->acs), &oom);
-		set(acs, "capabilities", acs_json(&d->acs_caps, &oom), &oom);
-		set(o, "pasid", json_incref(pasid), &oom);
-		set(o, "ats", json_incref(ats), &oom);
-		set(o, "pri", json_incref(pri), &oom);
-		set(o, "acs", json_incref(acs), &oom);
-		set(o, "effective_pasid_bits", tri_int(&d->effective_pasid_bits), &oom);
-		if (d->hw_info.tried)
-			set(o, "iommufd", hwinfo_json(&d->hw_info, &oom), &oom);
-
-		const struct {
-			const char *name;
-			const struct iommucap_tri *t;
-		} tris[] = { { "pasid", &d->pasid },
-			     { "ats", &d->ats },
-			     { "pri", &d->pri },
-			     { "acs", &d->acs },
-			     { "effective_pasid_bits", &d->effective_pasid_bits } };
-		for (size_t i = 0; i < ELEMENTSOF(tris); i++)
-			if (!tris[i].t->known)
-				set(unknown, tris[i].name,
-				    json_string(tris[i].t->reason  ? tris[i].t->reason
-						: d->config_reason ? d->config_reason
-								   : "not known"),
-				    &oom);
-		set(o, "unknown", json_incref(unknown), &oom);
-	}
-	json_decref(unknown);
-	json_decref(pasid);
-	json_decref(ats);
-	json_decref(pri);
-	json_decref(acs);
-	if (oom) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	*ret = o;
-	return 0;
-}
-
-static json_t *hostinfo_json(const struct iommucap_hostinfo *hi, bool *oom)
-{
-	json_t *o = json_object(), *unknown = json_object(), *cmdline = json_object(),
-	       *cpu = json_object(), *flags = json_object(), *dom = json_object();
-
-	if (!o || !unknown || !cmdline || !cpu || !flags || !dom) {
-		*oom = true;
-		goto out;
-	}
-	set(o, "hostname", str_or_null(hi->hostname), oom);
-	set(o, "machine_id", str_or_null(hi->machine_id), oom);
-	set(o, "kernel_release", str_or_null(hi->kernel_release), oom);
-	for (size_t i = 0; i < hi->n_cmdline; i++)
-		set(cmdline, hi->cmdline[i].key,
-		    hi->cmdline[i].value ? json_string(hi->cmdline[i].value) : json_true(), oom);
-	set(o, "cmdline", hi->cmdline_known ? json_incref(cmdline) : json_null(), oom);
-	if (!hi->cmdline_known)
-		set(unknown, "cmdline", json_string("proc/cmdline is not readable"), oom);
-
-	set(dom, "type", str_or_null(hi->domain_type), oom);
-	set(dom, "mode", str_or_null(hi->domain_mode), oom);
-	set(o, "default_domain", hi->domain_type ? json_incref(dom) : json_null(), oom);
-	if (!hi->domain_type)
-		set(unknown, "default_domain",
-		    json_string(hi->domain_reason ? hi->domain_reason : "not known"), oom);
-
-	set(cpu, "vendor", str_or_null(hi->cpu_vendor), oom);
-	for (int i = 0; i < _IOMMUCAP_CPU_FLAG_MAX; i++)
-		set(flags, iommucap_cpu_flag_names[i], json_boolean(hi->cpu_flags[i]), oom);
-	set(cpu, "flags", hi->cpu_flags_known ? json_incref(flags) : json_null(), oom);
-	set(o, "cpu", json_incref(cpu), oom);
-	if (!hi->cpu_flags_known)
-		set(unknown, "cpu_flags",
-		    json_string(hi->cpu_flags_reason ? hi->cpu_flags_reason : "not known"), oom);
-
-	set(o, "dev_iommu", json_boolean(hi->dev_iommu), oom);
-	set(o, "dev_vfio", json_boolean(hi->dev_vfio), oom);
-	set(o, "unknown", json_incref(unknown), oom);
-out:
-	json_decref(unknown);
-	json_decref(cmdline);
-	json_decref(cpu);
-	json_decref(flags);
-	json_decref(dom);
-	if (*oom) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Everything but the units, groups, devices and warnings, in the document's order. */
-static json_t *host_head_json(const struct iommucap_host *h, bool *oom)
-{
-	json_t *o = json_object();
-	char when[32];
-	time_t t = (time_t)h->generated_at;
-	struct tm tm;
-
-	if (!o) {
-		*oom = true;
-		return NULL;
-	}
-	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
-	set(o, "schema_version", json_integer(IOMMUCAP_SCHEMA_VERSION), oom);
-	/* The inventory record: when, and by what. */
-	set(o, "generated_at", json_string(when), oom);
-	set(o, "generator",
-	    json_pack("{s:s, s:s}", "name", PACKAGE_NAME, "version", PACKAGE_VERSION), oom);
-	set(o, "host", hostinfo_json(&h->info, oom), oom);
-	return o;
-}
-
-/* The i-th unit, group or device of the host as a tree; which one is the key's. */
-static int member_json(const struct iommucap_host *h, const char *key, size_t i, json_t **ret)
-{
-	if (streq(key, "units"))
-		return iommucap_unit_to_json(&h->units[i], ret);
-	if (streq(key, "unit_summaries"))
-		return iommucap_unit_summary_to_json(&h->units[i], ret);
-	if (streq(key, "groups"))
-		return iommucap_group_to_json(&h->groups[i], ret);
-	return iommucap_device_to_json(&h->devices[i], ret);
-}
-
-static const char *const member_keys[] = { "units", "groups", "devices" };
-
-static size_t member_count(const struct iommucap_host *h, const char *key)
-{
-	return streq(key, "units") || streq(key, "unit_summaries") ? h->n_units
-	       : streq(key, "groups")				   ? h->n_groups
-								   : h->n_devices;
+	return to_json(&doc_device, d, false, ret);
 }
 
 int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret)
 {
-	bool oom = false;
-	json_t *o = host_head_json(h, &oom), *v;
+	return to_json(&doc_host, h, false, ret);
+}
 
-	for (size_t m = 0; !oom && m < ELEMENTSOF(member_keys); m++) {
-		json_t *a = json_array();
+/* The host's array field of that key; "unit_summaries" is its units as summaries. */
+static const struct doc_field *array_field(const char *key, bool *ret_summary)
+{
+	*ret_summary = streq(key, "unit_summaries");
+	for (size_t i = 0; i < doc_host.n_fields; i++) {
+		const struct doc_field *f = &doc_host.fields[i];
 
-		set(o, member_keys[m], a, &oom);
-		for (size_t i = 0; !oom && i < member_count(h, member_keys[m]); i++) {
-			if (member_json(h, member_keys[m], i, &v) < 0)
-				oom = true;
-			else
-				append(a, v, &oom);
-		}
+		if (f->kind == DOC_ARRAY &&
+		    (streq(f->key, key) || (*ret_summary && f->sub == &doc_unit)))
+			return f;
 	}
-	if (!oom)
-		set(o, "warnings", strv_json(h->warnings, h->n_warnings, &oom), &oom);
-	if (oom) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	*ret = o;
-	return 0;
+	return NULL;
 }
 
 static int dump_to(json_t *v, FILE *f, size_t flags)
@@ -502,58 +291,76 @@ static int dump_to(json_t *v, FILE *f, size_t flags)
 	return k < 0 ? -ENOMEM : 0;
 }
 
-int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f, size_t flags)
+static int write_array(const struct iommucap_host *h, const struct doc_field *af, bool summary,
+		       FILE *f, size_t flags)
 {
-	json_t *v;
+	const char *elems = *MEMBER(h, af->offset, const char *const);
+	size_t n = *MEMBER(h, af->aux, const size_t);
 	int k = fputc('[', f) == EOF ? -EIO : 0;
 
-	if (!streq(key, "units") && !streq(key, "unit_summaries") && !streq(key, "groups") &&
-	    !streq(key, "devices"))
-		return -EINVAL;
-	for (size_t i = 0; k >= 0 && i < member_count(h, key); i++) {
+	for (size_t i = 0; k >= 0 && i < n; i++) {
 		if (i > 0 && fputc(',', f) == EOF)
 			k = -EIO;
 		if (k >= 0)
-			k = member_json(h, key, i, &v);
-		if (k >= 0)
-			k = dump_to(v, f, flags);
+			k = dump_to(doc_encode(af->sub, elems + i * af->sub->size, summary), f,
+				    flags);
 	}
 	if (k >= 0 && fputc(']', f) == EOF)
 		k = -EIO;
 	return k;
 }
 
+int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f, size_t flags)
+{
+	bool summary;
+	const struct doc_field *af = array_field(key, &summary);
+
+	return af ? write_array(h, af, summary, f, flags) : -EINVAL;
+}
+
+/*
+ * The fields before the first array as one object without its closing brace, then each field
+ * after it in turn, an array an element at a time: never the whole host as one tree.
+ */
 int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags)
 {
-	bool oom = false;
-	json_t *head = host_head_json(h, &oom), *v;
+	struct doc_enc e = { 0 };
+	json_t *head = json_object(), *v;
+	size_t i = 0, len;
 	char *text;
-	size_t len;
 	int k;
 
-	if (oom || (flags & JSON_MAX_INDENT)) {
+	if (!head || (flags & JSON_MAX_INDENT)) {
 		json_decref(head);
-		return oom ? -ENOMEM : -EINVAL;
+		return head ? -EINVAL : -ENOMEM;
 	}
-	/* The head without its closing brace, then each array an element at a time. */
-	text = json_dumps(head, flags);
+	for (; !e.oom && i < doc_host.n_fields && doc_host.fields[i].kind != DOC_ARRAY; i++) {
+		v = doc_encode_field(&doc_host.fields[i], h, &e);
+		if (v)
+			doc_set(head, doc_host.fields[i].key, v, &e.oom);
+	}
+	text = e.oom ? NULL : json_dumps(head, flags);
 	json_decref(head);
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
 	k = len >= 2 && fwrite(text, 1, len - 1, f) == len - 1 ? 0 : -EIO;
 	free(text);
-	for (size_t m = 0; k >= 0 && m < ELEMENTSOF(member_keys); m++) {
-		if (fprintf(f, ",\"%s\":", member_keys[m]) < 0)
+	for (; k >= 0 && i < doc_host.n_fields; i++) {
+		const struct doc_field *df = &doc_host.fields[i];
+
+		if (fprintf(f, ",\"%s\":", df->key) < 0)
 			k = -EIO;
-		if (k >= 0)
-			k = iommucap_host_write_array(h, member_keys[m], f, flags);
-	}
-	if (k >= 0 && fputs(",\"warnings\":", f) == EOF)
-		k = -EIO;
-	if (k >= 0) {
-		v = strv_json(h->warnings, h->n_warnings, &oom);
-		k = oom ? -ENOMEM : dump_to(v, f, flags);
+		else if (df->kind == DOC_ARRAY)
+			k = write_array(h, df, false, f, flags);
+		else {
+			v = doc_encode_field(df, h, &e);
+			if (e.oom) {
+				json_decref(v);
+				k = -ENOMEM;
+			} else
+				k = dump_to(v, f, flags);
+		}
 	}
 	if (k >= 0 && fputc('}', f) == EOF)
 		k = -EIO;
