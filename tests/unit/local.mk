@@ -6,6 +6,7 @@ if HAVE_CMOCKA
 UNIT_TESTS = \
 	tests/unit/test-parse \
 	tests/unit/test-host \
+	tests/unit/test-document \
 	tests/unit/test-regs \
 	tests/unit/test-vtd \
 	tests/unit/test-amdvi \
@@ -30,6 +31,11 @@ tests_unit_test_parse_LDADD = $(UNIT_LDADD)
 tests_unit_test_host_SOURCES = tests/unit/test-host.c tests/unit/unit.h
 tests_unit_test_host_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_host_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_document_SOURCES = tests/unit/test-document.c tests/unit/unit.h
+tests_unit_test_document_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_document_LDADD = $(UNIT_LDADD)
+EXTRA_DIST += tests/unit/host-document.json
 
 tests_unit_test_regs_SOURCES = tests/unit/test-regs.c tests/unit/unit.h
 tests_unit_test_regs_CFLAGS = $(UNIT_CFLAGS)
