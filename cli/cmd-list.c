@@ -1,0 +1,315 @@
+/* show, devices, groups and tree: the host as column tables (and a tree), as lsblk draws. */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "columns.h"
+#include "command.h"
+#include "iommuctl.h"
+#include "tree.h"
+#include "varlink-client.h"
+
+/*
+ * The units for "show" from the daemon: their summaries and the warnings (ListUnitSummaries),
+ * or, for "show UNIT...", each named unit alone (GetUnit), on one connection.
+ */
+static int daemon_units(struct iommucap_host **ret)
+{
+	_cleanup_free_ char *error = NULL, *bad = NULL;
+	json_t *reply = NULL, *units = NULL, *warnings = NULL;
+	struct vl_client *c;
+	bool continues;
+	int k = vl_client_connect(arg_address, &c), r = EXIT_SUCCESS;
+
+	if (k < 0)
+		return daemon_unreachable(k);
+	if (arg_n_filters == 0) {
+		k = vl_client_call(c, "io.iommucapd.ListUnitSummaries", NULL, false);
+		if (k >= 0)
+			k = vl_client_read(c, &reply, &error, &continues);
+		if (k >= 0 && !error) {
+			units = json_incref(json_object_get(reply, "units"));
+			warnings = json_incref(json_object_get(reply, "warnings"));
+		}
+	} else
+		units = json_array();
+	for (size_t i = 0; k >= 0 && !error && units && i < arg_n_filters; i++) {
+		k = vl_client_call(c, "io.iommucapd.GetUnit",
+				   json_pack("{s:s}", "name", arg_filters[i]), false);
+		if (k >= 0)
+			k = vl_client_read(c, &reply, &error, &continues);
+		if (k >= 0 && error && streq(error, "io.iommucapd.NoSuchUnit")) {
+			warnx("%s: no such unit", arg_filters[i]);
+			r = EXIT_FAILURE;
+		} else if (k >= 0 && !error &&
+			   json_array_append(units, json_object_get(reply, "unit")) < 0)
+			k = -ENOMEM;
+		json_decref(reply);
+		reply = NULL;
+	}
+	vl_client_free(c);
+	json_decref(reply);
+	if (k < 0)
+		r = daemon_unreachable(k);
+	else if (r == EXIT_SUCCESS && error) {
+		warnx("%s failed: %s", arg_n_filters ? "GetUnit" : "ListUnitSummaries", error);
+		r = EXIT_FAILURE;
+	} else if (r == EXIT_SUCCESS) {
+		k = iommucap_host_from_units(units, warnings, arg_n_filters == 0, ret, &bad);
+		if (k < 0) {
+			warnx("iommu-capd sent units that are not valid: %s", bad ?: "?");
+			r = EXIT_FAILURE;
+		} else
+			print_warnings(*ret);
+	}
+	json_decref(units);
+	json_decref(warnings);
+	return r;
+}
+
+static bool wanted(const char *name)
+{
+	if (arg_n_filters == 0)
+		return true;
+	for (size_t i = 0; i < arg_n_filters; i++)
+		if (streq(arg_filters[i], name))
+			return true;
+	return false;
+}
+
+/* Every filter must name something that exists, as "lsblk /dev/nope" complains. */
+static int check_filters(const char *what, const char *const *names, size_t n)
+{
+	for (size_t f = 0; f < arg_n_filters; f++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n && !found; i++)
+			found = streq(arg_filters[f], names[i]);
+		if (!found)
+			return fail(EXIT_FAILURE, "%s: no such %s", arg_filters[f], what);
+	}
+	return EXIT_SUCCESS;
+}
+
+/*
+ * A unit is in /sys/class/iommu once its driver calls iommu_device_sysfs_add(); the usual
+ * reasons none did: the firmware did not describe one (no ACPI DMAR/IVRS/IORT table: VT-d or
+ * AMD-Vi disabled in the set-up), the kernel command line turned it off (intel_iommu=on is
+ * needed when the kernel is built without CONFIG_INTEL_IOMMU_DEFAULT_ON, intel/iommu.c
+ * intel_iommu_setup(); amd_iommu=off, amd/init.c parse_amd_iommu_options(); iommu=off sets
+ * no_iommu, which intel_iommu_init() and amd_iommu_detect() honour), or the kernel has no
+ * driver for it (Debian 6.1 builds none for virtio-iommu).
+ */
+static void no_iommu(void)
+{
+	const char *root = offline() && arg_sysroot ? arg_sysroot : "";
+	size_t root_len = strlen(root);
+
+	while (root_len > 0 && root[root_len - 1] == '/')
+		root_len--;
+	warnx("no IOMMU in %.*s/sys/class/iommu: is it enabled in the firmware (VT-d, AMD-Vi, "
+	      "SMMU), on the kernel command line (intel_iommu=on without "
+	      "CONFIG_INTEL_IOMMU_DEFAULT_ON; not amd_iommu=off or iommu=off) and in the kernel "
+	      "configuration (CONFIG_INTEL_IOMMU, CONFIG_AMD_IOMMU, CONFIG_ARM_SMMU_V3, "
+	      "CONFIG_VIRTIO_IOMMU)?",
+	      (int)root_len, root);
+}
+
+/* A table command's columns (-o) and the host; EXIT_SUCCESS, or the exit status. */
+static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, size_t *ret_n,
+			    struct iommucap_host **ret_host)
+{
+	_cleanup_free_ char *bad = NULL;
+	int k = table_parse_columns(spec, arg_table.output, arg_table.json, ret_cols, ret_n, &bad),
+	    r;
+
+	if (k == -ENOMEM)
+		return fail(EXIT_FAILURE, "out of memory");
+	if (k < 0)
+		return fail(EX_USAGE, "unknown column: %s (see --list-columns)", bad);
+	/* Most tables of units need no device list, register or group: the daemon sends less. */
+	r = spec == &units_table && !offline() && units_columns_summary_only(*ret_cols, *ret_n)
+		    ? daemon_units(ret_host)
+		    : probe(ret_host);
+	if (r != EXIT_SUCCESS)
+		return r;
+	tables_set_host(*ret_host);
+	if ((spec == &units_table || spec == &tree_table) && (*ret_host)->n_units == 0 &&
+	    arg_n_filters == 0 && !arg_quiet)
+		no_iommu();
+	return EXIT_SUCCESS;
+}
+
+static int list_command(const struct table_spec *spec)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	_cleanup_free_ size_t *cols = NULL;
+	_cleanup_free_ const void **rows = NULL;
+	_cleanup_free_ const char **names = NULL;
+	char numbuf[4096];
+	size_t n_cols, n_rows = 0, n_all, numoff = 0;
+	cell_getter get;
+	int k, r;
+
+	if (arg_list_columns) {
+		table_list_columns(spec, arg_table.json);
+		return EXIT_SUCCESS;
+	}
+	r = columns_and_host(spec, &cols, &n_cols, &h);
+	if (r != EXIT_SUCCESS)
+		return r;
+
+	n_all = spec == &units_table	 ? h->n_units
+		: spec == &devices_table ? h->n_devices
+					 : h->n_groups;
+	rows = calloc(n_all + 1, sizeof(void *));
+	names = calloc(n_all + 1, sizeof(char *));
+	if (!rows || !names)
+		return fail(EXIT_FAILURE, "out of memory");
+	for (size_t i = 0; i < n_all; i++) {
+		const void *row;
+		const char *name;
+
+		if (spec == &units_table) {
+			row = &h->units[i];
+			name = h->units[i].name;
+			get = unit_cell;
+		} else if (spec == &devices_table) {
+			row = &h->devices[i];
+			name = h->devices[i].address;
+		} else {
+			int len;
+
+			row = &h->groups[i];
+			len = snprintf(numbuf + numoff, sizeof(numbuf) - numoff, "%d",
+				       h->groups[i].id);
+			if (len < 0 || (size_t)len >= sizeof(numbuf) - numoff)
+				name = "";
+			else {
+				name = numbuf + numoff;
+				numoff += (size_t)len + 1;
+			}
+		}
+		names[i] = name;
+		if (wanted(name))
+			rows[n_rows++] = row;
+	}
+	get = spec == &units_table ? unit_cell : spec == &devices_table ? device_cell : group_cell;
+	r = check_filters(spec == &units_table	   ? "unit"
+			  : spec == &devices_table ? "device"
+						   : "group",
+			  names, n_all);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = table_print(spec, &arg_table, cols, n_cols, rows, n_rows, get);
+	if (k < 0)
+		return fail_errno(EXIT_FAILURE, k, "cannot print");
+	return EXIT_SUCCESS;
+}
+
+static int do_show(void)
+{
+	return list_command(&units_table);
+}
+
+static int do_devices(void)
+{
+	return list_command(&devices_table);
+}
+
+static int do_groups(void)
+{
+	return list_command(&groups_table);
+}
+
+/* Units, the groups of the devices each serves, and the groups' members, as lsblk draws. */
+static int do_tree(void)
+{
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	_cleanup_(tree_rows_freep) struct tree_rows *t = NULL;
+	_cleanup_free_ size_t *cols = NULL;
+	_cleanup_free_ const void **rows = NULL;
+	_cleanup_free_ const char **names = NULL;
+	size_t n_cols;
+	int k, r;
+
+	if (arg_list_columns) {
+		table_list_columns(&tree_table, arg_table.json);
+		return EXIT_SUCCESS;
+	}
+	r = columns_and_host(&tree_table, &cols, &n_cols, &h);
+	if (r != EXIT_SUCCESS)
+		return r;
+	names = calloc(h->n_units + 1, sizeof(char *));
+	if (!names)
+		return fail(EXIT_FAILURE, "out of memory");
+	for (size_t i = 0; i < h->n_units; i++)
+		names[i] = h->units[i].name;
+	r = check_filters("unit", names, h->n_units);
+	if (r != EXIT_SUCCESS)
+		return r;
+	k = tree_rows_build(h, arg_filters, arg_n_filters, &t);
+	if (k >= 0) {
+		rows = calloc(t->n + 1, sizeof(void *));
+		k = rows ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; k >= 0 && i < t->n; i++)
+		rows[i] = &t->rows[i];
+	if (k >= 0)
+		k = table_print_tree(&tree_table, &arg_table, cols, n_cols, rows, t->parents, t->n,
+				     tree_cell);
+	if (k < 0)
+		return fail(EXIT_FAILURE, k == -ENOMEM ? "out of memory" : "cannot print: %s",
+			    strerror(-k));
+	return EXIT_SUCCESS;
+}
+
+const struct iommuctl_command iommuctl_cmd_show = {
+	.name = "show",
+	.run = do_show,
+	.args = "[UNIT...]",
+	.summary = "one line per IOMMU unit (the default)",
+	.doc = "One line per IOMMU unit: model, PASID width, address widths, features and the "
+	       "number of devices behind it; UNIT... selects units by name. A host without an "
+	       "IOMMU prints no line and says so on standard error.\v" EXIT_STATUS_COMMON,
+	.options = (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 },
+};
+
+const struct iommuctl_command iommuctl_cmd_devices = {
+	.name = "devices",
+	.run = do_devices,
+	.args = "[ADDRESS...]",
+	.summary = "PCI devices: unit, group, PASID, ATS, PRI, ACS",
+	.doc = "One line per PCI device: its unit, group, driver, PCI capabilities and the "
+	       "effective PASID width; ADDRESS... (0000:00:1f.2) selects devices. PASID, ATS, PRI "
+	       "and ACS are in the extended configuration space, which only CAP_SYS_ADMIN can "
+	       "read.\v" EXIT_STATUS_COMMON,
+	.options = (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 },
+};
+
+const struct iommuctl_command iommuctl_cmd_groups = {
+	.name = "groups",
+	.run = do_groups,
+	.args = "[GROUP...]",
+	.summary = "IOMMU groups: default domain type and members",
+	.doc = "One line per IOMMU group: its default domain type, its devices and their unit; "
+	       "GROUP... selects groups by number.\v" EXIT_STATUS_COMMON,
+	.options = (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 },
+};
+
+const struct iommuctl_command iommuctl_cmd_tree = {
+	.name = "tree",
+	.run = do_tree,
+	.args = "[UNIT...]",
+	.summary = "units, their groups and devices as a tree",
+	.doc = "Units, the IOMMU groups of the devices each serves, and the groups' devices, as a "
+	       "tree (as lsblk draws disks): each group's default domain type, each device's "
+	       "driver and PCI PASID width, ATS and PRI; UNIT... selects units by name. Groups no "
+	       "unit serves follow the units. -J nests each row's children in a \"children\" "
+	       "array; the first -o column draws the tree.\v" EXIT_STATUS_COMMON,
+	.options = (const int[]){ SOURCE_OPTIONS, TABLE_OPTIONS, 'q', 0 },
+};
