@@ -224,17 +224,6 @@ static json_t *avail(const struct eval *e, enum iommucap_cap c)
 	return iommucap_capval_to_json(e->u, c);
 }
 
-static bool field(const struct iommucap_unit *u, const char *group, const char *name, uint64_t *ret)
-{
-	for (size_t i = 0; i < u->n_fields; i++)
-		if (streq(u->fields[i].group, group) && streq(u->fields[i].name, name) &&
-		    u->fields[i].kind != IOMMUCAP_FIELD_STR) {
-			*ret = u->fields[i].num;
-			return true;
-		}
-	return false;
-}
-
 static bool list_has_str(const struct iommucap_capval *v, const char *s)
 {
 	for (size_t i = 0; i < v->list.n; i++)
@@ -618,7 +607,10 @@ static void eval_qemu(struct eval *e)
 {
 	const struct iommucap_vmm *q = &e->req->vmm;
 	const struct iommucap_unit *u = e->u;
-	uint64_t v;
+	struct iommucap_vendor_facts fx;
+	int64_t v;
+
+	iommucap_unit_vendor_facts(u, &fx);
 
 	if (q->kind == IOMMUCAP_VMM_QEMU_INTEL_IOMMU) {
 		bool flts = q->flts == IOMMUCAP_WANT_TRUE;
@@ -645,7 +637,7 @@ static void eval_qemu(struct eval *e)
 				 why(e, IOMMUCAP_INPUT_BITS),
 				 "aw-bits %" PRId64 " > host aw-bits %" PRId64);
 		if (flts && q->fs1gp == IOMMUCAP_WANT_TRUE) {
-			if (u->model != IOMMUCAP_MODEL_INTEL_VTD || !field(u, "cap", "fl1gp", &v))
+			if (u->model != IOMMUCAP_MODEL_INTEL_VTD || (v = fx.fs1gp) < 0)
 				add(e, "qemu.intel-iommu.fs1gp", "fields.cap.fl1gp", json_true(),
 				    json_null(),
 				    u->model == IOMMUCAP_MODEL_INTEL_VTD ? IOMMUCAP_UNKNOWN
@@ -665,13 +657,13 @@ static void eval_qemu(struct eval *e)
 				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
 				    json_integer(q->pasid.value), NULL, IOMMUCAP_NOT_APPLICABLE,
 				    "not a VT-d unit");
-			else if (!field(u, "ecap", "pss", &v))
+			else if ((v = fx.pasid_bits) < 0)
 				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
 				    json_integer(q->pasid.value), json_null(), IOMMUCAP_UNKNOWN,
 				    "ecap is not known");
 			else
 				at_least(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
-					 q->pasid.value, true, (int64_t)v + 1, NULL,
+					 q->pasid.value, true, v, NULL,
 					 "PASID bits size %" PRId64
 					 " > host IOMMU PASID bits size %" PRId64);
 		}
@@ -696,7 +688,7 @@ static void eval_qemu(struct eval *e)
 	    u->model_id, iommucap_model_name(u->model));
 	if (!smmu)
 		return;
-	if (field(u, "idr0", "st_level", &v))
+	if ((v = fx.st_level) >= 0)
 		add(e, "qemu.arm-smmuv3.stlevel", "fields.idr0.st_level", json_integer(1),
 		    json_integer((json_int_t)v), v == 1 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 		    v == 1 ? "Host SMMUv3 Stream Table format matches (host STLEVEL=%u, QEMU "
@@ -704,19 +696,19 @@ static void eval_qemu(struct eval *e)
 			   : "Host SMMUv3 Stream Table format mismatch (host STLEVEL=%u, QEMU "
 			     "STLEVEL=%u)",
 		    (unsigned)v, 1u);
-	if (field(u, "idr0", "ttendian", &v))
+	if ((v = fx.ttendian) >= 0)
 		add(e, "qemu.arm-smmuv3.ttendian", "fields.idr0.ttendian", json_integer(2),
 		    json_integer((json_int_t)v), v <= 2 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 		    v <= 2 ? "little-endian tables"
 			   : "Host SMMUv3 doesn't support Little-endian "
 			     "translation table");
-	if (field(u, "idr0", "ttf", &v))
+	if ((v = fx.ttf) >= 0)
 		add(e, "qemu.arm-smmuv3.ttf", "fields.idr0.ttf", json_integer(2),
 		    json_integer((json_int_t)v), v >= 2 ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 		    v >= 2 ? "AArch64 tables"
 			   : "Host SMMUv3 doesn't support AArch64 translation table format");
 	int64_t sid = q->sidsize.set ? q->sidsize.value : 16;
-	if (field(u, "idr1", "sidsize", &v))
+	if ((v = fx.sidsize) >= 0)
 		add(e, "qemu.arm-smmuv3.sidsize", "fields.idr1.sidsize", json_integer(sid),
 		    json_integer((json_int_t)v), (int64_t)v >= sid ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 		    (int64_t)v >= sid ? "Host SMMUv3 SIDSIZE compatible (host=%u, QEMU=%u)"
@@ -726,7 +718,7 @@ static void eval_qemu(struct eval *e)
 		add(e, "qemu.arm-smmuv3.sidsize", "fields.idr1.sidsize", json_integer(sid),
 		    json_null(), IOMMUCAP_UNKNOWN, "IDR1.SIDSIZE is not known");
 	if (q->ssidsize.set) {
-		bool k = field(u, "idr1", "ssidsize", &v);
+		bool k = (v = fx.ssidsize) >= 0;
 		int64_t have = k ? (int64_t)v : capv(e, IOMMUCAP_SSID_BITS)->num;
 
 		if (!k && !known(e, IOMMUCAP_SSID_BITS))
@@ -743,7 +735,7 @@ static void eval_qemu(struct eval *e)
 			    (unsigned)have, (unsigned)q->ssidsize.value);
 	}
 	bool ril = q->ril != IOMMUCAP_WANT_FALSE;
-	if (ril && field(u, "idr3", "ril", &v))
+	if (ril && (v = fx.ril) >= 0)
 		add(e, "qemu.arm-smmuv3.ril", "fields.idr3.ril", json_true(), json_boolean(v),
 		    v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 		    v ? "range invalidation present"
@@ -782,13 +774,12 @@ static void eval_qemu(struct eval *e)
 				    : "Host SMMUv3 doesn't support Address Translation Services");
 	}
 	/* The vSMMU offers all three granules, and QEMU wants the host's to be the same. */
-	static const char *const gran[] = { "gran4k", "gran16k", "gran64k" };
 	static const char *const gname[] = { "4K", "16K", "64K" };
 	/* A check keeps its field pointer: these live as long as the program. */
 	static const char *const gfield[] = { "fields.idr5.gran4k", "fields.idr5.gran16k",
 					      "fields.idr5.gran64k" };
-	for (size_t i = 0; i < ELEMENTSOF(gran); i++)
-		if (field(u, "idr5", gran[i], &v)) {
+	for (size_t i = 0; i < ELEMENTSOF(fx.gran); i++)
+		if ((v = fx.gran[i]) >= 0) {
 			add(e, "qemu.arm-smmuv3.granule", gfield[i], json_true(), json_boolean(v),
 			    v ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
 			    v ? "%s granule supported"

@@ -16,15 +16,16 @@ static int amdvi_pgtable_formats(struct iommucap_unit *u, uint64_t efr)
 	static const char *const v1[] = { "amd-v1-4level", "amd-v1-5level", "amd-v1-6level" };
 	const char *fmts[5];
 	size_t n = 0;
-	uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
+	uint64_t hats = reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_HATS);
 
 	/* HATS 3 is reserved: the kernel then disables the v1 host page table. */
 	if (hats < 3)
 		fmts[n++] = v1[hats];
 	/* The v2 (x86 long-mode) table needs GIOSup and GT; GATS 1 allows 5 levels. */
-	if (reg_bits(&amdvi_efr_reg, efr, "giosup") && reg_bits(&amdvi_efr_reg, efr, "gt")) {
+	if (reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GIOSUP) &&
+	    reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GT)) {
 		fmts[n++] = "amd-v2-4level";
-		if (reg_bits(&amdvi_efr_reg, efr, "gats") == 1)
+		if (reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GATS) == 1)
 			fmts[n++] = "amd-v2-5level";
 	}
 	return cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, fmts, n, IOMMUCAP_SRC_REGISTER);
@@ -38,24 +39,24 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 	int k = 0;
 
 	if (have_efr) {
-		bool gt = reg_bits(&amdvi_efr_reg, efr, "gt");
-		int ssid = gt ? (int)reg_bits(&amdvi_efr_reg, efr, "pasmax") + 1 : 0;
-		uint64_t hats = reg_bits(&amdvi_efr_reg, efr, "hats");
-		bool hdsup = reg_bits(&amdvi_efr_reg, efr, "hdsup");
+		bool gt = reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GT);
+		int ssid = gt ? (int)reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_PASMAX) + 1 : 0;
+		uint64_t hats = reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_HATS);
+		bool hdsup = reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_HDSUP);
 		/* amd_iommu_hd_support(): FEATURE_HDSUP (421a511a293f, 6.7; none before), and
 		 * not amd_iommu_hatdis, which HATS 3 sets from the HATDis change (6.17): dirty
 		 * tracking works on v1 tables only. From 6.7 sysfs shows the global EFR (an AND
 		 * over units) while the kernel asks each unit's. */
 		bool hd = kernel_has(hi, &kc_amd_dirty) && hdsup &&
 			  (!kernel_has(hi, &kc_amd_hatdis) || hats != 3);
-		bool ha = reg_bits(&amdvi_efr_reg, efr, "hasup");
+		bool ha = reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_HASUP);
 		/* amd_iommu_gt_ppr_supported() gates PPR/IOPF: GT && PPR, && EPHSup from
 		 * 48dc345a23b9 (6.10), && GIOSup (amd_iommu_v2_pgtbl_supported) by 6.17. */
-		bool pri = gt && reg_bits(&amdvi_efr_reg, efr, "ppr") &&
+		bool pri = gt && reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_PPR) &&
 			   (!kernel_has(hi, &kc_amd_ppr_ephsup) ||
-			    reg_bits(&amdvi_efr_reg, efr, "ephsup")) &&
+			    reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_EPHSUP)) &&
 			   (!kernel_has(hi, &kc_amd_ppr_giosup) ||
-			    reg_bits(&amdvi_efr_reg, efr, "giosup"));
+			    reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GIOSUP));
 		static const char *const amd_fmt[] = { "amd" };
 
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
@@ -82,15 +83,17 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 					     "EFR2 is unknown: this kernel's features attribute "
 					     "holds EFR only");
 		else
-			k |= cap_set_bool(u, IOMMUCAP_NESTING,
-					  gt && reg_bits(&amdvi_efr_reg, efr, "giosup") &&
-						  reg_bits(&amdvi_efr2_reg, efr2, "gcr3trpmode"),
-					  R);
+			k |= cap_set_bool(
+				u, IOMMUCAP_NESTING,
+				gt && reg_get(&amdvi_efr_reg, efr, AMDVI_EFR_GIOSUP) &&
+					reg_get(&amdvi_efr2_reg, efr2, AMDVI_EFR2_GCR3TRPMODE),
+				R);
 	}
 	if (have_cap) {
-		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_bits(&amdvi_cap_reg, cap, "iotlb"), R);
+		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_get(&amdvi_cap_reg, cap, AMDVI_CAP_IOTLB),
+				  R);
 		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE,
-				  reg_bits(&amdvi_cap_reg, cap, "npcache"), R);
+				  reg_get(&amdvi_cap_reg, cap, AMDVI_CAP_NPCACHE), R);
 	}
 	if (hi && hostinfo_cmdline_has_option(hi, "amd_iommu", "nohugepages")) {
 		static const uint64_t small[] = { SZ_4K };
@@ -194,4 +197,62 @@ int decode_amdvi(struct iommucap_root *r, const struct iommucap_host *h, struct 
 	if (!have_efr)
 		return caps_unknown_rest(u, feat_reason ?: "features unavailable");
 	return 0;
+}
+
+/* A field of the unit's view (a probed unit's, or a document's read back); absent is 0. */
+static uint64_t view_efr(const struct iommucap_unit *u, unsigned idx)
+{
+	uint64_t v = 0;
+
+	return reg_unit_get(u, &amdvi_efr_reg, idx, &v) ? v : 0;
+}
+
+int amdvi_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	      const char **ret_reason)
+{
+	const struct iommucap_hostinfo *hi = &h->info;
+	bool gt, ppr, eph, gio, gats5, snp;
+	uint64_t v;
+
+	*ret_reason = buf;
+	if (!reg_unit_get(u, &amdvi_efr_reg, AMDVI_EFR_GT, &v)) {
+		*ret_reason = "the unit's EFR is not known";
+		return -1;
+	}
+	gt = view_efr(u, AMDVI_EFR_GT);
+	ppr = view_efr(u, AMDVI_EFR_PPR);
+	eph = view_efr(u, AMDVI_EFR_EPHSUP);
+	gio = view_efr(u, AMDVI_EFR_GIOSUP);
+	gats5 = reg_unit_get(u, &amdvi_efr_reg, AMDVI_EFR_GATS, &v) && v == 1;
+	snp = view_efr(u, AMDVI_EFR_SNP);
+	/* amd_iommu_gt_ppr_supported(), by release. */
+	if (!gt || !ppr || (kernel_has(hi, &kc_amd_ppr_ephsup) && !eph) ||
+	    (kernel_has(hi, &kc_amd_ppr_giosup) && !gio)) {
+		snprintf(buf, n,
+			 "amd_iommu_gt_ppr_supported() is false on this kernel (GT %d, PPR %d, "
+			 "EPHSup %d, GIOSup %d)",
+			 gt, ppr, eph, gio);
+		return 0;
+	}
+	/* amd_iommu_pasid_supported(): an LA57 CPU needs 5-level guest tables (GATS 1). */
+	if (!hi->cpu_flags_known) {
+		snprintf(buf, n, "the CPU's flags are not known: %s",
+			 hi->cpu_flags_reason ?: "not read");
+		return -1;
+	}
+	if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !gats5) {
+		snprintf(buf, n,
+			 "the CPU has 5-level paging and the unit's v2 table is not 5-level "
+			 "(EFR.GATS is not 1)");
+		return 0;
+	}
+	/* ... && !amd_iommu_snp_en: set when the host enables SEV-SNP on an SNP unit. */
+	if (snp) {
+		snprintf(buf, n,
+			 "EFR.SNP is set: SVA is off if the host enables SEV-SNP "
+			 "(amd_iommu_snp_en), which is not read");
+		return -1;
+	}
+	*ret_reason = "GT, PPR, EPHSup and GIOSup present (amd_iommu_pasid_supported)";
+	return 1;
 }

@@ -18,10 +18,8 @@
 #define IIDR_PRODUCTID_ARM_MMU_600 0x483
 #define IIDR_PRODUCTID_ARM_MMU_700 0x487
 
-static uint32_t idr_field(const uint32_t idr[6], unsigned n, const char *name)
-{
-	return (uint32_t)reg_bits(&smmuv3_idr_regs[n], idr[n], name);
-}
+/* Field F of IDRn: IDR(0, TTF) is IDR0.TTF. */
+#define IDR(n, f) ((uint32_t)reg_get(&smmuv3_idr_regs[n], idr[n], SMMUV3_IDR##n##_##f))
 
 /* smmu_idr5_to_oas(); a reserved encoding is truncated to 48 bits by arm_smmu_device_hw_probe. */
 static int smmuv3_oas_bits(uint32_t oas)
@@ -37,9 +35,9 @@ static int smmuv3_oas_bits(uint32_t oas)
  */
 static void smmuv3_errata(uint32_t iidr, bool *no_nesting, bool *no_btm)
 {
-	uint32_t impl = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "implementer");
-	uint32_t product = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "productid");
-	uint32_t variant = (uint32_t)reg_bits(&smmuv3_iidr_reg, iidr, "variant");
+	uint32_t impl = (uint32_t)reg_get(&smmuv3_iidr_reg, iidr, SMMUV3_IIDR_IMPLEMENTER);
+	uint32_t product = (uint32_t)reg_get(&smmuv3_iidr_reg, iidr, SMMUV3_IIDR_PRODUCTID);
+	uint32_t variant = (uint32_t)reg_get(&smmuv3_iidr_reg, iidr, SMMUV3_IIDR_VARIANT);
 
 	*no_nesting = *no_btm = false;
 	if (impl != IIDR_IMPLEMENTER_ARM)
@@ -59,11 +57,11 @@ int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32
 	const char *fmts[2], *cdfmts[2];
 	size_t n_fmts = 0, n_cd = 0, n_sizes = 0;
 	uint64_t sizes[8];
-	bool s1p = idr_field(idr, 0, "s1p"), s2p = idr_field(idr, 0, "s2p");
-	uint32_t ttf = idr_field(idr, 0, "ttf"), httu = idr_field(idr, 0, "httu");
-	uint32_t ssid = idr_field(idr, 1, "ssidsize");
-	int oas = smmuv3_oas_bits(idr_field(idr, 5, "oas"));
-	bool cohacc = idr_field(idr, 0, "cohacc");
+	bool s1p = IDR(0, S1P), s2p = IDR(0, S2P);
+	uint32_t ttf = IDR(0, TTF), httu = IDR(0, HTTU);
+	uint32_t ssid = IDR(1, SSIDSIZE);
+	int oas = smmuv3_oas_bits(IDR(5, OAS));
+	bool cohacc = IDR(0, COHACC);
 	bool no_nesting, no_btm;
 	int k = 0;
 
@@ -73,7 +71,7 @@ int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32
 	 */
 	smmuv3_errata(iidr, &no_nesting, &no_btm);
 	k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, src);
-	k |= cap_set_num(u, IOMMUCAP_ASID_BITS, idr_field(idr, 0, "asid16") ? 16 : 8, src);
+	k |= cap_set_num(u, IOMMUCAP_ASID_BITS, IDR(0, ASID16) ? 16 : 8, src);
 	k |= cap_set_num(u, IOMMUCAP_OUTPUT_BITS, oas, src);
 	/*
 	 * A stage-1 domain's input size is 52 bits with IDR5.VAX = 1, else 48
@@ -81,35 +79,34 @@ int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32
 	 * max(oas, 40 when TTF offers AArch32).
 	 */
 	if (s1p)
-		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, idr_field(idr, 5, "vax") == 1 ? 52 : 48,
-				 src);
+		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, IDR(5, VAX) == 1 ? 52 : 48, src);
 	else
 		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, ttf == 3 && oas < 40 ? 40 : oas, src);
-	k |= cap_set_str(u, IOMMUCAP_STALL, stall_names[idr_field(idr, 0, "stall_model")], src);
+	k |= cap_set_str(u, IOMMUCAP_STALL, stall_names[IDR(0, STALL_MODEL)], src);
 	/* arm_smmu_get_httu(): 2 (and 3, HAFT) give HA and HD, 1 gives HA. */
 	k |= cap_set_str(u, IOMMUCAP_HTTU, httu_names[httu], src);
-	k |= cap_set_bool(u, IOMMUCAP_BTM, idr_field(idr, 0, "btm") && !no_btm, src);
+	k |= cap_set_bool(u, IOMMUCAP_BTM, IDR(0, BTM) && !no_btm, src);
 	k |= cap_set_bool(u, IOMMUCAP_NESTING, s1p && s2p && !no_nesting, src);
-	k |= cap_set_bool(u, IOMMUCAP_PRI, idr_field(idr, 0, "pri"), src);
-	k |= cap_set_bool(u, IOMMUCAP_ATS, idr_field(idr, 0, "ats"), src);
+	k |= cap_set_bool(u, IOMMUCAP_PRI, IDR(0, PRI), src);
+	k |= cap_set_bool(u, IOMMUCAP_ATS, IDR(0, ATS), src);
 	/* arm_smmu_capable(IOMMU_CAP_DIRTY_TRACKING): FEAT_HD && FEAT_COHERENCY. */
 	k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, httu >= 2 && cohacc, src);
 	k |= cap_set_bool(u, IOMMUCAP_COHERENT, cohacc, src);
 
 	/* smmu_idr5_to_pgsize(), plus 4 TiB blocks with a 52-bit OAS. */
-	if (idr_field(idr, 5, "gran4k"))
+	if (IDR(5, GRAN4K))
 		sizes[n_sizes++] = SZ_4K;
-	if (idr_field(idr, 5, "gran16k"))
+	if (IDR(5, GRAN16K))
 		sizes[n_sizes++] = SZ_16K;
-	if (idr_field(idr, 5, "gran64k"))
+	if (IDR(5, GRAN64K))
 		sizes[n_sizes++] = SZ_64K;
-	if (idr_field(idr, 5, "gran4k"))
+	if (IDR(5, GRAN4K))
 		sizes[n_sizes++] = SZ_2M;
-	if (idr_field(idr, 5, "gran16k"))
+	if (IDR(5, GRAN16K))
 		sizes[n_sizes++] = SZ_32M;
-	if (idr_field(idr, 5, "gran64k"))
+	if (IDR(5, GRAN64K))
 		sizes[n_sizes++] = SZ_512M;
-	if (idr_field(idr, 5, "gran4k"))
+	if (IDR(5, GRAN4K))
 		sizes[n_sizes++] = SZ_1G;
 	if (oas == 52)
 		sizes[n_sizes++] = SZ_4T;
@@ -125,7 +122,7 @@ int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32
 	/* Context-descriptor tables exist only with SubstreamIDs; CD2L adds the two-level one. */
 	if (s1p && ssid > 0) {
 		cdfmts[n_cd++] = "arm-1lvl";
-		if (idr_field(idr, 0, "cd2l"))
+		if (IDR(0, CD2L))
 			cdfmts[n_cd++] = "arm-2lvl";
 	}
 	k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, cdfmts, n_cd, src);
@@ -150,4 +147,27 @@ int smmuv3_decode_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t 
 	    reg_decode(&smmuv3_aidr_reg, aidr, u) < 0)
 		return -ENOMEM;
 	return smmuv3_caps_from_regs(u, idr, iidr, src);
+}
+
+/* Field F of IDRn in the unit's view, or -1. */
+#define VIEW_IDR(n, f) view_num(u, &smmuv3_idr_regs[n], SMMUV3_IDR##n##_##f)
+
+static int64_t view_num(const struct iommucap_unit *u, const struct regdef *def, unsigned idx)
+{
+	uint64_t v;
+
+	return reg_unit_get(u, def, idx, &v) ? (int64_t)v : -1;
+}
+
+void smmuv3_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f)
+{
+	f->st_level = VIEW_IDR(0, ST_LEVEL);
+	f->ttendian = VIEW_IDR(0, TTENDIAN);
+	f->ttf = VIEW_IDR(0, TTF);
+	f->sidsize = VIEW_IDR(1, SIDSIZE);
+	f->ssidsize = VIEW_IDR(1, SSIDSIZE);
+	f->ril = VIEW_IDR(3, RIL);
+	f->gran[0] = VIEW_IDR(5, GRAN4K);
+	f->gran[1] = VIEW_IDR(5, GRAN16K);
+	f->gran[2] = VIEW_IDR(5, GRAN64K);
 }

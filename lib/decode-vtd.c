@@ -42,17 +42,17 @@ static int vtd_pgtable_formats(struct iommucap_unit *u, uint64_t cap, uint64_t e
 						"vtd-ss-5level", "vtd-ss-6level" };
 	const char *fmts[ELEMENTSOF(ss_names) + 2];
 	size_t n = 0;
-	bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts") && !sm_off;
-	uint64_t sagaw = reg_bits(&vtd_cap_reg, cap, "sagaw");
+	bool sm = reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SMTS) && !sm_off;
+	uint64_t sagaw = reg_get(&vtd_cap_reg, cap, VTD_CAP_SAGAW);
 
 	/* Legacy mode walks second-stage tables only; scalable mode offers what SLTS/FLTS say. */
-	if (!sm || reg_bits(&vtd_ecap_reg, ecap, "slts"))
+	if (!sm || reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SLTS))
 		for (unsigned b = 0; b < ELEMENTSOF(ss_names); b++)
 			if (sagaw & (UINT64_C(1) << b))
 				fmts[n++] = ss_names[b];
-	if (sm && reg_bits(&vtd_ecap_reg, ecap, "flts")) {
+	if (sm && reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_FLTS)) {
 		fmts[n++] = "vtd-fs-4level";
-		if (reg_bits(&vtd_cap_reg, cap, "fl5lp"))
+		if (reg_get(&vtd_cap_reg, cap, VTD_CAP_FL5LP))
 			fmts[n++] = "vtd-fs-5level";
 	}
 	return cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, fmts, n, IOMMUCAP_SRC_REGISTER);
@@ -66,52 +66,53 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 	if (have_ecap) {
 		/* sm_supported(): the hardware offers it and the kernel was not told sm_off. */
 		bool sm_off = vtd_cmdline_sm(hi) == 0;
-		bool sm = reg_bits(&vtd_ecap_reg, ecap, "smts") && !sm_off;
-		const enum iommucap_source R = sm_off && reg_bits(&vtd_ecap_reg, ecap, "smts")
+		bool sm = reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SMTS) && !sm_off;
+		const enum iommucap_source R = sm_off && reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SMTS)
 						       ? IOMMUCAP_SRC_CMDLINE
 						       : IOMMUCAP_SRC_REGISTER;
-		bool pasid = reg_bits(&vtd_ecap_reg, ecap, "pasid") && sm;
-		bool slads = reg_bits(&vtd_ecap_reg, ecap, "slads");
-		bool smpwc = reg_bits(&vtd_ecap_reg, ecap, "smpwc");
-		int ssid = pasid ? (int)reg_bits(&vtd_ecap_reg, ecap, "pss") + 1 : 0;
+		bool pasid = reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_PASID) && sm;
+		bool slads = reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SLADS);
+		bool smpwc = reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_SMPWC);
+		int ssid = pasid ? (int)reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_PSS) + 1 : 0;
 		static const char *const intel_fmt[] = { "intel" };
 
 		/* PASID, nesting and PRI are used only in scalable mode (pasid_supported & co). */
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
-		k |= cap_set_bool(u, IOMMUCAP_NESTING, reg_bits(&vtd_ecap_reg, ecap, "nest") && sm,
-				  R);
+		k |= cap_set_bool(u, IOMMUCAP_NESTING,
+				  reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_NEST) && sm, R);
 		/* intel_iommu_probe_device(): pri_supported = scalable mode && ats_supported
 		 * (ecap.dt, and the device's ATS) && ecap.prs, and ecap.pds from
 		 * "iommu/vt-d: PRS isn't usable if PDS isn't supported" (6.18, stable 6.17/6.12).
 		 */
-		bool pri =
-			sm && reg_bits(&vtd_ecap_reg, ecap, "prs") &&
-			reg_bits(&vtd_ecap_reg, ecap, "dt") &&
-			(!kernel_has(hi, &kc_vtd_pri_pds) || reg_bits(&vtd_ecap_reg, ecap, "pds"));
+		bool pri = sm && reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_PRS) &&
+			   reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_DT) &&
+			   (!kernel_has(hi, &kc_vtd_pri_pds) ||
+			    reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_PDS));
 		/* ssads_supported(): scalable mode && ecap.slads (f35f22cc760e, 6.7; no dirty
 		 * tracking before), && ecap.smpwc from 57f55048e564 (6.18, stable 6.17/6.12). */
 		bool dirty = kernel_has(hi, &kc_vtd_dirty) && sm && slads &&
 			     (!kernel_has(hi, &kc_vtd_dirty_smpwc) || smpwc);
 
 		k |= cap_set_bool(u, IOMMUCAP_PRI, pri, R);
-		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_bits(&vtd_ecap_reg, ecap, "dt"), R);
+		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_DT), R);
 		k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, sm, R);
 		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, dirty, R);
 		k |= cap_set_str(u, IOMMUCAP_HTTU, sm && slads ? "access+dirty" : "none", R);
 		k |= cap_set_bool(u, IOMMUCAP_COHERENT,
-				  sm ? smpwc : reg_bits(&vtd_ecap_reg, ecap, "c"), R);
+				  sm ? smpwc : reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_C), R);
 		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, intel_fmt, ssid > 0 ? 1 : 0, R);
 	}
 	if (have_cap) {
 		const enum iommucap_source R = IOMMUCAP_SRC_REGISTER;
-		uint64_t sllps = reg_bits(&vtd_cap_reg, cap, "sllps");
+		uint64_t sllps = reg_get(&vtd_cap_reg, cap, VTD_CAP_SLLPS);
 		uint64_t sizes[3];
 		size_t n = 0;
 		enum iommucap_source ps = R;
 
 		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS,
-				 (int64_t)reg_bits(&vtd_cap_reg, cap, "mgaw") + 1, R);
-		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, reg_bits(&vtd_cap_reg, cap, "cm"), R);
+				 (int64_t)reg_get(&vtd_cap_reg, cap, VTD_CAP_MGAW) + 1, R);
+		k |= cap_set_bool(u, IOMMUCAP_CACHING_MODE, reg_get(&vtd_cap_reg, cap, VTD_CAP_CM),
+				  R);
 		sizes[n++] = SZ_4K;
 		if (hi && hostinfo_cmdline_has_option(hi, "intel_iommu", "sp_off"))
 			ps = IOMMUCAP_SRC_CMDLINE; /* the kernel maps 4 KiB pages only */
@@ -140,6 +141,22 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 				     hi && hi->dmar_reason ? hi->dmar_reason
 							   : "the ACPI DMAR table was not read");
 	return k < 0 ? -ENOMEM : 0;
+}
+
+/* A one-bit field of the unit's view (a probed unit's, or a document's read back). */
+static bool view_bit(const struct iommucap_unit *u, const struct regdef *def, unsigned idx)
+{
+	uint64_t v = 0;
+
+	return reg_unit_get(u, def, idx, &v) && v;
+}
+
+/* A field of the view, or -1. */
+static int64_t view_num(const struct iommucap_unit *u, const struct regdef *def, unsigned idx)
+{
+	uint64_t v;
+
+	return reg_unit_get(u, def, idx, &v) ? (int64_t)v : -1;
 }
 
 /* Read one register attribute into raw[] and the field view; a failure becomes a reason. */
@@ -255,7 +272,6 @@ int vtd_host_pass(struct iommucap_host *h)
 		struct iommucap_unit *u = &h->units[i];
 		uint64_t sizes[3] = { SZ_4K, SZ_2M, SZ_1G };
 		size_t n = 2;
-		bool fl1gp = false;
 
 		if (u->model != IOMMUCAP_MODEL_INTEL_VTD ||
 		    u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER ||
@@ -264,13 +280,58 @@ int vtd_host_pass(struct iommucap_host *h)
 		/* First-stage tables map 2 MiB pages always and 1 GiB pages only with cap.fl1gp
 		 * (the first-stage domain drops SZ_1G from pgsize_bitmap without it); SLLPS is
 		 * the second stage's. */
-		for (size_t f = 0; f < u->n_fields; f++)
-			if (streq(u->fields[f].group, "cap") && streq(u->fields[f].name, "fl1gp"))
-				fl1gp = u->fields[f].num;
-		if (fl1gp)
+		if (view_bit(u, &vtd_cap_reg, VTD_CAP_FL1GP))
 			n = 3;
 		if (cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n, IOMMUCAP_SRC_REGISTER) < 0)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+int vtd_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	    const char **ret_reason)
+{
+	const struct iommucap_hostinfo *hi = &h->info;
+	const struct iommucap_capval *smv = &u->caps[IOMMUCAP_SCALABLE_MODE];
+	bool sm = smv->source != IOMMUCAP_SRC_UNKNOWN && smv->num;
+	bool pasid = view_bit(u, &vtd_ecap_reg, VTD_ECAP_PASID);
+	uint64_t v;
+
+	*ret_reason = buf;
+	/* intel_svm_check() (svm.c, unchanged in this respect 5.x-7.x): pasid_supported() =
+	 * scalable mode && ecap.pasid; CPU GBPAGES needs cap.fl1gp; LA57 needs cap.fl5lp. No
+	 * version checks SMPWC. */
+	if (!reg_unit_get(u, &vtd_ecap_reg, VTD_ECAP_PASID, &v) ||
+	    !reg_unit_get(u, &vtd_cap_reg, VTD_CAP_FL1GP, &v)) {
+		*ret_reason = "the unit's cap/ecap registers are not known";
+		return -1;
+	}
+	if (!sm || !pasid) {
+		snprintf(buf, n, "no PASID in scalable mode (ecap.pasid %d, scalable mode %d)",
+			 pasid, sm);
+		return 0;
+	}
+	if (!hi->cpu_flags_known) {
+		snprintf(buf, n, "the CPU's flags are not known: %s",
+			 hi->cpu_flags_reason ?: "not read");
+		return -1;
+	}
+	if (hi->cpu_flags[IOMMUCAP_CPU_PDPE1GB] && !view_bit(u, &vtd_cap_reg, VTD_CAP_FL1GP)) {
+		snprintf(buf, n, "%s SVM disabled, incompatible 1GB page capability", u->name);
+		return 0;
+	}
+	if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !view_bit(u, &vtd_cap_reg, VTD_CAP_FL5LP)) {
+		snprintf(buf, n, "%s SVM disabled, incompatible paging mode", u->name);
+		return 0;
+	}
+	*ret_reason = "the unit can share CPU page tables (intel_svm_check)";
+	return 1;
+}
+
+void vtd_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f)
+{
+	int64_t pss = view_num(u, &vtd_ecap_reg, VTD_ECAP_PSS);
+
+	f->fs1gp = view_num(u, &vtd_cap_reg, VTD_CAP_FL1GP);
+	f->pasid_bits = pss < 0 ? -1 : pss + 1;
 }

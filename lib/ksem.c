@@ -141,22 +141,12 @@ const char *kchange_since(const struct kchange *c, char *buf, size_t n)
 	return buf;
 }
 
-static bool fnum(const struct iommucap_unit *u, const char *group, const char *name, uint64_t *ret)
-{
-	for (size_t i = 0; i < u->n_fields; i++)
-		if (streq(u->fields[i].group, group) && streq(u->fields[i].name, name) &&
-		    u->fields[i].kind != IOMMUCAP_FIELD_STR) {
-			*ret = u->fields[i].num;
-			return true;
-		}
-	return false;
-}
-
-static bool fbit(const struct iommucap_unit *u, const char *group, const char *name)
+/* A one-bit field of the unit's view, by the register table's enum; absent is 0. */
+static bool fbit(const struct iommucap_unit *u, const struct regdef *def, unsigned idx)
 {
 	uint64_t v = 0;
 
-	return fnum(u, group, name, &v) && v;
+	return reg_unit_get(u, def, idx, &v) && v;
 }
 
 static bool sm_unit(const struct iommucap_unit *u)
@@ -173,13 +163,13 @@ bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_un
 	 * kernel asks the host-wide values (cap_audit's intel_cap_smts/flts_sanity(), before 5.13
 	 * scalable_mode_support()/first_level_support() over every unit); from 6.14 the unit's. */
 	if (kernel_has(&h->info, &kc_vtd_cap_audit_removed))
-		return sm_unit(u) && fbit(u, "ecap", "flts");
+		return sm_unit(u) && fbit(u, &vtd_ecap_reg, VTD_ECAP_FLTS);
 	for (size_t i = 0; i < h->n_units; i++) {
 		const struct iommucap_unit *o = &h->units[i];
 
 		if (o->model != IOMMUCAP_MODEL_INTEL_VTD)
 			continue;
-		if (!sm_unit(o) || !fbit(o, "ecap", "flts"))
+		if (!sm_unit(o) || !fbit(o, &vtd_ecap_reg, VTD_ECAP_FLTS))
 			return false;
 	}
 	return true;
@@ -188,87 +178,11 @@ bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_un
 int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf,
 		      size_t n, const char **ret_reason)
 {
-	const struct iommucap_hostinfo *hi = &h->info;
-	uint64_t v;
-
 	*ret_reason = buf;
-	if (u->model == IOMMUCAP_MODEL_INTEL_VTD) {
-		/* intel_svm_check() (svm.c, unchanged in this respect 5.x-7.x): pasid_supported()
-		 * = scalable mode && ecap.pasid; CPU GBPAGES needs cap.fl1gp; LA57 needs
-		 * cap.fl5lp. No version checks SMPWC. */
-		if (!fnum(u, "ecap", "pasid", &v) || !fnum(u, "cap", "fl1gp", &v)) {
-			*ret_reason = "the unit's cap/ecap registers are not known";
-			return -1;
-		}
-		if (!sm_unit(u) || !fbit(u, "ecap", "pasid")) {
-			snprintf(buf, n,
-				 "no PASID in scalable mode (ecap.pasid %d, scalable mode %d)",
-				 fbit(u, "ecap", "pasid"), sm_unit(u));
-			return 0;
-		}
-		if (!hi->cpu_flags_known) {
-			snprintf(buf, n, "the CPU's flags are not known: %s",
-				 hi->cpu_flags_reason ?: "not read");
-			return -1;
-		}
-		if (hi->cpu_flags[IOMMUCAP_CPU_PDPE1GB] && !fbit(u, "cap", "fl1gp")) {
-			snprintf(buf, n, "%s SVM disabled, incompatible 1GB page capability",
-				 u->name);
-			return 0;
-		}
-		if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !fbit(u, "cap", "fl5lp")) {
-			snprintf(buf, n, "%s SVM disabled, incompatible paging mode", u->name);
-			return 0;
-		}
-		*ret_reason = "the unit can share CPU page tables (intel_svm_check)";
-		return 1;
-	}
-	if (u->model == IOMMUCAP_MODEL_AMD_VI) {
-		bool gt, ppr, eph, gio, gats5, snp;
-
-		if (!fnum(u, "efr", "gt", &v)) {
-			*ret_reason = "the unit's EFR is not known";
-			return -1;
-		}
-		gt = fbit(u, "efr", "gt");
-		ppr = fbit(u, "efr", "ppr");
-		eph = fbit(u, "efr", "ephsup");
-		gio = fbit(u, "efr", "giosup");
-		gats5 = fnum(u, "efr", "gats", &v) && v == 1;
-		snp = fbit(u, "efr", "snp");
-		/* amd_iommu_gt_ppr_supported(), by release. */
-		if (!gt || !ppr || (kernel_has(hi, &kc_amd_ppr_ephsup) && !eph) ||
-		    (kernel_has(hi, &kc_amd_ppr_giosup) && !gio)) {
-			snprintf(buf, n,
-				 "amd_iommu_gt_ppr_supported() is false on this kernel (GT %d, PPR "
-				 "%d, "
-				 "EPHSup %d, GIOSup %d)",
-				 gt, ppr, eph, gio);
-			return 0;
-		}
-		/* amd_iommu_pasid_supported(): an LA57 CPU needs 5-level guest tables (GATS 1). */
-		if (!hi->cpu_flags_known) {
-			snprintf(buf, n, "the CPU's flags are not known: %s",
-				 hi->cpu_flags_reason ?: "not read");
-			return -1;
-		}
-		if (hi->cpu_flags[IOMMUCAP_CPU_LA57] && !gats5) {
-			snprintf(
-				buf, n,
-				"the CPU has 5-level paging and the unit's v2 table is not 5-level "
-				"(EFR.GATS is not 1)");
-			return 0;
-		}
-		/* ... && !amd_iommu_snp_en: set when the host enables SEV-SNP on an SNP unit. */
-		if (snp) {
-			snprintf(buf, n,
-				 "EFR.SNP is set: SVA is off if the host enables SEV-SNP "
-				 "(amd_iommu_snp_en), which is not read");
-			return -1;
-		}
-		*ret_reason = "GT, PPR, EPHSup and GIOSup present (amd_iommu_pasid_supported)";
-		return 1;
-	}
+	if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
+		return vtd_sva(h, u, buf, n, ret_reason);
+	if (u->model == IOMMUCAP_MODEL_AMD_VI)
+		return amdvi_sva(h, u, buf, n, ret_reason);
 	if (u->caps[IOMMUCAP_SSID_BITS].source == IOMMUCAP_SRC_UNKNOWN) {
 		snprintf(buf, n, "PASID support: %s",
 			 u->caps[IOMMUCAP_SSID_BITS].reason ?: "not known");
@@ -285,43 +199,45 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 /* cap_audit.c check_irq_capabilities() and check_dmar_capabilities(): the kernel's feature
  * name (printed) and our field for it. */
 static const struct {
-	const char *kname, *group, *field;
+	const char *kname;
+	const struct regdef *reg;
+	unsigned field;
 } audited[] = {
-	{ "pi_support", "cap", "pi" },
-	{ "eim_support", "ecap", "eim" },
-	{ "5lp_support", "cap", "fl5lp" },
-	{ "fl1gp_support", "cap", "fl1gp" },
-	{ "read_drain", "cap", "drd" },
-	{ "write_drain", "cap", "dwd" },
-	{ "pgsel_inv", "cap", "psi" },
-	{ "zlr", "cap", "zlr" },
-	{ "caching_mode", "cap", "cm" },
-	{ "phmr", "cap", "phmr" },
-	{ "plmr", "cap", "plmr" },
-	{ "rwbf", "cap", "rwbf" },
-	{ "afl", "cap", "afl" },
-	{ "rps", "ecap", "rps" },
-	{ "smpwc", "ecap", "smpwc" },
-	{ "flts", "ecap", "flts" },
-	{ "slts", "ecap", "slts" },
-	{ "nwfs", "ecap", "nwfs" },
-	{ "slads", "ecap", "slads" },
-	{ "vcs", "ecap", "vcs" },
-	{ "smts", "ecap", "smts" },
-	{ "pds", "ecap", "pds" },
-	{ "dit", "ecap", "dit" },
-	{ "pasid", "ecap", "pasid" },
-	{ "eafs", "ecap", "eafs" },
-	{ "srs", "ecap", "srs" },
-	{ "ers", "ecap", "ers" },
-	{ "prs", "ecap", "prs" },
-	{ "nest", "ecap", "nest" },
-	{ "mts", "ecap", "mts" },
-	{ "sc_support", "ecap", "sc" },
-	{ "pass_through", "ecap", "pt" },
-	{ "dev_iotlb_support", "ecap", "dt" },
-	{ "qis", "ecap", "qi" },
-	{ "coherent", "ecap", "c" },
+	{ "pi_support", &vtd_cap_reg, VTD_CAP_PI },
+	{ "eim_support", &vtd_ecap_reg, VTD_ECAP_EIM },
+	{ "5lp_support", &vtd_cap_reg, VTD_CAP_FL5LP },
+	{ "fl1gp_support", &vtd_cap_reg, VTD_CAP_FL1GP },
+	{ "read_drain", &vtd_cap_reg, VTD_CAP_DRD },
+	{ "write_drain", &vtd_cap_reg, VTD_CAP_DWD },
+	{ "pgsel_inv", &vtd_cap_reg, VTD_CAP_PSI },
+	{ "zlr", &vtd_cap_reg, VTD_CAP_ZLR },
+	{ "caching_mode", &vtd_cap_reg, VTD_CAP_CM },
+	{ "phmr", &vtd_cap_reg, VTD_CAP_PHMR },
+	{ "plmr", &vtd_cap_reg, VTD_CAP_PLMR },
+	{ "rwbf", &vtd_cap_reg, VTD_CAP_RWBF },
+	{ "afl", &vtd_cap_reg, VTD_CAP_AFL },
+	{ "rps", &vtd_ecap_reg, VTD_ECAP_RPS },
+	{ "smpwc", &vtd_ecap_reg, VTD_ECAP_SMPWC },
+	{ "flts", &vtd_ecap_reg, VTD_ECAP_FLTS },
+	{ "slts", &vtd_ecap_reg, VTD_ECAP_SLTS },
+	{ "nwfs", &vtd_ecap_reg, VTD_ECAP_NWFS },
+	{ "slads", &vtd_ecap_reg, VTD_ECAP_SLADS },
+	{ "vcs", &vtd_ecap_reg, VTD_ECAP_VCS },
+	{ "smts", &vtd_ecap_reg, VTD_ECAP_SMTS },
+	{ "pds", &vtd_ecap_reg, VTD_ECAP_PDS },
+	{ "dit", &vtd_ecap_reg, VTD_ECAP_DIT },
+	{ "pasid", &vtd_ecap_reg, VTD_ECAP_PASID },
+	{ "eafs", &vtd_ecap_reg, VTD_ECAP_EAFS },
+	{ "srs", &vtd_ecap_reg, VTD_ECAP_SRS },
+	{ "ers", &vtd_ecap_reg, VTD_ECAP_ERS },
+	{ "prs", &vtd_ecap_reg, VTD_ECAP_PRS },
+	{ "nest", &vtd_ecap_reg, VTD_ECAP_NEST },
+	{ "mts", &vtd_ecap_reg, VTD_ECAP_MTS },
+	{ "sc_support", &vtd_ecap_reg, VTD_ECAP_SC },
+	{ "pass_through", &vtd_ecap_reg, VTD_ECAP_PT },
+	{ "dev_iotlb_support", &vtd_ecap_reg, VTD_ECAP_DT },
+	{ "qis", &vtd_ecap_reg, VTD_ECAP_QI },
+	{ "coherent", &vtd_ecap_reg, VTD_ECAP_C },
 };
 
 int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, size_t *ret_n)
@@ -345,7 +261,7 @@ int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, s
 			const struct iommucap_unit *u = &h->units[i];
 
 			if (u->model != IOMMUCAP_MODEL_INTEL_VTD ||
-			    !fnum(u, audited[f].group, audited[f].field, &v))
+			    !reg_unit_get(u, audited[f].reg, audited[f].field, &v))
 				continue;
 			if (!seen) {
 				first = v;
@@ -419,11 +335,11 @@ static int amd_feature_line(const struct iommucap_host *h, const struct iommucap
 
 	*ret = NULL;
 	if (u->model != IOMMUCAP_MODEL_AMD_VI || !kernel_has(&h->info, &kc_amd_print_efr2) ||
-	    !raw_of(u, "efr", &efr) || !raw_of(u, "efr2", &efr2))
+	    !raw_of(u, amdvi_efr_reg.name, &efr) || !raw_of(u, amdvi_efr2_reg.name, &efr2))
 		return 0;
 	if (kernel_has(&h->info, &kc_amd_global_efr)
 		    ? efr == 0
-		    : !raw_of(u, "cap", &cap) || !(cap & (1u << 27)))
+		    : !raw_of(u, amdvi_cap_reg.name, &cap) || !(cap & (1u << 27)))
 		return 0; /* "if (amd_iommu_efr)"; before: "if (iommu->cap & (1 << IOMMU_CAP_EFR))"
 			   */
 	f = open_memstream(&s, &len);
@@ -485,7 +401,7 @@ int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iomm
 			goto oom;
 		/* intel_iommu_init(): caching mode with second-stage DMA domains disables
 		 * batching, printed once (pr_info_once) for the first such unit. */
-		if (fbit(u, "cap", "cm") && !vtd_dma_first_stage(h, u) &&
+		if (fbit(u, &vtd_cap_reg, VTD_CAP_CM) && !vtd_dma_first_stage(h, u) &&
 		    push(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
 			goto oom;
 	}

@@ -84,6 +84,33 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 			 const struct iommucap_hostinfo *hi);
 
 /*
+ * Shared virtual addressing as the kernel decides it for a VT-d unit (intel_svm_check) or an AMD-Vi
+ * unit (amd_iommu_pasid_supported), from the unit's register view: 1 yes, 0 no, -1 unknown;
+ * *ret_reason says why (static or in buf). iommucap_unit_sva() (ksem.h) is the model-neutral one.
+ */
+int vtd_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	    const char **ret_reason);
+int amdvi_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	      const char **ret_reason);
+
+/*
+ * What QEMU's host checks compare of a unit's vendor registers, read from its register view by the
+ * decoder that owns them; a field is -1 when not known.
+ */
+struct iommucap_vendor_facts {
+	int64_t fs1gp;			 /* VT-d CAP.FL1GP: first-stage 1 GiB pages */
+	int64_t pasid_bits;		 /* VT-d ECAP.PSS + 1: the PASID width the unit supports */
+	int64_t st_level, ttendian, ttf; /* SMMUv3 IDR0.ST_LEVEL, TTENDIAN, TTF */
+	int64_t sidsize, ssidsize;	 /* SMMUv3 IDR1 */
+	int64_t ril;			 /* SMMUv3 IDR3.RIL */
+	int64_t gran[3];		 /* SMMUv3 IDR5.GRAN4K, GRAN16K, GRAN64K */
+};
+
+void iommucap_unit_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *ret);
+void vtd_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f);
+void smmuv3_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f);
+
+/*
  * SMMUv3 ID registers (IDR0-IDR5, IIDR, AIDR) as IOMMU_GET_HW_INFO returns them: the first only
  * derives the capabilities, the second also keeps the raw registers and their field view.
  */

@@ -74,3 +74,17 @@ int reg_decode(const struct regdef *def, uint64_t value, struct iommucap_unit *u
 	return unit_add_field(u, def->name, "unknown_bits", IOMMUCAP_FIELD_HEX,
 			      reg_unknown_bits(def, value), NULL);
 }
+
+bool reg_unit_get(const struct iommucap_unit *u, const struct regdef *def, unsigned idx,
+		  uint64_t *ret)
+{
+	const char *name = def->fields[idx].name;
+
+	for (size_t i = 0; i < u->n_fields; i++)
+		if (streq(u->fields[i].group, def->name) && streq(u->fields[i].name, name) &&
+		    u->fields[i].kind != IOMMUCAP_FIELD_STR) {
+			*ret = u->fields[i].num;
+			return true;
+		}
+	return false;
+}

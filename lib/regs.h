@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "iommucap.h"
+#include "macro.h"
 
 /* How a field's bits become the value shown, following the kernel's accessor macro. */
 enum regfield_xform {
@@ -39,7 +40,24 @@ struct regdef {
 /* Value of a named field of a register as the table's transform gives it; -ENOENT if unnamed. */
 int reg_field(const struct regdef *def, uint64_t value, const char *name, uint64_t *ret);
 
-/* Raw bits of a field by name; aborts on a name not in the table (a programming error). */
+/*
+ * Raw bits of field idx, an index of the register table's enum (VTD_ECAP_SMTS): a misspelt field
+ * does not compile.
+ */
+static inline uint64_t reg_get(const struct regdef *def, uint64_t value, unsigned idx)
+{
+	return bits_get(value, def->fields[idx].shift, def->fields[idx].width);
+}
+
+/*
+ * The value of field idx of register def in the unit's field view (what a host document read back
+ * keeps of its registers); false when the view does not have it.
+ */
+bool reg_unit_get(const struct iommucap_unit *u, const struct regdef *def, unsigned idx,
+		  uint64_t *ret);
+
+/* Raw bits of a field by name, for the tests that check tables against the spec; aborts on a
+ * name not in the table. */
 uint64_t reg_bits(const struct regdef *def, uint64_t value, const char *name);
 
 /* Append every field of the register to the unit's field view, and its unknown bits. */
