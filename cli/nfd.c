@@ -65,34 +65,6 @@ static int sva_possible(const struct iommucap_host *h)
 	return r;
 }
 
-/*
- * The QEMU device of "iommuctl suggest" (lib/suggest.c: the strongest vIOMMU the check rules let
- * this host back), with or without --migratable, as *ret (static); NULL when nothing is
- * compatible. Only a failure to allocate is an error.
- */
-static int suggested_model(const struct iommucap_host *h, bool migratable, const char **ret)
-{
-	static const char *const models[] = { "intel-iommu", "amd-iommu", "arm-smmuv3",
-					      "virtio-iommu-pci" };
-	json_t *s = NULL;
-	char *error = NULL;
-	int k = iommucap_suggest(h, NULL, NULL, migratable, &s, &error);
-	const char *m;
-
-	free(error);
-	*ret = NULL;
-	if (k == -ENOMEM)
-		return k;
-	if (k < 0)
-		return 0;
-	m = json_string_value(json_object_get(s, "model"));
-	for (size_t i = 0; m && i < ELEMENTSOF(models); i++)
-		if (streq(m, models[i]))
-			*ret = models[i];
-	json_decref(s);
-	return 0;
-}
-
 int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 {
 	_cleanup_(iommucap_offers_freep) struct iommucap_offers *offers = NULL;
@@ -115,9 +87,9 @@ int nfd_write(const struct iommucap_host *h, int64_t now, FILE *f)
 		sva = sva_possible(h);
 		if (sva == -ENOMEM)
 			return sva;
-		k = suggested_model(h, false, &viommu);
-		if (k >= 0)
-			k = suggested_model(h, true, &viommu_migratable);
+		/* "iommuctl suggest"'s model without and with --migratable (lib/suggest.c: the
+		 * strongest vIOMMU the check rules let this host back). */
+		k = iommucap_suggest_models(h, &viommu, &viommu_migratable);
 		if (k < 0)
 			return k;
 	}

@@ -203,7 +203,8 @@ static const struct viommu viommus[] = {
 
 /* One search: which form is built, what the host and device are, and where it stands. */
 struct search {
-	const struct iommucap_host *h;
+	const struct iommucap_host *h;	/* the host, for what the suggestion says */
+	const struct iommucap_host *hs; /* the host the search checks (merged_units()) */
 	const char *device;
 	const struct viommu *v;
 	bool libvirt, migratable;
@@ -406,8 +407,8 @@ static int requirement(const struct search *s, const int *pick, struct iommucap_
 }
 
 /* Check a pick: 1 compatible, 0 not (with *ret_compat or *ret_error saying why), <0 error. */
-static int try_pick(struct search *s, const int *pick, struct iommucap_compat **ret_compat,
-		    char **ret_error)
+static int try_pick(struct search *s, const struct iommucap_host *h, const int *pick,
+		    struct iommucap_compat **ret_compat, char **ret_error)
 {
 	struct iommucap_requirement *r = NULL;
 	struct iommucap_compat *c = NULL;
@@ -424,7 +425,7 @@ static int try_pick(struct search *s, const int *pick, struct iommucap_compat **
 	}
 	if (k < 0)
 		return k;
-	k = iommucap_check(s->h, r, &c);
+	k = iommucap_check(h, r, &c);
 	iommucap_requirement_free(r);
 	if (k < 0)
 		return k;
@@ -442,7 +443,7 @@ static void dfs(struct search *s, size_t i)
 	if (s->found || s->err)
 		return;
 	if (i == s->v->n_knobs) {
-		int k = try_pick(s, s->pick, NULL, NULL);
+		int k = try_pick(s, s->hs, s->pick, NULL, NULL);
 
 		if (k < 0)
 			s->err = k;
@@ -562,7 +563,7 @@ static int choice(struct search *s, size_t i, const struct iommucap_compat *best
 
 		memcpy(pick, s->best, sizeof(pick));
 		pick[i]--;
-		k2 = try_pick(s, pick, &c, &error);
+		k2 = try_pick(s, s->h, pick, &c, &error);
 		if (k2 < 0)
 			return k2;
 		json_object_set_new(o, "stronger", str_or_null(value(k, pick[i], sbuf)));
@@ -604,6 +605,118 @@ static const struct viommu *natural(const struct iommucap_host *h, const char *d
 	}
 }
 
+/*
+ * Units no check tells apart. iommucap_check() judges a unit by its model, its capabilities
+ * and its field view (the decoded registers), with the host's information that is the same for
+ * every unit; the unit's name is only in the messages. A host-wide check over every unit
+ * (cap_audit's) sees the same set of facts either way. The search needs only verdicts (is some
+ * unit compatible), so it checks one unit of each set of units with equal facts: 2 units of a
+ * generated 1024-unit host (VT-d and AMD-Vi) instead of 1024. What the suggestion says (the
+ * candidate units, the host's side of each option, the refusals) comes from checks of the
+ * whole host.
+ */
+static uint64_t fnv(uint64_t x, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x = (x ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+	return x;
+}
+
+static uint64_t fnv_str(uint64_t x, const char *str)
+{
+	return str ? fnv(x, str, strlen(str) + 1) : fnv(x, "", 0) * 31;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
+static uint64_t unit_hash(const struct iommucap_unit *u)
+{
+	uint64_t x = fnv(0xcbf29ce484222325ULL, &u->model, sizeof(u->model));
+
+	x = fnv(x, &u->model_id, sizeof(u->model_id));
+	for (size_t c = 0; c < _IOMMUCAP_CAP_MAX; c++) {
+		const struct iommucap_capval *v = &u->caps[c];
+
+		x = fnv(x, &v->source, sizeof(v->source));
+		x = fnv(x, &v->num, sizeof(v->num));
+		x = fnv_str(fnv_str(x, v->str), v->reason);
+		x = fnv(x, &v->list.n, sizeof(v->list.n));
+		for (size_t i = 0; i < v->list.n; i++)
+			x = v->list.nums ? fnv(x, &v->list.nums[i], sizeof(uint64_t))
+					 : fnv_str(x, v->list.strs ? v->list.strs[i] : NULL);
+	}
+	for (size_t i = 0; i < u->n_fields; i++) {
+		const struct iommucap_field *f = &u->fields[i];
+
+		x = fnv_str(fnv_str(x, f->group), f->name);
+		x = fnv(x, &f->kind, sizeof(f->kind));
+		x = fnv_str(fnv(x, &f->num, sizeof(f->num)), f->str);
+	}
+	return x;
+}
+
+static bool capval_same(const struct iommucap_capval *a, const struct iommucap_capval *b)
+{
+	if (a->source != b->source || a->num != b->num || !str_same(a->str, b->str) ||
+	    !str_same(a->reason, b->reason) || a->list.n != b->list.n ||
+	    !a->list.nums != !b->list.nums || !a->list.strs != !b->list.strs)
+		return false;
+	for (size_t i = 0; i < a->list.n; i++)
+		if ((a->list.nums && a->list.nums[i] != b->list.nums[i]) ||
+		    (a->list.strs && !str_same(a->list.strs[i], b->list.strs[i])))
+			return false;
+	return true;
+}
+
+static bool same_facts(const struct iommucap_unit *a, const struct iommucap_unit *b)
+{
+	if (a->model != b->model || a->model_id != b->model_id || a->n_fields != b->n_fields)
+		return false;
+	for (size_t c = 0; c < _IOMMUCAP_CAP_MAX; c++)
+		if (!capval_same(&a->caps[c], &b->caps[c]))
+			return false;
+	for (size_t i = 0; i < a->n_fields; i++) {
+		const struct iommucap_field *f = &a->fields[i], *g = &b->fields[i];
+
+		if (!str_same(f->group, g->group) || !str_same(f->name, g->name) ||
+		    f->kind != g->kind || f->num != g->num || !str_same(f->str, g->str))
+			return false;
+	}
+	return true;
+}
+
+/* h with the first unit of each set of units with equal facts, in h's order; *ret shares h's
+ * memory but for its units array (free(ret->units)). */
+static int merged_units(const struct iommucap_host *h, struct iommucap_host *ret)
+{
+	_cleanup_free_ uint64_t *hash = calloc(h->n_units ?: 1, sizeof(*hash));
+	struct iommucap_unit *units = calloc(h->n_units ?: 1, sizeof(*units));
+	size_t n = 0;
+
+	if (!hash || !units) {
+		free(units);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->n_units; i++) {
+		uint64_t x = unit_hash(&h->units[i]);
+		size_t j = 0;
+
+		while (j < n && !(hash[j] == x && same_facts(&units[j], &h->units[i])))
+			j++;
+		if (j == n) {
+			hash[n] = x;
+			units[n++] = h->units[i];
+		}
+	}
+	*ret = *h;
+	ret->units = units;
+	ret->n_units = n;
+	return 0;
+}
+
 /* Search one form; -ENOENT with *ret_error (the weakest pick's refusal) when none passes. */
 static int search_form(struct search *s, char **ret_error)
 {
@@ -621,7 +734,7 @@ static int search_form(struct search *s, char **ret_error)
 
 		for (size_t i = 0; i < s->v->n_knobs; i++)
 			weakest[i] = n_values(&s->v->knobs[i]) - 1;
-		k = try_pick(s, weakest, &c, &error);
+		k = try_pick(s, s->h, weakest, &c, &error);
 		if (k < 0)
 			return k;
 		why = refusal(c, error);
@@ -642,8 +755,9 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 		     bool migratable, json_t **ret, char **ret_error)
 {
 	const struct viommu *v = model ? find_viommu(model) : natural(h, device);
-	struct search s = { .h = h, .device = device, .v = v, .migratable = migratable };
+	struct search s = { .h = h, .hs = h, .device = device, .v = v, .migratable = migratable };
 	struct search full, lv;
+	struct iommucap_host merged = { 0 };
 	struct iommucap_compat *best = NULL;
 	struct iommucap_requirement *req = NULL;
 	_cleanup_free_ char *qarg = NULL, *xml = NULL;
@@ -655,9 +769,18 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 				    "arm-smmuv3 and virtio-iommu-pci");
 		return -EINVAL;
 	}
+	/* With a device, a check judges only the device's unit. */
+	if (!device) {
+		k = merged_units(h, &merged);
+		if (k < 0)
+			return k;
+		s.hs = &merged;
+	}
 	lost = json_array();
-	if (!lost)
+	if (!lost) {
+		free(merged.units);
 		return -ENOMEM;
+	}
 	if (migratable && v->unmigratable) {
 		json_array_append_new(lost, json_pack("{s:s, s:s, s:s}", "option", v->qemu, "value",
 						      "", "why", v->unmigratable_why));
@@ -701,7 +824,7 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 		k = -ENOMEM;
 		goto out;
 	}
-	k = try_pick(&s, s.best, &best, NULL);
+	k = try_pick(&s, h, s.best, &best, NULL);
 	if (k >= 0)
 		k = requirement(&s, s.best, &req, NULL);
 	if (k >= 0)
@@ -726,6 +849,7 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 	if (k >= 0 && json_object_set(o, "lost_for_migration", migratable ? lost : json_null()) < 0)
 		k = -ENOMEM;
 out:
+	free(merged.units);
 	json_decref(lost);
 	json_decref(reqdoc);
 	iommucap_compat_free(best);
@@ -736,6 +860,62 @@ out:
 	}
 	*ret = o;
 	return 0;
+}
+
+/* 1 when the search finds a compatible option set, 0 when none is, or <0. */
+static int found(struct search *s)
+{
+	_cleanup_free_ char *error = NULL;
+	int k = search_form(s, &error);
+
+	return k == -ENOENT ? 0 : k < 0 ? k : 1;
+}
+
+/* A model when both forms are found (as iommucap_suggest() needs), NULL when not; or <0. */
+static int both_forms(struct search *s, int qemu_found, const char **ret)
+{
+	struct search lv = *s;
+	int k = qemu_found;
+
+	*ret = NULL;
+	lv.libvirt = true;
+	if (k > 0)
+		k = found(&lv);
+	if (k == -ENOMEM)
+		return k;
+	if (k > 0)
+		*ret = s->v->qemu;
+	return 0;
+}
+
+int iommucap_suggest_models(const struct iommucap_host *h, const char **ret_model,
+			    const char **ret_migratable)
+{
+	const struct viommu *v = natural(h, NULL);
+	struct iommucap_host merged;
+	struct search s = { .h = h, .v = v }, m = { .h = h, .migratable = true };
+	int k, qf, mf;
+
+	k = merged_units(h, &merged);
+	if (k < 0)
+		return k;
+	s.hs = m.hs = &merged;
+	/* iommucap_suggest() with migratable searches its vIOMMU with and without migratable;
+	 * when that is the same vIOMMU, the second search is the one just made. */
+	m.v = v->unmigratable ? find_viommu("virtio-iommu-pci") : v;
+	qf = found(&s);
+	k = both_forms(&s, qf, ret_model);
+	if (k >= 0) {
+		struct search full = m;
+
+		full.migratable = false;
+		mf = found(&m);
+		if (mf > 0)
+			mf = m.v == v ? qf : found(&full);
+		k = both_forms(&m, mf, ret_migratable);
+	}
+	free(merged.units);
+	return k;
 }
 
 /* Every pick of one vIOMMU over what libvirt can spell, from index i on. */

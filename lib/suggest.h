@@ -20,6 +20,14 @@ struct iommucap_requirement;
 int iommucap_suggest(const struct iommucap_host *h, const char *device, const char *model,
 		     bool migratable, json_t **ret, char **ret_error);
 
+/*
+ * The models of iommucap_suggest(h, NULL, NULL, false) and of iommucap_suggest(h, NULL, NULL,
+ * true) (static strings, NULL when it finds nothing compatible), for labels: each search made
+ * once, without the explanations. Only a failure to allocate is an error.
+ */
+int iommucap_suggest_models(const struct iommucap_host *h, const char **ret_model,
+			    const char **ret_migratable);
+
 /* The text for people: the QEMU and libvirt forms, then each option and why. */
 int iommucap_suggest_print(json_t *suggestion, FILE *f);
 
