@@ -52,12 +52,12 @@ EXTRA_DIST += bench/bench-scale bench/bench-suggest
 
 noinst_PROGRAMS += bench/varlink/bench-varlink
 bench_varlink_bench_varlink_SOURCES = bench/varlink/bench-varlink.c
-bench_varlink_bench_varlink_LDADD = $(JANSSON_LIBS) -lpthread
+bench_varlink_bench_varlink_LDADD = varlink/libvarlink.a $(JANSSON_LIBS) -lpthread
 
 check_PROGRAMS += bench/varlink/bench-varlink-smoke
 bench_varlink_bench_varlink_smoke_SOURCES = bench/varlink/bench-varlink.c
 bench_varlink_bench_varlink_smoke_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SMOKE
-bench_varlink_bench_varlink_smoke_LDADD = $(JANSSON_LIBS) -lpthread
+bench_varlink_bench_varlink_smoke_LDADD = varlink/libvarlink.a $(JANSSON_LIBS) -lpthread
 
 TESTS += bench/varlink/bench-varlink-smoke
 
@@ -89,13 +89,13 @@ bench-varlink: bench/varlink/bench-varlink$(EXEEXT) bench/bench-probe$(EXEEXT) \
 # with n if it is quadratic. bench-monitor-smoke checks the events on a small host in "make check".
 
 noinst_PROGRAMS += bench/monitor/bench-monitor
-bench_monitor_bench_monitor_SOURCES = bench/monitor/bench-monitor.c
+bench_monitor_bench_monitor_SOURCES = bench/monitor/bench-monitor.c daemon/monitor.c
 bench_monitor_bench_monitor_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
-bench_monitor_bench_monitor_LDADD = daemon/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
+bench_monitor_bench_monitor_LDADD = varlink/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
 	$(LIBSYSTEMD_LIBS)
 
 check_PROGRAMS += bench/monitor/bench-monitor-smoke
-bench_monitor_bench_monitor_smoke_SOURCES = bench/monitor/bench-monitor.c
+bench_monitor_bench_monitor_smoke_SOURCES = bench/monitor/bench-monitor.c daemon/monitor.c
 bench_monitor_bench_monitor_smoke_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"' \
 	-DBENCH_SMOKE
 bench_monitor_bench_monitor_smoke_LDADD = $(bench_monitor_bench_monitor_LDADD)

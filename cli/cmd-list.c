@@ -11,7 +11,7 @@
 #include "command.h"
 #include "iommuctl.h"
 #include "tree.h"
-#include "varlink-client.h"
+#include "varlink/client.h"
 
 /*
  * The units for "show" from the daemon: their summaries and the warnings (ListUnitSummaries),

@@ -10,7 +10,7 @@
 
 #include "command.h"
 #include "iommuctl.h"
-#include "varlink-client.h"
+#include "varlink/client.h"
 
 /* Follow Monitor: a line per change, until interrupted or the daemon goes away. */
 static int do_monitor(void)

@@ -11,7 +11,7 @@
 #include "lib/suggest.h"
 #include "command.h"
 #include "iommuctl.h"
-#include "varlink-client.h"
+#include "varlink/client.h"
 
 #define EX_NO_SUGGESTION 1
 

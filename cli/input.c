@@ -10,7 +10,7 @@
 #include <sysexits.h>
 
 #include "iommuctl.h"
-#include "varlink-client.h"
+#include "varlink/client.h"
 
 void print_warnings(const struct iommucap_host *h)
 {

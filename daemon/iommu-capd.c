@@ -22,7 +22,7 @@
 #include "lib/macro.h"
 #include "lib/suggest.h"
 #include "monitor.h"
-#include "varlink.h"
+#include "varlink/server.h"
 
 #define DEFAULT_ADDRESS	  "unix:/run/iommu-capd/io.iommucapd"
 #define RESCAN_DELAY_USEC (50 * 1000) /* events come in bursts: re-probe once per burst */

@@ -3,7 +3,7 @@
 
 #include <jansson.h>
 
-#include "varlink.h"
+#include "varlink/server.h"
 
 struct monitor;
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: varlink message parsing and dispatch (daemon/varlink.c, daemon/varlink-idl.c)
+ * libFuzzer target: varlink message parsing and dispatch (varlink/server.c, varlink/idl.c)
  * with the real io.iommucapd interface, handlers like the daemon's over a fixed host document,
  * and a Monitor handler that keeps its calls and is notified between the chunks.
  *
@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/varlink.h"
+#include "varlink/server.h"
 #include "io-iommucapd-idl.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

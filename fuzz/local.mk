@@ -8,7 +8,7 @@ FUZZ_LIBSRC = $(top_srcdir)/lib/model.c $(top_srcdir)/lib/parse.c $(top_srcdir)/
 
 # fuzz-varlink's transport: memory (vl_test_conn) or socket (a socketpair on sd-event).
 VL_FUZZ_TRANSPORT = memory
-FUZZ_VARLINK_SRC = $(top_srcdir)/daemon/varlink.c $(top_srcdir)/daemon/varlink-idl.c
+FUZZ_VARLINK_SRC = $(top_srcdir)/varlink/server.c $(top_srcdir)/varlink/idl.c
 
 EXTRA_DIST += fuzz/fuzz-parsers.c fuzz/fuzz-varlink.c fuzz/local.mk fuzz/corpus fuzz/README.md
 

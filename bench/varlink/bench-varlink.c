@@ -23,7 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "macro.h"
+#include "lib/macro.h"
+#include "varlink/client.h"
 
 #define GETINFO_CALL "{\"method\":\"org.varlink.service.GetInfo\"}"
 #define SMOKE_TREE   "tests/fixtures/x86-q72-k612-c-amd"
@@ -335,42 +336,6 @@ static uint64_t process_cpu_ns(pid_t pid)
 
 /* ---- client side ------------------------------------------------------------------------- */
 
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int k = -errno;
-
-		close(fd);
-		return k;
-	}
-	return fd;
-}
-
-static int send_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * One call: send req (its NUL included), read until the reply's NUL. No call is pipelined, so
  * the NUL is the last byte of what arrives. Returns the reply's length with its NUL.
@@ -378,20 +343,15 @@ static int send_all(int fd, const char *p, size_t len)
 static ssize_t round_trip(int fd, const char *req, size_t len, char *buf, size_t cap)
 {
 	size_t got = 0;
-	int k = send_all(fd, req, len);
+	int k = vl_send_all(fd, req, len);
 
 	if (k < 0)
 		return k;
 	do {
-		ssize_t n = recv(fd, buf + got, cap - got, 0);
+		ssize_t n = vl_recv_some(fd, buf + got, cap - got);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ECONNRESET;
+		if (n < 0)
+			return n;
 		got += (size_t)n;
 		if (got == cap && buf[got - 1] != 0)
 			return -EMSGSIZE;
@@ -405,7 +365,7 @@ static char *call_any(int fd, const char *req, size_t *ret_len)
 	size_t cap = BUF_SIZE, got = 0;
 	char *buf = malloc(cap);
 
-	if (!buf || send_all(fd, req, strlen(req) + 1) < 0) {
+	if (!buf || vl_send_all(fd, req, strlen(req) + 1) < 0) {
 		free(buf);
 		return NULL;
 	}
@@ -491,7 +451,7 @@ static void *echo_conn(void *arg)
 				continue;
 			break;
 		}
-		if (send_all(fd, buf, (size_t)n) < 0)
+		if (vl_send_all(fd, buf, (size_t)n) < 0)
 			break;
 	}
 	free(buf);
@@ -646,7 +606,7 @@ static void wait_ready(struct server *s)
 	uint64_t deadline = now_ns() + 120 * 1000000000ull;
 
 	for (;;) {
-		int fd = connect_unix(s->sock), status;
+		int fd = vl_connect_unix(s->sock), status;
 
 		if (fd >= 0) {
 			s->keeper = fd;
@@ -770,7 +730,7 @@ static void run_latency(struct target *t, unsigned calls, unsigned warmup, doubl
 {
 	uint64_t *lat = malloc(calls * sizeof(*lat));
 	char *buf = malloc(BUF_SIZE);
-	int fd = connect_unix(t->srv->sock);
+	int fd = vl_connect_unix(t->srv->sock);
 
 	if (!lat || !buf)
 		fail("out of memory");
@@ -867,7 +827,7 @@ static double run_clients(const struct target *t, struct server *srv, unsigned n
 		cl[i].reqs = reqs;
 		cl[i].n_reqs = n_reqs;
 		cl[i].first = (size_t)i * 131;
-		cl[i].fd = connect_unix(srv->sock);
+		cl[i].fd = vl_connect_unix(srv->sock);
 		if (cl[i].fd < 0)
 			fail("%s: connect: %s", srv->name, strerror(-cl[i].fd));
 	}
@@ -1220,7 +1180,7 @@ static int smoke(struct server *daemon_srv, struct server *echo_srv, struct serv
 		gets[i] = make_get_unit(names[i]);
 
 	/* Round trips on one connection, each reply parsed and checked. */
-	fd = connect_unix(daemon_srv->sock);
+	fd = vl_connect_unix(daemon_srv->sock);
 	if (fd < 0)
 		fail("smoke: connect: %s", strerror(-fd));
 	for (unsigned i = 0; i < calls; i++) {
@@ -1357,7 +1317,7 @@ static int drive(const char *sock, const char *unit, unsigned n, unsigned long t
 	uint64_t t0 = now_ns();
 	double tp;
 
-	s.keeper = connect_unix(sock);
+	s.keeper = vl_connect_unix(sock);
 	if (s.keeper < 0 || !req)
 		fail("cannot connect to %s", sock);
 	target_init(&t, unit ? "GetUnit" : "GetInfo", &s, req, false);

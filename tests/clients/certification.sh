@@ -1,6 +1,6 @@
 #!/bin/bash
 # The varlink certification against the project's varlink layer: tests/clients/vl-certification
-# serves org.varlink.certification (the upstream IDL verbatim) on daemon/varlink.[ch], and the
+# serves org.varlink.certification (the upstream IDL verbatim) on varlink/server.[ch], and the
 # reference client of Debian's varlink-go (varlink-go-certification -client) must get through
 # Start, Test01 ... Test11, End. Then python3-varlink's client does the same, and raw calls
 # that break the rules must be refused (tests/clients/certification-client.py) (TAP output).

@@ -15,9 +15,8 @@ check_PROGRAMS += tests/clients/vl-certification
 tests_clients_vl_certification_SOURCES = tests/clients/vl-certification.c
 nodist_tests_clients_vl_certification_SOURCES = tests/clients/vl-certification-idl.h
 tests_clients_vl_certification_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS)
-tests_clients_vl_certification_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon \
-	-I$(top_builddir)/tests/clients
-tests_clients_vl_certification_LDADD = daemon/libvarlink.a $(JANSSON_LIBS) $(LIBSYSTEMD_LIBS) -lm
+tests_clients_vl_certification_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/tests/clients
+tests_clients_vl_certification_LDADD = varlink/libvarlink.a $(JANSSON_LIBS) $(LIBSYSTEMD_LIBS) -lm
 # The object needs the generated header before it is compiled the first time.
 tests/clients/vl_certification-vl-certification.$(OBJEXT): tests/clients/vl-certification-idl.h
 

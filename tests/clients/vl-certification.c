@@ -1,6 +1,6 @@
 /*
  * vl-certification: a test-only server of org.varlink.certification on the project's varlink
- * layer (daemon/varlink.h), for the reference certification clients (varlink-go-certification
+ * layer (varlink/server.h), for the reference certification clients (varlink-go-certification
  * -client, python3-varlink's test_certification.py --client).
  *
  * The interface text is served verbatim: tests/clients/org.varlink.certification.varlink is a
@@ -26,7 +26,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "daemon/varlink.h"
+#include "varlink/server.h"
 #include "lib/macro.h"
 #include "vl-certification-idl.h"
 
@@ -434,7 +434,7 @@ int main(int argc, char **argv)
 	/* Our IDL parser must take the upstream text as it is: say where it does not. */
 	k = vl_interface_parse(org_varlink_certification_idl, &idl, &error);
 	if (k < 0) {
-		fprintf(stderr, "vl-certification: daemon/varlink-idl.c rejects %s: %s\n", IFACE,
+		fprintf(stderr, "vl-certification: varlink/idl.c rejects %s: %s\n", IFACE,
 			error ? error : strerror(-k));
 		free(error);
 		return 1;

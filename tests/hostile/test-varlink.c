@@ -1,5 +1,5 @@
 /*
- * Unit tests of the varlink layer (daemon/varlink.c) and its IDL (daemon/varlink-idl.c), held to
+ * Unit tests of the varlink layer (varlink/server.c) and its IDL (varlink/idl.c), held to
  * systemd 257's sd-varlink behaviour.
  *
  * The connection tests run twice: over the in-memory connection (vl_test_conn_*) and over a real
@@ -23,8 +23,8 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
-#include "daemon/varlink-idl.h"
-#include "daemon/varlink.h"
+#include "varlink/idl.h"
+#include "varlink/server.h"
 
 /* ---- the test interface ------------------------------------------------------------------ */
 

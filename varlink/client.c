@@ -1,11 +1,12 @@
-/* A blocking varlink client: enough for iommuctl to ask the daemon and follow Monitor. */
+/* A blocking varlink client: iommuctl asks the daemon and follows Monitor; the bench times calls.
+ */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include "lib/macro.h"
-#include "varlink-client.h"
+#include "client.h"
 
 #define REPLY_MAX (16U * 1024 * 1024)
 
@@ -15,16 +16,11 @@ struct vl_client {
 	size_t len, cap;
 };
 
-int vl_client_connect(const char *address, struct vl_client **ret)
+int vl_connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct vl_client *c;
-	const char *path;
 	int fd;
 
-	if (!startswith(address, "unix:"))
-		return -EPROTONOSUPPORT;
-	path = address + 5;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
@@ -37,6 +33,51 @@ int vl_client_connect(const char *address, struct vl_client **ret)
 		close(fd);
 		return k;
 	}
+	return fd;
+}
+
+int vl_send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t vl_recv_some(int fd, void *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, cap, 0);
+
+		if (n > 0)
+			return n;
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int vl_client_connect(const char *address, struct vl_client **ret)
+{
+	struct vl_client *c;
+	int fd;
+
+	if (!startswith(address, "unix:"))
+		return -EPROTONOSUPPORT;
+	fd = vl_connect_unix(address + 5);
+	if (fd < 0)
+		return fd;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -61,7 +102,7 @@ int vl_client_call(struct vl_client *c, const char *method, json_t *parameters, 
 	json_t *msg = json_pack("{s:s, s:o}", "method", method, "parameters",
 				parameters ? parameters : json_object());
 	char *text;
-	size_t len, off = 0;
+	int k;
 
 	if (!msg)
 		return -ENOMEM;
@@ -71,22 +112,9 @@ int vl_client_call(struct vl_client *c, const char *method, json_t *parameters, 
 	json_decref(msg);
 	if (!text)
 		return -ENOMEM;
-	len = strlen(text) + 1; /* the NUL ends the message */
-	while (off < len) {
-		ssize_t n = send(c->fd, text + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			int k = -errno;
-
-			if (errno == EINTR)
-				continue;
-			free(text);
-			return k;
-		}
-		off += (size_t)n;
-	}
+	k = vl_send_all(c->fd, text, strlen(text) + 1); /* the NUL ends the message */
 	free(text);
-	return 0;
+	return k;
 }
 
 int vl_client_read(struct vl_client *c, json_t **ret_parameters, char **ret_error,
@@ -112,14 +140,9 @@ int vl_client_read(struct vl_client *c, json_t **ret_parameters, char **ret_erro
 			c->buf = b;
 			c->cap = cap;
 		}
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ECONNRESET;
+		n = vl_recv_some(c->fd, c->buf + c->len, c->cap - c->len);
+		if (n < 0)
+			return (int)n;
 		c->len += (size_t)n;
 	}
 	msg = json_loadb(c->buf, (size_t)(nul - c->buf), 0, NULL);

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#include "varlink-idl.h"
+#include "idl.h"
 
 #define VL_BUFFER_MAX (16U * 1024 * 1024) /* input and unsent output, per connection */
 #define VL_READ_SIZE  (64U * 1024)

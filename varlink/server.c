@@ -8,7 +8,7 @@
 #include <sys/un.h>
 
 #include "lib/macro.h"
-#include "varlink.h"
+#include "server.h"
 
 /* org.varlink.service as varlink.org publishes it, with the six standard errors. */
 static const char service_idl[] =

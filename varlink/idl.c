@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "lib/macro.h"
-#include "varlink-idl.h"
+#include "idl.h"
 
 struct parser {
 	const char *s, *p;
