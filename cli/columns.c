@@ -320,12 +320,9 @@ json_t *device_cell(const void *row, size_t col)
 		if (!d->acs.known)
 			return json_null();
 		a = json_array();
-		for (size_t i = 0; a && d->acs.value && i < 7; i++)
-			if (d->acs_caps.value & (1 << i)) {
-				static const char *const n[] = { "sv", "tb", "rr", "cr",
-								 "uf", "ec", "dt" };
-				json_array_append_new(a, json_string(n[i]));
-			}
+		for (size_t i = 0; a && d->acs.value && i < IOMMUCAP_ACS_BITS; i++)
+			if (d->acs_caps.value & (1 << i))
+				json_array_append_new(a, json_string(iommucap_acs_names[i]));
 		return a;
 	case COL_D_VENDOR:
 		return hexid(d->vendor, 4, d->have_ids);

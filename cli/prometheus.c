@@ -104,12 +104,6 @@ static bool known(const struct iommucap_unit *u, enum iommucap_cap c)
 
 static void host_metrics(const struct iommucap_host *h, FILE *f)
 {
-	static const char *const flag_names[_IOMMUCAP_CPU_FLAG_MAX] = {
-		[IOMMUCAP_CPU_LAM] = "lam",
-		[IOMMUCAP_CPU_ENQCMD] = "enqcmd",
-		[IOMMUCAP_CPU_LA57] = "la57",
-		[IOMMUCAP_CPU_PDPE1GB] = "pdpe1gb",
-	};
 	const struct iommucap_hostinfo *hi = &h->info;
 	struct family
 		info = { "iommu_capd_host_info",
@@ -140,7 +134,7 @@ static void host_metrics(const struct iommucap_host *h, FILE *f)
 	sample(f, &dev_iommu, hi->dev_iommu, NULL);
 	sample(f, &dev_vfio, hi->dev_vfio, NULL);
 	for (int i = 0; hi->cpu_flags_known && i < _IOMMUCAP_CPU_FLAG_MAX; i++)
-		sample(f, &cpu_flag, hi->cpu_flags[i], "flag", flag_names[i], NULL);
+		sample(f, &cpu_flag, hi->cpu_flags[i], "flag", iommucap_cpu_flag_names[i], NULL);
 	sample(f, &units, (int64_t)h->n_units, NULL);
 	sample(f, &groups, (int64_t)h->n_groups, NULL);
 	sample(f, &devices, (int64_t)h->n_devices, NULL);
@@ -149,57 +143,6 @@ static void host_metrics(const struct iommucap_host *h, FILE *f)
 	if (h->generated_at > 0)
 		sample(f, &probed, h->generated_at, NULL);
 }
-
-/* The per-unit gauges of single-valued capabilities (integers, and booleans as 0 or 1). */
-static const struct {
-	enum iommucap_cap cap;
-	const char *name, *help;
-} unit_values[] = {
-	{ IOMMUCAP_SSID_BITS, "iommu_capd_unit_ssid_width",
-	  "Width in bits of the substream (PASID) ids the unit translates "
-	  "(capabilities.ssid_bits)." },
-	{ IOMMUCAP_INPUT_BITS, "iommu_capd_unit_input_address_width",
-	  "Width in bits of the input (IOVA) addresses (capabilities.input_bits)." },
-	{ IOMMUCAP_OUTPUT_BITS, "iommu_capd_unit_output_address_width",
-	  "Width in bits of the output (physical) addresses (capabilities.output_bits)." },
-	{ IOMMUCAP_ASID_BITS, "iommu_capd_unit_asid_width",
-	  "Width in bits of the address space ids (capabilities.asid_bits)." },
-	{ IOMMUCAP_PASID_TABLE_ALIGN, "iommu_capd_unit_pasid_table_align_bytes",
-	  "Alignment of the PASID table (capabilities.pasid_table_align)." },
-	{ IOMMUCAP_NESTING, "iommu_capd_unit_nesting",
-	  "Whether the unit does nested translation (capabilities.nesting)." },
-	{ IOMMUCAP_PRI, "iommu_capd_unit_pri",
-	  "Whether the unit takes page requests (capabilities.pri)." },
-	{ IOMMUCAP_ATS, "iommu_capd_unit_ats",
-	  "Whether the unit answers ATS translation requests (capabilities.ats)." },
-	{ IOMMUCAP_DIRTY_TRACKING, "iommu_capd_unit_dirty_tracking",
-	  "Whether the unit tracks dirty pages (capabilities.dirty_tracking)." },
-	{ IOMMUCAP_CACHING_MODE, "iommu_capd_unit_caching_mode",
-	  "Whether the unit caches non-present entries (capabilities.caching_mode)." },
-	{ IOMMUCAP_COHERENT, "iommu_capd_unit_coherent",
-	  "Whether the unit's table walks are cache coherent (capabilities.coherent)." },
-	{ IOMMUCAP_SCALABLE_MODE, "iommu_capd_unit_scalable_mode",
-	  "Whether the unit runs in VT-d scalable mode (capabilities.scalable_mode)." },
-	{ IOMMUCAP_BTM, "iommu_capd_unit_btm",
-	  "Whether the unit takes broadcast TLB maintenance (capabilities.btm)." },
-};
-
-/* The string and list capabilities: one sample of value 1 per known value. */
-static const struct {
-	enum iommucap_cap cap;
-	const char *name, *label, *help;
-} unit_labels[] = {
-	{ IOMMUCAP_STALL, "iommu_capd_unit_stall_info", "stall",
-	  "The unit's stall model (capabilities.stall)." },
-	{ IOMMUCAP_HTTU, "iommu_capd_unit_httu_info", "httu",
-	  "The unit's hardware access/dirty flag updates (capabilities.httu)." },
-	{ IOMMUCAP_PAGE_SIZES, "iommu_capd_unit_page_size_info", "page_size",
-	  "A page size in bytes the unit maps (capabilities.page_sizes)." },
-	{ IOMMUCAP_PGTABLE_FORMATS, "iommu_capd_unit_pgtable_format_info", "format",
-	  "A page-table format the unit walks (capabilities.pgtable_formats)." },
-	{ IOMMUCAP_PASID_TABLE_FORMATS, "iommu_capd_unit_pasid_table_format_info", "format",
-	  "A PASID-table format the unit walks (capabilities.pasid_table_formats)." },
-};
 
 static void unit_metrics(const struct iommucap_host *h, FILE *f)
 {
@@ -228,49 +171,43 @@ static void unit_metrics(const struct iommucap_host *h, FILE *f)
 			       h->units[i].name, "capability",
 			       iommucap_cap_info((enum iommucap_cap)c)->name, NULL);
 
-	for (size_t v = 0; v < ELEMENTSOF(unit_values); v++) {
-		struct family fam = { unit_values[v].name, unit_values[v].help };
-		enum iommucap_cap c = unit_values[v].cap;
-
-		for (size_t i = 0; i < h->n_units; i++) {
-			const struct iommucap_unit *u = &h->units[i];
-
-			if (!known(u, c))
-				continue;
-			if (iommucap_cap_info(c)->type == IOMMUCAP_T_BOOL)
-				sample(f, &fam, u->caps[c].num ? 1 : 0, "unit", u->name, NULL);
-			else
-				sample(f, &fam, u->caps[c].num, "unit", u->name, NULL);
-		}
-	}
-
-	for (size_t l = 0; l < ELEMENTSOF(unit_labels); l++) {
-		struct family fam = { unit_labels[l].name, unit_labels[l].help };
-		enum iommucap_cap c = unit_labels[l].cap;
-		const char *label = unit_labels[l].label;
+	/*
+	 * A family per capability, in the host document's order, named by the catalogue
+	 * (lib/capabilities.def): a gauge for a number (a flag as 0 or 1), and for a name or a list
+	 * one sample of value 1 per value, labelled.
+	 */
+	for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++) {
+		const struct iommucap_cap_info *ci = iommucap_cap_info((enum iommucap_cap)c);
+		struct family fam = { ci->metric, ci->metric_help };
 
 		for (size_t i = 0; i < h->n_units; i++) {
 			const struct iommucap_unit *u = &h->units[i];
 			const struct iommucap_capval *cv = &u->caps[c];
 
-			if (!known(u, c))
+			if (!known(u, (enum iommucap_cap)c))
 				continue;
-			switch (iommucap_cap_info(c)->type) {
+			switch (ci->type) {
+			case IOMMUCAP_T_INT:
+				sample(f, &fam, cv->num, "unit", u->name, NULL);
+				break;
+			case IOMMUCAP_T_BOOL:
+				sample(f, &fam, cv->num ? 1 : 0, "unit", u->name, NULL);
+				break;
 			case IOMMUCAP_T_STR:
-				sample(f, &fam, 1, "unit", u->name, label, cv->str, NULL);
+				sample(f, &fam, 1, "unit", u->name, ci->metric_label, cv->str,
+				       NULL);
 				break;
 			case IOMMUCAP_T_INT_LIST:
 				for (size_t k = 0; k < cv->list.n; k++) {
 					snprintf(num, sizeof(num), "%" PRIu64, cv->list.nums[k]);
-					sample(f, &fam, 1, "unit", u->name, label, num, NULL);
+					sample(f, &fam, 1, "unit", u->name, ci->metric_label, num,
+					       NULL);
 				}
 				break;
 			case IOMMUCAP_T_STR_LIST:
 				for (size_t k = 0; k < cv->list.n; k++)
-					sample(f, &fam, 1, "unit", u->name, label, cv->list.strs[k],
-					       NULL);
-				break;
-			default:
+					sample(f, &fam, 1, "unit", u->name, ci->metric_label,
+					       cv->list.strs[k], NULL);
 				break;
 			}
 		}
