@@ -17,63 +17,61 @@ void tables_set_host(const struct iommucap_host *h)
 	host = h;
 }
 
+/*
+ * The unit columns: the unit's own, and one per capability in the host document's order, its
+ * header and help from the catalogue (lib/capabilities.def); FEATURES and DEVICES follow the
+ * widths.
+ */
 enum {
 	COL_U_NAME,
 	COL_U_MODEL,
 	COL_U_MODEL_ID,
-	COL_U_PASID,
-	COL_U_INPUT,
-	COL_U_OUTPUT,
-	COL_U_ASID,
-	COL_U_FEATURES,
+	COL_U_CAPS, /* the capabilities up to asid_bits */
+	COL_U_FEATURES = COL_U_CAPS + IOMMUCAP_ASID_BITS + 1,
 	COL_U_DEVICES,
-	COL_U_STALL,
-	COL_U_HTTU,
-	COL_U_BTM,
-	COL_U_NESTING,
-	COL_U_PRI,
-	COL_U_ATS,
-	COL_U_DIRTY,
-	COL_U_CM,
-	COL_U_COHERENT,
-	COL_U_SM,
-	COL_U_PAGE_SIZES,
-	COL_U_PGTABLES,
-	COL_U_PASID_TABLES,
-	COL_U_PASID_ALIGN,
-	COL_U_PATH,
+	COL_U_CAPS_REST, /* the capabilities after asid_bits */
+	COL_U_PATH = COL_U_CAPS_REST + _IOMMUCAP_CAP_MAX - IOMMUCAP_ASID_BITS - 1,
 	COL_U_BOOT_MESSAGES,
 };
+
+#define COL_U_CAP(c)                                                                               \
+	((c) <= IOMMUCAP_ASID_BITS ? COL_U_CAPS + (c)                                              \
+				   : COL_U_CAPS_REST + (c)-IOMMUCAP_ASID_BITS - 1)
+
+/* How each capability's column is laid out: width hint, libsmartcols flags, format, and whether
+ * it is shown without -o. */
+#define LAYOUT_SSID_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
+#define LAYOUT_INPUT_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
+#define LAYOUT_OUTPUT_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
+#define LAYOUT_ASID_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, false
+#define LAYOUT_STALL		   5, 0, COLF_PLAIN, false
+#define LAYOUT_HTTU		   5, 0, COLF_PLAIN, false
+#define LAYOUT_BTM		   3, 0, COLF_PLAIN, false
+#define LAYOUT_NESTING		   3, 0, COLF_PLAIN, false
+#define LAYOUT_PRI		   3, 0, COLF_PLAIN, false
+#define LAYOUT_ATS		   3, 0, COLF_PLAIN, false
+#define LAYOUT_DIRTY_TRACKING	   3, 0, COLF_PLAIN, false
+#define LAYOUT_CACHING_MODE	   3, 0, COLF_PLAIN, false
+#define LAYOUT_COHERENT		   3, 0, COLF_PLAIN, false
+#define LAYOUT_SCALABLE_MODE	   3, 0, COLF_PLAIN, false
+#define LAYOUT_PAGE_SIZES	   0.1, 0, COLF_SIZE, false
+#define LAYOUT_PGTABLE_FORMATS	   0.2, SCOLS_FL_WRAP, COLF_PLAIN, false
+#define LAYOUT_PASID_TABLE_FORMATS 0.1, 0, COLF_PLAIN, false
+#define LAYOUT_PASID_TABLE_ALIGN   3, SCOLS_FL_RIGHT, COLF_PLAIN, false
 
 static const struct column unit_cols[] = {
 	[COL_U_NAME] = { "NAME", 0.1, SCOLS_FL_NOEXTREMES, COLF_PLAIN, true, "unit name" },
 	[COL_U_MODEL] = { "MODEL", 0.1, 0, COLF_PLAIN, true, "IOMMU model" },
 	[COL_U_MODEL_ID] = { "MODEL-ID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "model number" },
-	[COL_U_PASID] = { "PASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
-			  "PASID (substream id) bits" },
-	[COL_U_INPUT] = { "INPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "input address bits" },
-	[COL_U_OUTPUT] = { "OUTPUT", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true, "output address bits" },
-	[COL_U_ASID] = { "ASID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "address space id bits" },
+#define CAP(kind, id, key, type, doc, req_max, guest, migratable, metric, label, metric_help,      \
+	    column, column_help, unit)                                                             \
+	[COL_U_CAP(IOMMUCAP_##id)] = { column, LAYOUT_##id, column_help },
+#include "lib/capabilities.def"
+#undef CAP
 	[COL_U_FEATURES] = { "FEATURES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, true,
 			     "features present (name? when unknown)" },
 	[COL_U_DEVICES] = { "DEVICES", 3, SCOLS_FL_RIGHT, COLF_PLAIN, true,
 			    "number of devices behind the unit" },
-	[COL_U_STALL] = { "STALL", 5, 0, COLF_PLAIN, false, "stall model" },
-	[COL_U_HTTU] = { "HTTU", 5, 0, COLF_PLAIN, false, "hardware access/dirty updates" },
-	[COL_U_BTM] = { "BTM", 3, 0, COLF_PLAIN, false, "broadcast TLB maintenance" },
-	[COL_U_NESTING] = { "NESTING", 3, 0, COLF_PLAIN, false, "nested translation" },
-	[COL_U_PRI] = { "PRI", 3, 0, COLF_PLAIN, false, "page requests (PRI/PPR)" },
-	[COL_U_ATS] = { "ATS", 3, 0, COLF_PLAIN, false, "device TLBs (ATS)" },
-	[COL_U_DIRTY] = { "DIRTY", 3, 0, COLF_PLAIN, false, "dirty tracking" },
-	[COL_U_CM] = { "CM", 3, 0, COLF_PLAIN, false, "caching mode (virtualised IOMMU)" },
-	[COL_U_COHERENT] = { "COHERENT", 3, 0, COLF_PLAIN, false, "coherent page-table walks" },
-	[COL_U_SM] = { "SM", 3, 0, COLF_PLAIN, false, "VT-d scalable mode" },
-	[COL_U_PAGE_SIZES] = { "PAGE-SIZES", 0.1, 0, COLF_SIZE, false, "page sizes" },
-	[COL_U_PGTABLES] = { "PGTABLES", 0.2, SCOLS_FL_WRAP, COLF_PLAIN, false,
-			     "page-table formats" },
-	[COL_U_PASID_TABLES] = { "PASID-TABLES", 0.1, 0, COLF_PLAIN, false, "PASID-table formats" },
-	[COL_U_PASID_ALIGN] = { "PASID-ALIGN", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false,
-				"PASID-table base alignment, bytes" },
 	[COL_U_PATH] = { "PATH", 0.3, SCOLS_FL_TRUNC, COLF_PLAIN, false, "sysfs path" },
 	[COL_U_BOOT_MESSAGES] = { "BOOT-MESSAGES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, false,
 				  "the kernel's boot messages these registers cause (predicted for "
@@ -159,46 +157,10 @@ json_t *unit_cell(const void *row, size_t col)
 		return json_string(iommucap_model_name(u->model));
 	case COL_U_MODEL_ID:
 		return json_integer(u->model_id);
-	case COL_U_PASID:
-		return capval(u, IOMMUCAP_SSID_BITS);
-	case COL_U_INPUT:
-		return capval(u, IOMMUCAP_INPUT_BITS);
-	case COL_U_OUTPUT:
-		return capval(u, IOMMUCAP_OUTPUT_BITS);
-	case COL_U_ASID:
-		return capval(u, IOMMUCAP_ASID_BITS);
 	case COL_U_FEATURES:
 		return features(u);
 	case COL_U_DEVICES:
 		return json_integer((json_int_t)u->n_devices);
-	case COL_U_STALL:
-		return capval(u, IOMMUCAP_STALL);
-	case COL_U_HTTU:
-		return capval(u, IOMMUCAP_HTTU);
-	case COL_U_BTM:
-		return capval(u, IOMMUCAP_BTM);
-	case COL_U_NESTING:
-		return capval(u, IOMMUCAP_NESTING);
-	case COL_U_PRI:
-		return capval(u, IOMMUCAP_PRI);
-	case COL_U_ATS:
-		return capval(u, IOMMUCAP_ATS);
-	case COL_U_DIRTY:
-		return capval(u, IOMMUCAP_DIRTY_TRACKING);
-	case COL_U_CM:
-		return capval(u, IOMMUCAP_CACHING_MODE);
-	case COL_U_COHERENT:
-		return capval(u, IOMMUCAP_COHERENT);
-	case COL_U_SM:
-		return capval(u, IOMMUCAP_SCALABLE_MODE);
-	case COL_U_PAGE_SIZES:
-		return capval(u, IOMMUCAP_PAGE_SIZES);
-	case COL_U_PGTABLES:
-		return capval(u, IOMMUCAP_PGTABLE_FORMATS);
-	case COL_U_PASID_TABLES:
-		return capval(u, IOMMUCAP_PASID_TABLE_FORMATS);
-	case COL_U_PASID_ALIGN:
-		return capval(u, IOMMUCAP_PASID_TABLE_ALIGN);
 	case COL_U_PATH:
 		if (asprintf(&p, "/%s", u->path ? u->path : "") < 0)
 			return NULL;
@@ -208,6 +170,11 @@ json_t *unit_cell(const void *row, size_t col)
 	case COL_U_BOOT_MESSAGES:
 		return boot_messages(u);
 	}
+	if (col >= COL_U_CAPS && col < COL_U_FEATURES)
+		return capval(u, (enum iommucap_cap)(col - COL_U_CAPS));
+	if (col >= COL_U_CAPS_REST && col < COL_U_PATH)
+		return capval(u,
+			      (enum iommucap_cap)(col - COL_U_CAPS_REST + IOMMUCAP_ASID_BITS + 1));
 	return NULL;
 }
 
