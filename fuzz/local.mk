@@ -1,6 +1,7 @@
 # Fuzz targets (libFuzzer, clang): built and run by "make check-fuzz", not by "make check".
 
-FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement fuzz/fuzz-host
+FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement fuzz/fuzz-host \
+	fuzz/fuzz-sysfs
 FUZZ_SECONDS = 20
 FUZZ_CC = clang
 FUZZ_LIBSRC = $(top_srcdir)/lib/model.c $(top_srcdir)/lib/parse.c $(top_srcdir)/lib/pci.c \
@@ -31,9 +32,15 @@ check-fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 		name=$$(basename $$t); work=$$(mktemp -d); \
 		cp $(top_srcdir)/fuzz/corpus/$${name#fuzz-}/* $$work/ 2>/dev/null; \
+		max_len=8192; \
+		if test $$name = fuzz-sysfs; then \
+			max_len=$(FUZZ_SYSFS_MAX_LEN); \
+			$(top_srcdir)/fuzz/make-sysfs-seeds $(top_srcdir)/tests/fixtures $$work \
+				$(FUZZ_SYSFS_SEEDS) || exit 1; \
+		fi; \
 		echo "  FUZZ     $$t ($(FUZZ_SECONDS) s)"; \
 		VL_FUZZ_TRANSPORT=$(VL_FUZZ_TRANSPORT) ./$$t -max_total_time=$(FUZZ_SECONDS) \
-			-max_len=8192 -print_final_stats=1 -artifact_prefix=$$work/ $$work >$$work/log 2>&1 || \
+			-max_len=$$max_len -print_final_stats=1 -artifact_prefix=$$work/ $$work >$$work/log 2>&1 || \
 			{ tail -40 $$work/log; echo "FAIL: $$t (artifacts in $$work)"; exit 1; }; \
 		grep -E 'stat::number_of_executed_units|stat::peak_rss' $$work/log; \
 		echo "PASS: $$t"; rm -rf $$work; \
@@ -67,3 +74,21 @@ fuzz/fuzz-host: $(top_srcdir)/fuzz/fuzz-host.c $(FUZZ_HOST_SRC)
 	$(AM_V_CC)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
 		$(JANSSON_CFLAGS) -o $@ $^ $(JANSSON_LIBS)
+
+# fuzz-sysfs: the whole probe (every lib/ file) over a tree decoded from each input, and the
+# document read back. Its seeds are the fixture trees, encoded at run time by make-sysfs-seeds
+# (large-host is left out: 300 KB as an input).
+FUZZ_SYSFS_MAX_LEN = 20000
+FUZZ_SYSFS_SEEDS = $$(cd $(top_srcdir)/tests/fixtures && ls | grep -v -e '^large-host$$' -e '\.md$$')
+
+EXTRA_DIST += fuzz/fuzz-sysfs.c fuzz/make-sysfs-seeds
+
+fuzz/fuzz-sysfs: $(top_srcdir)/fuzz/fuzz-sysfs.c $(lib_libiommucap_a_SOURCES)
+	@mkdir -p fuzz
+	$(AM_V_CC)srcs=; for f in $(lib_libiommucap_a_SOURCES); do \
+		case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f" ;; esac; \
+	done; \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_builddir) -include $(top_builddir)/config.h \
+		$(JANSSON_CFLAGS) $(LIBXML_CFLAGS) -o $@ $(top_srcdir)/fuzz/fuzz-sysfs.c $$srcs \
+		$(JANSSON_LIBS) $(LIBXML_LIBS)
