@@ -106,3 +106,28 @@ EXTRA_DIST += bench/monitor/README.md
 bench-monitor: bench/monitor/bench-monitor$(EXEEXT)
 	./bench/monitor/bench-monitor$(EXEEXT)
 .PHONY: bench-monitor
+
+# ---- One device's change followed alone (bench/update/README.md) ---------------------------------
+#
+# bench-update removes and puts back one endpoint of a generated tree (5,000 units, 21,250 PCI
+# devices by default) and times, in CPU time, the full probe and diff the daemon made for every
+# change against iommucap_host_update_devices() and the diff of what it touched; each update's
+# model and events must equal the full probe's. bench-update-smoke (make check) does that on 8
+# units and asserts no timing.
+
+noinst_PROGRAMS += bench/update/bench-update
+bench_update_bench_update_SOURCES = bench/update/bench-update.c bench/gen-tree.c bench/gen-tree.h
+bench_update_bench_update_LDADD = daemon/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
+	$(LIBSYSTEMD_LIBS)
+
+check_PROGRAMS += bench/update/bench-update-smoke
+bench_update_bench_update_smoke_SOURCES = $(bench_update_bench_update_SOURCES)
+bench_update_bench_update_smoke_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_SMOKE
+bench_update_bench_update_smoke_LDADD = $(bench_update_bench_update_LDADD)
+
+TESTS += bench/update/bench-update-smoke
+EXTRA_DIST += bench/update/README.md
+
+bench-update: bench/update/bench-update$(EXEEXT)
+	./bench/update/bench-update$(EXEEXT) $(BENCH_UPDATE_FLAGS)
+.PHONY: bench-update

@@ -48,9 +48,18 @@ struct daemon {
 	struct udev_monitor *udev_monitor;
 	sd_event_source *udev_source, *inotify_source, *rescan_timer;
 	int inotify_fd;
+	int pci_watch, groups_watch; /* sys/bus/pci/devices, sys/kernel/iommu_groups (--sysroot) */
 	bool socket_activated;
-	unsigned long long probes;
+	unsigned long long probes, updates;
+	/* What changed since the last probe: these PCI devices only, or (full) anything else. */
+	char **changed;
+	size_t n_changed;
+	int *changed_groups; /* group directories that came or went: the devices must cover them */
+	size_t n_changed_groups;
+	bool full;
 };
+
+#define CHANGED_MAX 64 /* devices followed one by one; beyond, probe everything */
 
 #define REPLY_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
@@ -144,8 +153,143 @@ static void emit_changes(struct daemon *d, const struct iommucap_host *old,
 	json_decref(new_doc);
 }
 
-/* Probe again and tell subscribers what changed. The old model serves until the new one is made. */
+static void forget_changes(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_changed; i++)
+		free(d->changed[i]);
+	free(d->changed);
+	d->changed = NULL;
+	free(d->changed_groups);
+	d->changed_groups = NULL;
+	d->n_changed_groups = 0;
+	d->n_changed = 0;
+	d->full = false;
+}
+
+/* A uevent or inotify event about one PCI device; NULL: about anything else. */
+static void note_change(struct daemon *d, const char *device)
+{
+	char *copy, **v;
+
+	if (d->full)
+		return;
+	if (!device || d->n_changed >= CHANGED_MAX) {
+		d->full = true;
+		return;
+	}
+	for (size_t i = 0; i < d->n_changed; i++)
+		if (streq(d->changed[i], device))
+			return;
+	copy = strdup(device);
+	v = copy ? realloc(d->changed, (d->n_changed + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(copy);
+		d->full = true;
+		return;
+	}
+	d->changed = v;
+	d->changed[d->n_changed++] = copy;
+}
+
+/* A group directory came or went (--sysroot): followed only with a device that was or is in it. */
+static void note_group_change(struct daemon *d, const char *name)
+{
+	char *end;
+	long id;
+	int *v;
+
+	errno = 0;
+	id = strtol(name, &end, 10);
+	if (d->full || errno || *end || end == name || id < 0 || id > INT32_MAX ||
+	    d->n_changed_groups >= CHANGED_MAX) {
+		d->full = true;
+		return;
+	}
+	v = realloc(d->changed_groups, (d->n_changed_groups + 1) * sizeof(*v));
+	if (!v) {
+		d->full = true;
+		return;
+	}
+	d->changed_groups = v;
+	v[d->n_changed_groups++] = (int)id;
+}
+
+static int full_probe(struct daemon *d);
+
+/*
+ * Testing aid (IOMMU_CAPD_VERIFY_UPDATES=1): after each update, probe everything and compare. A
+ * difference is a bug, logged, and the full probe's model is kept.
+ */
+static void verify_update(struct daemon *d)
+{
+	struct iommucap_host *h = NULL;
+	json_t *a = NULL, *b = NULL;
+
+	if (iommucap_probe(d->root, &h) < 0 || iommucap_host_to_json(d->host, &a) < 0 ||
+	    iommucap_host_to_json(h, &b) < 0) {
+		log_msg(LOG_ERR, "Cannot verify the update: %s", strerror(ENOMEM));
+	} else {
+		json_object_del(a, "generated_at");
+		json_object_del(b, "generated_at");
+		if (!json_equal(a, b)) {
+			log_msg(LOG_ERR, "BUG: the updated model differs from a full probe");
+			iommucap_host_free(d->host);
+			d->host = TAKE_PTR(h);
+		} else
+			log_msg(LOG_DEBUG, "Update %llu of %zu devices: the same as a full probe",
+				d->updates, d->n_changed);
+	}
+	json_decref(a);
+	json_decref(b);
+	iommucap_host_free(h);
+}
+
+/*
+ * Only some PCI devices changed: read them, their units and groups again and patch the model
+ * (iommucap_host_update_devices); the events come from what it touched, not from two whole
+ * documents. -EAGAIN when the change is not one it can follow.
+ */
+static int update(struct daemon *d)
+{
+	json_t *before = NULL, *after = NULL;
+	bool listening = monitor_subscribers(d->monitor) > 0;
+	int k = iommucap_host_update_devices(d->root, d->host, d->changed, d->n_changed,
+					     d->changed_groups, d->n_changed_groups,
+					     listening ? &before : NULL, listening ? &after : NULL);
+
+	if (k < 0)
+		return k;
+	d->updates++;
+	/* Before the events: a test that waits for them then finds the comparison made. */
+	if (secure_getenv("IOMMU_CAPD_VERIFY_UPDATES"))
+		verify_update(d);
+	if (listening)
+		monitor_emit_changes(d->monitor, before, after);
+	json_decref(before);
+	json_decref(after);
+	/* Written again on the next ListUnitSummaries: a change costs no walk of every unit. */
+	free(d->summaries_text);
+	d->summaries_text = NULL;
+	notify_status(d);
+	return 0;
+}
+
+/* Follow what changed: the devices alone when that is all, else probe everything. */
 static int reprobe(struct daemon *d)
+{
+	int k = -EAGAIN;
+
+	if (d->host && !d->full && d->n_changed > 0)
+		k = update(d);
+	if (k < 0 && k != -EAGAIN)
+		log_msg(LOG_WARNING, "Following the change of %zu devices failed: %s; probing all",
+			d->n_changed, strerror(-k));
+	forget_changes(d);
+	return k < 0 ? full_probe(d) : 0;
+}
+
+/* Probe again and tell subscribers what changed. The old model serves until the new one is made. */
+static int full_probe(struct daemon *d)
 {
 	struct iommucap_host *h;
 	int k = iommucap_probe(d->root, &h);
@@ -288,6 +432,7 @@ static int vl_method_rescan(struct vl_call *call, json_t *params, void *userdata
 	if (vl_call_peer_uid(call, &uid) < 0 || uid != 0)
 		return vl_call_error(call, "io.iommucapd.PermissionDenied", NULL);
 	d->rescan_timer = sd_event_source_disable_unref(d->rescan_timer);
+	note_change(d, NULL); /* asked for: everything */
 	if (reprobe(d) < 0)
 		return -EIO;
 	return vl_call_reply(call, NULL);
@@ -395,14 +540,19 @@ static int udev_handler(sd_event_source *s, int fd, uint32_t revents, void *user
 	struct daemon *d = userdata;
 	struct udev_device *dev;
 
-	/* Drain; which device changed only matters to the diff, which sees the whole host. */
+	/* Drain; a PCI device's event is followed for that device, any other by a full probe. */
 	while ((dev = udev_monitor_receive_device(d->udev_monitor))) {
 		const char *action = udev_device_get_action(dev);
+		const char *subsystem = udev_device_get_subsystem(dev);
 
 		if (action &&
 		    (streq(action, "add") || streq(action, "remove") || streq(action, "change") ||
-		     streq(action, "bind") || streq(action, "unbind")))
+		     streq(action, "bind") || streq(action, "unbind"))) {
+			note_change(d, subsystem && streq(subsystem, "pci")
+					       ? udev_device_get_sysname(dev)
+					       : NULL);
 			schedule_rescan(d);
+		}
 		udev_device_unref(dev);
 	}
 	return 0;
@@ -437,9 +587,23 @@ static int inotify_handler(sd_event_source *s, int fd, uint32_t revents, void *u
 {
 	struct daemon *d = userdata;
 	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	/* An entry of sys/bus/pci/devices is that device; anything else (or an overflow): all. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			bool entry = ev->len > 0 &&
+				     !(ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_IGNORED));
+
+			if (entry && ev->wd == d->pci_watch && !(ev->mask & IN_ISDIR))
+				note_change(d, ev->name);
+			else if (entry && ev->wd == d->groups_watch)
+				note_group_change(d, ev->name);
+			else
+				note_change(d, NULL);
+			p += sizeof(*ev) + ev->len;
+		}
 	schedule_rescan(d);
 	return 0;
 }
@@ -461,9 +625,16 @@ static int setup_inotify(struct daemon *d)
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		char path[PATH_MAX];
 
+		int wd;
+
 		snprintf(path, sizeof(path), "%s/%s", arg_sysroot, dirs[i]);
-		if (inotify_add_watch(d->inotify_fd, path, mask) < 0 && errno != ENOENT)
+		wd = inotify_add_watch(d->inotify_fd, path, mask);
+		if (wd < 0 && errno != ENOENT)
 			log_msg(LOG_WARNING, "Cannot watch %s: %s", path, strerror(errno));
+		if (streq(dirs[i], "sys/bus/pci/devices"))
+			d->pci_watch = wd;
+		else if (streq(dirs[i], "sys/kernel/iommu_groups"))
+			d->groups_watch = wd;
 	}
 	return sd_event_add_io(d->event, &d->inotify_source, d->inotify_fd, EPOLLIN,
 			       inotify_handler, d);
@@ -537,7 +708,7 @@ static void raise_fd_limit(void)
 
 static int run(void)
 {
-	struct daemon d = { .inotify_fd = -1 };
+	struct daemon d = { .inotify_fd = -1, .pci_watch = -1, .groups_watch = -1 };
 	int k, taken;
 
 	raise_fd_limit();
@@ -616,6 +787,7 @@ out:
 		close(d.inotify_fd);
 	udev_monitor_unref(d.udev_monitor);
 	udev_unref(d.udev);
+	forget_changes(&d);
 	iommucap_host_free(d.host);
 	free(d.summaries_text);
 	iommucap_root_free(d.root);

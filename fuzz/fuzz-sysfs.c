@@ -21,7 +21,8 @@
  *   link:  target length (1 byte), target (anything: absolute, "..", dangling, a loop)
  * Parents are made as directories; a record whose parent is not a directory is dropped, and no
  * record is ever made through a link, so nothing is written outside the root. The probe must
- * return 0 whatever the tree holds, and the document it gives must read back.
+ * return 0 whatever the tree holds, the document it gives must read back, and following a
+ * change of devices that did not change must leave it as it is.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,7 +109,8 @@ static void make_record(int root, struct input *in)
 			len = (unsigned)in->left;
 		(void)take(in, len, &bytes);
 		if (dfd >= 0) {
-			int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+			int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+					0644);
 
 			if (fd >= 0) {
 				(void)!pwrite(fd, bytes, len, off);
@@ -148,7 +150,8 @@ static void remove_tree(int dfd)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
 			continue;
-		int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sub = openat(dirfd(d), e->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (sub >= 0) {
 			remove_tree(sub);
@@ -220,13 +223,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k = iommucap_host_from_json(doc, &back, &error);
 	json_decref(doc);
 	if (k < 0) {
-		fprintf(stderr, "the probed document does not read back: %s\n", error ? error : "?");
+		fprintf(stderr, "the probed document does not read back: %s\n",
+			error ? error : "?");
 		abort();
 	}
 	again = dump(back);
 	if (!streq(text, again)) {
 		fprintf(stderr, "read back differs:\n%s\n%s\n", text, again);
 		abort();
+	}
+
+	/* Following a "change" of devices that did not change must leave the document as it was
+	 * (iommucap_host_update_devices reads them, their units and groups again). */
+	for (size_t i = 0; i < h->n_devices && i < 3; i++) {
+		char *addr[1] = { h->devices[i * h->n_devices / 3].address };
+		_cleanup_free_ char *was = dump(h), *now = NULL;
+
+		addr[0] = strdup(addr[0]);
+		if (!addr[0])
+			abort();
+		k = iommucap_host_update_devices(r, h, addr, 1, NULL, 0, NULL, NULL);
+		if (k < 0 && k != -EAGAIN) {
+			fprintf(stderr, "update of %s failed: %s\n", addr[0], strerror(-k));
+			abort();
+		}
+		now = dump(h);
+		if (k == 0 && !streq(was, now)) {
+			fprintf(stderr, "update of %s changed the document:\n%s\n%s\n", addr[0],
+				was, now);
+			abort();
+		}
+		free(addr[0]);
 	}
 
 	iommucap_host_free(back);

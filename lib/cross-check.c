@@ -7,6 +7,21 @@
 #include "probe.h"
 #include "sysfs.h"
 
+int group_member_exists(struct iommucap_root *r, int group, const char *member, bool *ret)
+{
+	_cleanup_free_ char *target = NULL;
+	char dir[64];
+	struct stat st;
+	int k;
+
+	snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%d/devices", group);
+	k = sysfs_resolve_link(r, dir, member, &target);
+	if (k == -ENOMEM)
+		return k;
+	*ret = k >= 0 && sysfs_stat(r, target, &st) >= 0;
+	return 0;
+}
+
 int cross_check(struct iommucap_root *r, struct iommucap_host *h)
 {
 	for (size_t i = 0; i < h->n_devices; i++) {
@@ -23,24 +38,20 @@ int cross_check(struct iommucap_root *r, struct iommucap_host *h)
 	}
 	for (size_t i = 0; i < h->n_groups; i++) {
 		const struct iommucap_group *g = &h->groups[i];
-		char dir[64];
 
-		snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%d/devices", g->id);
 		for (size_t j = 0; j < g->n_devices; j++) {
-			_cleanup_free_ char *target = NULL;
-			struct stat st;
+			bool there = true;
 			int k;
 
 			/* Non-PCI members (platform devices) are fine if their link leads
 			 * somewhere. */
 			if (host_has_pci_device(h, g->devices[j]))
 				continue;
-			k = sysfs_resolve_link(r, dir, g->devices[j], &target);
-			if (k == -ENOMEM)
+			k = group_member_exists(r, g->id, g->devices[j], &there);
+			if (k < 0)
 				return k;
-			if ((k < 0 || sysfs_stat(r, target, &st) < 0) &&
-			    host_warn(h, "group %d: member %s does not exist", g->id,
-				      g->devices[j]) < 0)
+			if (!there && host_warn(h, "group %d: member %s does not exist", g->id,
+						g->devices[j]) < 0)
 				return -ENOMEM;
 		}
 	}

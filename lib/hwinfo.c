@@ -525,6 +525,25 @@ static int note_absent(struct iommucap_root *r, struct iommucap_host *h, struct 
 	return 0;
 }
 
+int probe_iommufd_device(struct iommucap_root *r, struct iommucap_host *h,
+			 struct iommucap_device *d)
+{
+	_cleanup_free_ char *dir = NULL;
+	int k;
+
+	if (d->missing)
+		return 0;
+	if (r->confined && !sysfs_dir_ok(r, HWINFO_CAPTURE_DIR))
+		return 0;
+	if (r->confined)
+		k = read_capture(r, h, d);
+	else {
+		dir = path_join("sys/bus/pci/devices", d->address);
+		k = dir ? hwinfo_read_live(r, &h->info, dir, &d->hw_info) : -ENOMEM;
+	}
+	return k == -ENOENT ? 0 : k;
+}
+
 int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h)
 {
 	/* A tree captured without hw_info has no directory for it: one look, not one a device. */

@@ -260,6 +260,19 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r);
 /* Probe everything; the host is complete even when parts could not be read (see warnings). */
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret);
 
+/*
+ * Follow a change of these PCI devices (bus addresses, each once) without probing everything:
+ * each is read again with the units and groups it was and is in, and h is patched. -EAGAIN
+ * when the change is not one this follows (a warning before or after, a new unit, iommufd
+ * hw_info, bytes to escape, more than 64 devices, one of groups -- group directories seen to
+ * change -- that none of the devices was or is in): then probe everything. ret_before and
+ * ret_after (when not NULL) get {"units", "devices", "groups"} of what it touched, before and
+ * after, as the host document has them.
+ */
+int iommucap_host_update_devices(struct iommucap_root *r, struct iommucap_host *h,
+				 char *const *addrs, size_t n, const int *groups, size_t n_groups,
+				 json_t **ret_before, json_t **ret_after);
+
 /* Now in seconds since the epoch, or SOURCE_DATE_EPOCH when set (reproducible tests, builds). */
 int64_t iommucap_now(void);
 

@@ -7,7 +7,7 @@
 #include "sysfs.h"
 
 /* The last path component of a resolved link (unit name, driver name, group number). */
-static int link_name(struct iommucap_root *r, const char *dir, const char *name, char **ret)
+int link_name(struct iommucap_root *r, const char *dir, const char *name, char **ret)
 {
 	_cleanup_free_ char *target = NULL;
 	int k = sysfs_resolve_link(r, dir, name, &target);
@@ -18,22 +18,8 @@ static int link_name(struct iommucap_root *r, const char *dir, const char *name,
 	return *ret ? 0 : -ENOMEM;
 }
 
-/*
- * What the units' and groups' devices/ listings already say about a device: the kernel makes
- * the device's "iommu" link together with the unit's devices/<dev> link (iommu_device_link(),
- * drivers/iommu/iommu-sysfs.c, since 3.17) and its "iommu_group" link together with the
- * group's devices/<dev> link (iommu_group_add_device(), later iommu_group_alloc_device(),
- * drivers/iommu/iommu.c, since 3.5). A device listed by exactly one unit (one group) needs
- * that link read no more; otherwise, or when it is listed by none, the link is read.
- */
-struct listed {
-	const char *unit;
-	int group;
-	unsigned n_units, n_groups;
-};
-
-static int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_device *d,
-			const struct listed *l)
+int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_device *d,
+		 const struct listed *l)
 {
 	_cleanup_free_ char *dir = NULL, *reason = NULL, *group = NULL;
 	uint64_t v;

@@ -37,8 +37,8 @@ static int parse_resv(struct iommucap_group *g, char *text)
 	return 0;
 }
 
-static int probe_group(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_group *g,
-		       const char *dir)
+int probe_group(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_group *g,
+		const char *dir)
 {
 	_cleanup_free_ char *resv = NULL, *resv_path = path_join(dir, "reserved_regions");
 	_cleanup_free_ char *devdir = path_join(dir, "devices");

@@ -6,6 +6,7 @@
 #include "model.h"
 #include "parse.h"
 #include "probe.h"
+#include "sysfs.h"
 
 int group_cmp(const void *a, const void *b)
 {
@@ -60,6 +61,7 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 	if (!h)
 		return -ENOMEM;
 	h->generated_at = iommucap_now();
+	sysfs_forget_dirs(root);
 	k = probe_hostinfo(root, h);
 	if (k >= 0)
 		k = probe_units(root, h);

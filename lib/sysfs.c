@@ -249,6 +249,17 @@ static int open_depth(struct iommucap_root *r, const char *path, int flags, unsi
 	return open_depth(r, target, flags, depth + 1);
 }
 
+void sysfs_forget_dirs(struct iommucap_root *r)
+{
+	for (size_t i = 0; i < SYSFS_DIR_CACHE; i++) {
+		if (r->dirs[i].fd >= 0)
+			close(r->dirs[i].fd);
+		free(r->dirs[i].path);
+		r->dirs[i].path = NULL;
+		r->dirs[i].fd = -1;
+	}
+}
+
 int sysfs_open(struct iommucap_root *r, const char *path, int flags)
 {
 	return open_depth(r, path, flags, 0);

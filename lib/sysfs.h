@@ -35,6 +35,10 @@ struct iommucap_root {
 	unsigned next_slot;
 };
 
+/* Close the directories kept open: between two reads of a tree that may have changed, a kept
+ * directory that moved would be read where it went. */
+void sysfs_forget_dirs(struct iommucap_root *r);
+
 /* Open a path relative to the root, never leaving it. */
 int sysfs_open(struct iommucap_root *r, const char *path, int flags);
 
