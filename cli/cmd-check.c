@@ -80,26 +80,6 @@ static int load_requirement(struct iommucap_requirement **ret)
 	return EXIT_SUCCESS;
 }
 
-/* The daemon's CheckResult carries each value as {"value": V} (or null); unwrap them. */
-static int unwrap_values(json_t *result)
-{
-	static const char *const keys[] = { "required", "available" };
-	json_t *c;
-	size_t i;
-
-	json_array_foreach (json_object_get(result, "checks"), i, c)
-		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-			json_t *v = json_object_get(c, keys[k]);
-			json_t *val = json_is_object(v) ? json_object_get(v, "value") : NULL;
-
-			if (v && !json_is_null(v) && !val)
-				return -EBADMSG;
-			if (json_object_set_new(c, keys[k], json_incref(val ?: json_null())) < 0)
-				return -ENOMEM;
-		}
-	return 0;
-}
-
 /* The rule records, as the man page's RULES section lists them (a test compares the two). */
 static int list_rules(void)
 {
@@ -164,7 +144,7 @@ static int do_check(void)
 	} else {
 		r = daemon_call("io.iommucapd.Check", json_pack("{s:O}", "requirement", reqdoc),
 				&result);
-		if (r == EXIT_SUCCESS && unwrap_values(result) < 0) {
+		if (r == EXIT_SUCCESS && iommucap_compat_values_wire(result, false) < 0) {
 			warnx("iommu-capd sent a malformed result");
 			r = EXIT_FAILURE;
 		}

@@ -438,28 +438,6 @@ static int vl_method_rescan(struct vl_call *call, json_t *params, void *userdata
 	return vl_call_reply(call, NULL);
 }
 
-/*
- * The interface has no "any" type: each value of a CheckResult travels as the object
- * {"value": V} (CheckResult in the interface), null when the result has none (no required
- * value, or the host's is unknown).
- */
-static int wrap_values(json_t *result)
-{
-	static const char *const keys[] = { "required", "available" };
-	json_t *c;
-	size_t i;
-
-	json_array_foreach (json_object_get(result, "checks"), i, c)
-		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-			json_t *v = json_object_get(c, keys[k]);
-
-			if (v && !json_is_null(v) &&
-			    json_object_set_new(c, keys[k], json_pack("{s:O}", "value", v)) < 0)
-				return -ENOMEM;
-		}
-	return 0;
-}
-
 static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -486,7 +464,7 @@ static int vl_method_check(struct vl_call *call, json_t *params, void *userdata)
 	if (k >= 0)
 		k = iommucap_compat_to_json(c, &result);
 	if (k >= 0)
-		k = wrap_values(result);
+		k = iommucap_compat_values_wire(result, true);
 	iommucap_compat_free(c);
 	iommucap_requirement_free(req);
 	if (k < 0) {

@@ -1022,3 +1022,29 @@ int iommucap_compat_to_json(const struct iommucap_compat *c, json_t **ret)
 	*ret = o;
 	return 0;
 }
+
+int iommucap_compat_values_wire(json_t *result, bool to_wire)
+{
+	static const char *const keys[] = { "required", "available" };
+	json_t *c;
+	size_t i;
+
+	json_array_foreach (json_object_get(result, "checks"), i, c)
+		for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+			json_t *v = json_object_get(c, keys[k]), *val;
+
+			if (to_wire) {
+				if (!v || json_is_null(v))
+					continue;
+				val = json_pack("{s:O}", "value", v);
+			} else {
+				val = json_is_object(v) ? json_object_get(v, "value") : NULL;
+				if (v && !json_is_null(v) && !val)
+					return -EBADMSG;
+				val = json_incref(val ?: json_null());
+			}
+			if (json_object_set_new(c, keys[k], val) < 0)
+				return -ENOMEM;
+		}
+	return 0;
+}

@@ -59,3 +59,12 @@ struct iommucap_compat *iommucap_compat_free(struct iommucap_compat *c);
 
 /* {verdict, checks[], candidates[]} (schema/check-result.schema.json). */
 int iommucap_compat_to_json(const struct iommucap_compat *c, json_t **ret);
+
+/*
+ * io.iommucapd's CheckResult: the interface has no "any" type, so each check's required and
+ * available value travels as the object {"value": V}, null when the result has none (no
+ * required value, or the host's is unknown). to_wire: from check-result.schema.json's form to
+ * the interface's (the daemon); otherwise back (iommuctl), -EBADMSG when a value is neither
+ * null nor such an object. 0, -ENOMEM or -EBADMSG.
+ */
+int iommucap_compat_values_wire(json_t *result, bool to_wire);
