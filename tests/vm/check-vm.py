@@ -2,6 +2,7 @@
 """Real-kernel tests: Debian kernels under QEMU (TCG) with emulated IOMMUs (tests/vm/README.md).
 
     tests/vm/check-vm.py [--jobs N] [--keep-logs DIR] [--capture DIR] [CONFIG...]
+    tests/vm/check-vm.py CONFIG --judge DEVICE-OPTIONS...   (tests/vm/qemu-judge)
 
 Reads tests/vm/configs.ini, fetches the kernels (tests/deps/fetch vm), builds one initramfs per
 architecture, boots every configuration (or the ones named), and asserts the guest's output
@@ -249,10 +250,27 @@ def foreign_libs(binary, vmdir):
     return pairs
 
 
-def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries):
-    """A gzip'd newc cpio: busybox, /init, capture-sysfs, modules, and (x86) our programs."""
+def add_qemu11(root, vmdir):
+    """QEMU 11.1's qemu-system-x86_64 with trixie's loader and libraries and seabios, under
+    /opt/qemu11/usr (the layout tests/deps/fetch unpacked), for the nested judge."""
+    src = os.path.join(os.path.dirname(vmdir), "qemu-trixie", "usr")
+    dst = os.path.join(root, "opt", "qemu11", "usr")
+    os.makedirs(os.path.join(dst, "bin"))
+    shutil.copy(os.path.join(src, "bin", "qemu-system-x86_64"), os.path.join(dst, "bin"))
+    shutil.copytree(os.path.join(src, "lib", "x86_64-linux-gnu"), os.path.join(dst, "lib", "x86_64-linux-gnu"),
+                    symlinks=True)
+    shutil.copytree(os.path.join(src, "share", "seabios"), os.path.join(dst, "share", "seabios"))
+
+
+def build_initramfs(arch, kdir, modules, vmdir, out, guest_binaries, judge=None):
+    """A gzip'd newc cpio: busybox, /init, capture-sysfs, modules, and our programs; with
+    judge (option sets), QEMU 11.1 and /judge.txt for the nested judge (x86)."""
     root = tempfile.mkdtemp(prefix="irfs-", dir=os.path.dirname(out))
     try:
+        if judge:
+            add_qemu11(root, vmdir)
+            with open(os.path.join(root, "judge.txt"), "w") as f:
+                f.write("".join(o + "\n" for o in judge))
         os.makedirs(os.path.join(root, "bin"))
         os.makedirs(os.path.join(root, "modules"))
         bb = "/bin/busybox" if arch == "x86_64" else os.path.join(vmdir, "busybox-arm64")
@@ -320,7 +338,7 @@ def qemu_binary(cfg, vmdir, name):
     return os.path.join(os.path.dirname(vmdir), "bin", "qemu11-" + name[len("qemu-"):])
 
 
-def qemu_command(cfg, common, kdir, initrd, modules, vmdir, monitor=False):
+def qemu_command(cfg, common, kdir, initrd, modules, vmdir, monitor=False, memory="1024"):
     """The guest's QEMU command line; with monitor, the same machine and devices without a
     kernel, stopped (-S), its monitor on stdio."""
     arch = cfg["arch"]
@@ -349,7 +367,7 @@ def qemu_command(cfg, common, kdir, initrd, modules, vmdir, monitor=False):
                 "-monitor", "stdio", "-m", "1024"]
     else:
         cmd += ["-accel", "tcg", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
-                "-m", "1024", "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
+                "-m", memory, "-smp", "1", "-kernel", kernel_image(kdir), "-initrd", initrd,
                 "-append", " ".join(append)]
     cmd += split_args(cfg.get("iommu", "")) + split_args(devices)
     if cfg.get("qemu", "host") != "host":
@@ -457,6 +475,8 @@ def host_run(tree, check_qemu):
 
 def pci_has_ats(tree, address):
     """Walk the PCI Express extended capabilities of ADDRESS's captured config for ATS (0x000f)."""
+    if tree is None:
+        return None
     p = os.path.join(tree, "sys", "bus", "pci", "devices", address, "config")
     try:
         cfg = open(p, "rb").read()
@@ -612,7 +632,35 @@ def extract_capture(text, dest):
     return os.path.join(dest, "cap")
 
 
-def run_config(name, cfg, common, vmdir, work):
+def judge_report(res):
+    """The nested judge's cases: QEMU's verdict per VFIO backend beside iommuctl's."""
+    lines, agree_all = [], True
+    for m in re.finditer(r"@@VM JUDGE (\d+) (.*?)@@", res.get("serial", "")):
+        n, opts = m.group(1), m.group(2)
+        lines.append("case %s: %s" % (n, opts))
+        accepted = []
+        for backend in ("legacy", "iommufd"):
+            rc, text = res.get("judge-%s-%s" % (n, backend), (None, ""))
+            errs = [l for l in text.strip().splitlines() if l.startswith("qemu-system") and "warning:" not in l]
+            accepted.append(rc == 0)
+            lines.append("  QEMU 11.1, %-8s %s" % (backend + ":", "accepted" if rc == 0 else
+                                                    "refused (exit %s): %s" % (rc, " / ".join(errs) or "?")))
+        rc, text = res.get("judge-%s-check" % n, (None, ""))
+        try:
+            doc = json.loads(text)
+            why = [c.get("message", c.get("id")) for c in doc.get("checks", []) if c.get("result") == "fail"]
+            verdict = doc.get("verdict")
+        except ValueError:
+            verdict, why = None, [text.strip()[:200]]
+        lines.append("  iommuctl check: %s (exit %s)" % (verdict, rc))
+        lines += ["    " + w for w in why]
+        agree = all(a == (verdict == "compatible") for a in accepted)
+        agree_all &= agree
+        lines.append("  %s" % ("agree" if agree else "DISAGREE"))
+    return lines, agree_all
+
+
+def run_config(name, cfg, common, vmdir, work, judge=None):
     arch = cfg["arch"]
     if cfg["kernel"] == IOMMUFD_KERNEL:
         kdir = os.path.join(vmdir, "kernel-iommufd-%s" % DEB_ARCH[arch])
@@ -624,8 +672,9 @@ def run_config(name, cfg, common, vmdir, work):
     shutil.rmtree(cdir, ignore_errors=True)
     os.makedirs(cdir)
     initrd = os.path.join(cdir, "initramfs.cpio.gz")
-    order = build_initramfs(arch, kdir, split_args(cfg.get("modules", "")), vmdir, initrd, guest)
-    cmd = qemu_command(cfg, common, kdir, initrd, order, vmdir)
+    order = build_initramfs(arch, kdir, split_args(cfg.get("modules", "")), vmdir, initrd, guest, judge)
+    # The nested judge's L2 QEMU (-m 128) and the bigger initramfs need more than 1 GiB.
+    cmd = qemu_command(cfg, common, kdir, initrd, order, vmdir, memory="3072" if judge else "1024")
     with open(os.path.join(cdir, "qemu-command.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     qregs = {}
@@ -675,6 +724,11 @@ def main():
     ap.add_argument("--keep-logs", default=os.path.join(BUILDDIR, "tests", "vm", "logs"))
     ap.add_argument("--capture", metavar="DIR", help="copy every guest's captured tree to DIR/CONFIG")
     ap.add_argument("--list", action="store_true", help="list the configurations")
+    ap.add_argument("--judge", metavar="DEVICE-OPTIONS", action="append",
+                    help="(tests/vm/qemu-judge) in the one x86 iommufd configuration named, run QEMU "
+                         "11.1 against the vfio-pci device behind this vIOMMU (e.g. "
+                         "intel-iommu,caching-mode=on; 'suggest': what iommuctl suggests) and "
+                         "print its verdict beside iommuctl check's; repeatable")
     ap.add_argument("configs", nargs="*")
     args = ap.parse_args()
 
@@ -690,6 +744,11 @@ def main():
         if n not in names:
             die("no configuration %s (tests/vm/configs.ini has %s)" % (n, " ".join(names)))
     names = args.configs or names
+    if args.judge:
+        cfg = ini[names[0]]
+        if len(names) != 1 or cfg["arch"] != "x86_64" or cfg["kernel"] != IOMMUFD_KERNEL or not cfg.get("vfio"):
+            die("--judge needs exactly one x86 configuration with kernel = iommufd and vfio "
+                "(e.g. iommufd-intel-sm)")
     for p in (IOMMUCTL, DAEMON, HWINFO_CAPTURE):
         if not os.path.exists(p):
             die("%s is not built (make first)" % p)
@@ -705,10 +764,17 @@ def main():
     failed = []
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-            futs = [ex.submit(run_config, name, ini[name], common, vmdir, work) for name in names]
+            futs = [ex.submit(run_config, name, ini[name], common, vmdir, work, args.judge) for name in names]
             for fut in futs:
                 name, secs, results, cdir, tree, release = fut.result()
                 log("%s: boot %.1f s (kernel %s)" % (name, secs, release))
+                if args.judge:
+                    res = sections(open(os.path.join(cdir, "serial.log")).read())
+                    res["serial"] = open(os.path.join(cdir, "serial.log")).read()
+                    lines, agree = judge_report(res)
+                    for line in lines or ["no judge output (see the serial log)"]:
+                        log(line)
+                    results.append(("the nested QEMU and iommuctl agree on every case", agree and bool(lines), ""))
                 bad = False
                 for desc, ok, detail in results:
                     n += 1

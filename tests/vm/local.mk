@@ -3,7 +3,7 @@
 # downloads Debian kernels into the tests/deps/fetch cache, builds the iommufd kernels once
 # (tests/deps/fetch iommufd, about 11 minutes per architecture on 2 cores) and boots 13 guests.
 
-EXTRA_DIST += tests/vm/check-vm.py tests/vm/configs.ini tests/vm/init tests/vm/README.md \
+EXTRA_DIST += tests/vm/check-vm.py tests/vm/configs.ini tests/vm/init tests/vm/README.md tests/vm/qemu-judge \
 	tests/vm/kernel/build tests/vm/kernel/iommufd.config
 
 check-vm: all
