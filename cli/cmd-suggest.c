@@ -11,7 +11,6 @@
 #include "lib/suggest.h"
 #include "command.h"
 #include "iommuctl.h"
-#include "varlink/client.h"
 
 #define EX_NO_SUGGESTION 1
 
@@ -53,8 +52,6 @@ static int do_suggest(void)
 	} else {
 		_cleanup_free_ char *derror = NULL;
 		json_t *params = json_object();
-		struct vl_client *c;
-		bool continues;
 
 		if (arg_device)
 			json_object_set_new(params, "device", json_string(arg_device));
@@ -62,17 +59,9 @@ static int do_suggest(void)
 			json_object_set_new(params, "model", json_string(arg_model));
 		if (arg_migratable)
 			json_object_set_new(params, "migratable", json_true());
-		k = vl_client_connect(arg_address, &c);
-		if (k < 0) {
-			json_decref(params);
-			return daemon_unreachable(k);
-		}
-		k = vl_client_call(c, "io.iommucapd.Suggest", params, false);
-		if (k >= 0)
-			k = vl_client_read(c, &sg, &derror, &continues);
-		vl_client_free(c);
-		if (k < 0)
-			return daemon_unreachable(k);
+		r = daemon_call_error("io.iommucapd.Suggest", params, &sg, &derror);
+		if (r != EXIT_SUCCESS)
+			return r;
 		if (derror) {
 			const char *msg = json_string_value(json_object_get(sg, "message"));
 

@@ -33,7 +33,7 @@ int daemon_unreachable(int err)
 }
 
 /* One call to the daemon and its one reply; an error reply is reported and fails. */
-int daemon_call(const char *method, json_t *params, json_t **ret)
+int daemon_call_error(const char *method, json_t *params, json_t **ret, char **ret_error)
 {
 	struct vl_client *c;
 	_cleanup_free_ char *error = NULL;
@@ -50,12 +50,19 @@ int daemon_call(const char *method, json_t *params, json_t **ret)
 	vl_client_free(c);
 	if (k < 0)
 		return daemon_unreachable(k);
-	if (error) {
+	if (error && ret_error)
+		*ret_error = TAKE_PTR(error);
+	else if (error) {
 		warnx("%s failed: %s", method, error);
 		json_decref(*ret);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
+}
+
+int daemon_call(const char *method, json_t *params, json_t **ret)
+{
+	return daemon_call_error(method, params, ret, NULL);
 }
 
 /* The host document, from the daemon or from a direct probe. */

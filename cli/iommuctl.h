@@ -45,6 +45,9 @@ void print_warnings(const struct iommucap_host *h);
 int daemon_unreachable(int err);
 /* One call to the daemon and its one reply; an error reply is reported and fails. */
 int daemon_call(const char *method, json_t *params, json_t **ret);
+/* The same, but an error reply is the caller's: its name in *ret_error (else NULL), its
+ * parameters in *ret. */
+int daemon_call_error(const char *method, json_t *params, json_t **ret, char **ret_error);
 /* The host document, from the daemon or from a direct probe; an exit status. */
 int host_document(json_t **ret);
 /* The model, read back from the document whichever way it came; prints the warnings. */
