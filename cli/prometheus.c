@@ -193,9 +193,9 @@ static void unit_metrics(const struct iommucap_host *h, FILE *f)
 			case IOMMUCAP_T_BOOL:
 				sample(f, &fam, cv->num ? 1 : 0, "unit", u->name, NULL);
 				break;
-			case IOMMUCAP_T_STR:
-				sample(f, &fam, 1, "unit", u->name, ci->metric_label, cv->str,
-				       NULL);
+			case IOMMUCAP_T_ENUM:
+				sample(f, &fam, 1, "unit", u->name, ci->metric_label,
+				       ci->names[cv->num], NULL);
 				break;
 			case IOMMUCAP_T_INT_LIST:
 				for (size_t k = 0; k < cv->list.n; k++) {

@@ -483,7 +483,7 @@ static void eval_stall_httu(struct eval *e)
 			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall), json_null(),
 			    IOMMUCAP_UNKNOWN, "stall: %s", why(e, IOMMUCAP_STALL));
 		else {
-			have = iommucap_stall_from_name(v->str);
+			have = (int)v->num;
 			/* enabled: stalls possible; force: every fault stalls; disabled: none
 			 * forced. */
 			if (want == IOMMUCAP_STALL_ENABLED)
@@ -494,7 +494,8 @@ static void eval_stall_httu(struct eval *e)
 				ok = have != IOMMUCAP_STALL_FORCE;
 			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall),
 			    avail(e, IOMMUCAP_STALL), ok ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
-			    "stall %s required, the unit's is %s", r->stall, v->str);
+			    "stall %s required, the unit's is %s", r->stall,
+			    iommucap_stall_names[v->num]);
 		}
 	}
 	if (r->httu) {
@@ -506,10 +507,10 @@ static void eval_stall_httu(struct eval *e)
 		else
 			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(r->httu),
 			    avail(e, IOMMUCAP_HTTU),
-			    iommucap_httu_from_name(v->str) >= iommucap_httu_from_name(r->httu)
-				    ? IOMMUCAP_PASS
-				    : IOMMUCAP_FAIL,
-			    "httu %s required, the unit offers %s", r->httu, v->str);
+			    v->num >= iommucap_httu_from_name(r->httu) ? IOMMUCAP_PASS
+								       : IOMMUCAP_FAIL,
+			    "httu %s required, the unit offers %s", r->httu,
+			    iommucap_httu_names[v->num]);
 	}
 }
 

@@ -62,7 +62,11 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 		k |= cap_set_num(u, IOMMUCAP_SSID_BITS, ssid, R);
 		k |= cap_set_bool(u, IOMMUCAP_PRI, pri, R);
 		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, hd, R);
-		k |= cap_set_str(u, IOMMUCAP_HTTU, hd ? "access+dirty" : ha ? "access" : "none", R);
+		k |= cap_set_enum(u, IOMMUCAP_HTTU,
+				  hd   ? IOMMUCAP_HTTU_ACCESS_DIRTY
+				  : ha ? IOMMUCAP_HTTU_ACCESS
+				       : IOMMUCAP_HTTU_NONE,
+				  R);
 		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, amd_fmt, gt ? 1 : 0, R);
 		if (hats < 3) {
 			/* (HATS + 3) * 9 + 21 bits, capped by IVINFO.VASize (at most 64). */
@@ -105,7 +109,7 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 		k |= cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, ELEMENTSOF(sizes),
 				  IOMMUCAP_SRC_MODEL);
 	}
-	k |= cap_set_str(u, IOMMUCAP_STALL, "disabled", IOMMUCAP_SRC_MODEL);
+	k |= cap_set_enum(u, IOMMUCAP_STALL, IOMMUCAP_STALL_DISABLED, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_bool(u, IOMMUCAP_BTM, false, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, false, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_bool(u, IOMMUCAP_COHERENT, true, IOMMUCAP_SRC_DRIVER);

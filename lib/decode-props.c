@@ -14,13 +14,12 @@ struct prop {
 	const char *name;
 	enum iommucap_cap cap;
 	enum prop_kind kind;
-	const char *const *values; /* PROP_ENUM: the accepted strings */
-	const char *dflt;	   /* value when the file is absent; NULL: unknown */
+	const char *const
+		*values;  /* PROP_ENUM: the accepted strings; NULL: the capability's names */
+	const char *dflt; /* value when the file is absent; NULL: unknown */
 };
 
 static const char *const btm_values[] = { "enabled", "disabled", NULL };
-static const char *const httu_values[] = { "access+dirty", "access", "none", NULL };
-static const char *const stall_values[] = { "enabled", "disabled", "force", NULL };
 
 /* An absent feature file means the feature is absent, as the proposal says of ssid_bits. */
 static const struct prop props[] = {
@@ -29,8 +28,8 @@ static const struct prop props[] = {
 	{ "input_bits", IOMMUCAP_INPUT_BITS, PROP_INT, NULL, NULL },
 	{ "output_bits", IOMMUCAP_OUTPUT_BITS, PROP_INT, NULL, NULL },
 	{ "btm", IOMMUCAP_BTM, PROP_ENUM, btm_values, "disabled" },
-	{ "httu", IOMMUCAP_HTTU, PROP_ENUM, httu_values, "none" },
-	{ "stall", IOMMUCAP_STALL, PROP_ENUM, stall_values, "disabled" },
+	{ "httu", IOMMUCAP_HTTU, PROP_ENUM, NULL, "none" },
+	{ "stall", IOMMUCAP_STALL, PROP_ENUM, NULL, "disabled" },
 };
 
 static bool cap_unset(const struct iommucap_unit *u, enum iommucap_cap c)
@@ -48,13 +47,12 @@ static int prop_set(struct iommucap_unit *u, const struct prop *p, const char *v
 			goto bad;
 		return cap_set_num(u, p->cap, (int64_t)v, src);
 	}
-	for (const char *const *s = p->values; *s; s++) {
-		if (!streq(value, *s))
-			continue;
-		if (p->cap == IOMMUCAP_BTM)
+	for (const char *const *s = p->values; s && *s; s++)
+		if (streq(value, *s))
 			return cap_set_bool(u, p->cap, streq(value, "enabled"), src);
-		return cap_set_str(u, p->cap, value, src);
-	}
+	for (int i = 0; !p->values && iommucap_cap_info(p->cap)->names[i]; i++)
+		if (streq(value, iommucap_cap_info(p->cap)->names[i]))
+			return cap_set_enum(u, p->cap, i, src);
 bad:;
 	_cleanup_free_ char *ex = value_excerpt(value);
 

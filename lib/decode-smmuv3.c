@@ -51,9 +51,13 @@ static void smmuv3_errata(uint32_t iidr, bool *no_nesting, bool *no_btm)
 int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32_t iidr,
 			  enum iommucap_source src)
 {
-	static const char *const stall_names[] = { "enabled", "disabled", "force", "disabled" };
-	static const char *const httu_names[] = { "none", "access", "access+dirty",
-						  "access+dirty" };
+	/* IDR0.STALL_MODEL and IDR0.HTTU; the reserved encoding 3 reads as its neighbour. */
+	static const enum iommucap_stall stalls[] = { IOMMUCAP_STALL_ENABLED,
+						      IOMMUCAP_STALL_DISABLED, IOMMUCAP_STALL_FORCE,
+						      IOMMUCAP_STALL_DISABLED };
+	static const enum iommucap_httu httus[] = { IOMMUCAP_HTTU_NONE, IOMMUCAP_HTTU_ACCESS,
+						    IOMMUCAP_HTTU_ACCESS_DIRTY,
+						    IOMMUCAP_HTTU_ACCESS_DIRTY };
 	const char *fmts[2], *cdfmts[2];
 	size_t n_fmts = 0, n_cd = 0, n_sizes = 0;
 	uint64_t sizes[8];
@@ -82,9 +86,9 @@ int smmuv3_caps_from_regs(struct iommucap_unit *u, const uint32_t idr[6], uint32
 		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, IDR(5, VAX) == 1 ? 52 : 48, src);
 	else
 		k |= cap_set_num(u, IOMMUCAP_INPUT_BITS, ttf == 3 && oas < 40 ? 40 : oas, src);
-	k |= cap_set_str(u, IOMMUCAP_STALL, stall_names[IDR(0, STALL_MODEL)], src);
+	k |= cap_set_enum(u, IOMMUCAP_STALL, stalls[IDR(0, STALL_MODEL)], src);
 	/* arm_smmu_get_httu(): 2 (and 3, HAFT) give HA and HD, 1 gives HA. */
-	k |= cap_set_str(u, IOMMUCAP_HTTU, httu_names[httu], src);
+	k |= cap_set_enum(u, IOMMUCAP_HTTU, httus[httu], src);
 	k |= cap_set_bool(u, IOMMUCAP_BTM, IDR(0, BTM) && !no_btm, src);
 	k |= cap_set_bool(u, IOMMUCAP_NESTING, s1p && s2p && !no_nesting, src);
 	k |= cap_set_bool(u, IOMMUCAP_PRI, IDR(0, PRI), src);

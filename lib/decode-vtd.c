@@ -97,7 +97,8 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= cap_set_bool(u, IOMMUCAP_ATS, reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_DT), R);
 		k |= cap_set_bool(u, IOMMUCAP_SCALABLE_MODE, sm, R);
 		k |= cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING, dirty, R);
-		k |= cap_set_str(u, IOMMUCAP_HTTU, sm && slads ? "access+dirty" : "none", R);
+		k |= cap_set_enum(u, IOMMUCAP_HTTU,
+				  sm && slads ? IOMMUCAP_HTTU_ACCESS_DIRTY : IOMMUCAP_HTTU_NONE, R);
 		k |= cap_set_bool(u, IOMMUCAP_COHERENT,
 				  sm ? smpwc : reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_C), R);
 		k |= cap_set_strs(u, IOMMUCAP_PASID_TABLE_FORMATS, intel_fmt, ssid > 0 ? 1 : 0, R);
@@ -128,7 +129,7 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= vtd_pgtable_formats(u, cap, ecap, vtd_cmdline_sm(hi) == 0);
 
 	/* Facts of the architecture, true whatever the registers say. */
-	k |= cap_set_str(u, IOMMUCAP_STALL, "disabled", IOMMUCAP_SRC_MODEL);
+	k |= cap_set_enum(u, IOMMUCAP_STALL, IOMMUCAP_STALL_DISABLED, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_bool(u, IOMMUCAP_BTM, false, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_num(u, IOMMUCAP_PASID_TABLE_ALIGN, 4096, IOMMUCAP_SRC_MODEL);
 	k |= cap_set_unknown(

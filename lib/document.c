@@ -275,11 +275,13 @@ static int cap_decode(struct jsonpath *x, json_t *caps, json_t *unknown, json_t 
 			return jsonpath_bad(x, info->name, "expected true, false or null");
 		cv->num = json_is_true(v);
 		return 0;
-	case IOMMUCAP_T_STR:
-		if (!json_is_string(v))
-			return jsonpath_bad(x, info->name, "expected a string or null");
-		cv->str = strdup(json_string_value(v));
-		return cv->str ? 0 : -ENOMEM;
+	case IOMMUCAP_T_ENUM:
+		for (int n = 0; json_is_string(v) && info->names[n]; n++)
+			if (streq(json_string_value(v), info->names[n])) {
+				cv->num = n;
+				return 0;
+			}
+		return jsonpath_bad(x, info->name, "expected one of its names or null");
 	case IOMMUCAP_T_INT_LIST:
 		if (!json_is_array(v))
 			return jsonpath_bad(x, info->name, "expected an array of integers or null");

@@ -205,7 +205,6 @@ static int fix_unit(struct walk *w, struct iommucap_unit *u)
 		struct iommucap_capval *v = &u->caps[c];
 
 		TRY(fix(w, &v->reason, NULL));
-		TRY(fix(w, &v->str, NULL)); /* a property file's value: named with its field */
 		if (v->list.strs)
 			TRY(fix_strv(w, v->list.strs, v->list.n, NULL));
 	}

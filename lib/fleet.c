@@ -193,15 +193,17 @@ static int value_copy(struct iommucap_offer_value *dst, const struct iommucap_of
 }
 
 /* The stall requirements (features.stall) a unit with this stall model satisfies. */
-static int stall_set(const char *s)
+static int stall_set(enum iommucap_stall s)
 {
-	switch (iommucap_stall_from_name(s)) {
+	switch (s) {
 	case IOMMUCAP_STALL_DISABLED:
 		return stall_bits[IOMMUCAP_STALL_DISABLED];
 	case IOMMUCAP_STALL_ENABLED:
 		return stall_bits[IOMMUCAP_STALL_ENABLED] | stall_bits[IOMMUCAP_STALL_DISABLED];
 	case IOMMUCAP_STALL_FORCE:
 		return stall_bits[IOMMUCAP_STALL_ENABLED] | stall_bits[IOMMUCAP_STALL_FORCE];
+	case _IOMMUCAP_STALL_MAX:
+		break;
 	}
 	return -1;
 }
@@ -237,18 +239,15 @@ static int value_from_cap(struct iommucap_offer_value *v, enum kind k,
 		v->num = !!c->num;
 		return 0;
 	case K_STALL:
-		n = c->str ? stall_set(c->str) : -1;
+		n = stall_set((enum iommucap_stall)c->num);
 		if (n >= 0) {
 			v->known = true;
 			v->num = n;
 		}
 		return 0;
 	case K_HTTU:
-		n = iommucap_httu_from_name(c->str);
-		if (n >= 0) {
-			v->known = true;
-			v->num = n;
-		}
+		v->known = true;
+		v->num = c->num;
 		return 0;
 	case K_NUMS:
 		return set_nums(v, c->list.nums, c->list.n);

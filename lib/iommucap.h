@@ -48,7 +48,7 @@ const char *iommucap_source_name(enum iommucap_source s);
 enum iommucap_cap_type {
 	IOMMUCAP_T_INT,
 	IOMMUCAP_T_BOOL,
-	IOMMUCAP_T_STR,
+	IOMMUCAP_T_ENUM, /* one of the capability's names (iommucap_cap_info()->names) */
 	IOMMUCAP_T_INT_LIST,
 	IOMMUCAP_T_STR_LIST,
 };
@@ -85,6 +85,7 @@ enum iommucap_guest {
 struct iommucap_cap_info {
 	const char *name; /* JSON key */
 	enum iommucap_cap_type type;
+	const char *const *names; /* ENUM: the value's names, NULL-terminated (lib/vocab.h) */
 	enum iommucap_req_kind req;
 	const char *req_path; /* "min.ssid_bits", "features.ats", "page_sizes"; NULL for none */
 	int64_t req_max;      /* the widest a minimum may ask */
@@ -110,8 +111,7 @@ struct iommucap_list {
 struct iommucap_capval {
 	enum iommucap_source source;
 	char *reason;
-	int64_t num; /* INT and BOOL */
-	char *str;   /* STR */
+	int64_t num; /* INT, BOOL, and ENUM (an index of the capability's names) */
 	struct iommucap_list list;
 };
 

@@ -52,8 +52,8 @@ json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap
 		return json_integer(v->num);
 	case IOMMUCAP_T_BOOL:
 		return json_boolean(v->num);
-	case IOMMUCAP_T_STR:
-		return json_string(v->str);
+	case IOMMUCAP_T_ENUM:
+		return json_string(iommucap_cap_info(c)->names[v->num]);
 	case IOMMUCAP_T_INT_LIST:
 		a = json_array();
 		for (size_t i = 0; a && i < v->list.n; i++)

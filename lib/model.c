@@ -49,11 +49,21 @@ const char *iommucap_source_name(enum iommucap_source s)
 #define REQ_PATH_SET(key)     key
 #define REQ_PATH_PASID(key)   "pasid_table.model"
 
+/* An ENUM row's names: its enum's table in lib/vocab.h. */
+#define NAMES_INT(id)	   NULL
+#define NAMES_BOOL(id)	   NULL
+#define NAMES_INT_LIST(id) NULL
+#define NAMES_STR_LIST(id) NULL
+#define NAMES_ENUM(id)	   ENUM_NAMES_##id
+#define ENUM_NAMES_STALL   iommucap_stall_names
+#define ENUM_NAMES_HTTU	   iommucap_httu_names
+
 static const struct iommucap_cap_info cap_infos[_IOMMUCAP_CAP_MAX] = {
 #define CAP(kind, id, key, type, doc, req_max, guest, migratable, metric, label, metric_help,      \
 	    column, column_help, unit)                                                             \
 	[IOMMUCAP_##id] = { key,                                                                   \
 			    IOMMUCAP_T_##type,                                                     \
+			    NAMES_##type(id),                                                      \
 			    IOMMUCAP_REQ_##kind,                                                   \
 			    REQ_PATH_##kind(key),                                                  \
 			    req_max,                                                               \
@@ -155,7 +165,6 @@ void iommucap_unit_vendor_facts(const struct iommucap_unit *u, struct iommucap_v
 void capval_clear(struct iommucap_capval *v)
 {
 	free(v->reason);
-	free(v->str);
 	free(v->list.nums);
 	strv_free(v->list.strs, v->list.strs ? v->list.n : 0);
 	memset(v, 0, sizeof(*v));
@@ -183,16 +192,9 @@ int cap_set_bool(struct iommucap_unit *u, enum iommucap_cap c, bool b, enum iomm
 	return 0;
 }
 
-int cap_set_str(struct iommucap_unit *u, enum iommucap_cap c, const char *str,
-		enum iommucap_source s)
+int cap_set_enum(struct iommucap_unit *u, enum iommucap_cap c, int v, enum iommucap_source s)
 {
-	struct iommucap_capval *v = cap_reset(u, c, s);
-
-	v->str = strdup(str);
-	if (!v->str) {
-		v->source = IOMMUCAP_SRC_UNKNOWN;
-		return -ENOMEM;
-	}
+	cap_reset(u, c, s)->num = v;
 	return 0;
 }
 

@@ -25,8 +25,8 @@ int unit_add_field_dup(struct iommucap_unit *u, const char *group, const char *n
 /* Capability setters; each replaces what was there. */
 int cap_set_num(struct iommucap_unit *u, enum iommucap_cap c, int64_t v, enum iommucap_source s);
 int cap_set_bool(struct iommucap_unit *u, enum iommucap_cap c, bool v, enum iommucap_source s);
-int cap_set_str(struct iommucap_unit *u, enum iommucap_cap c, const char *v,
-		enum iommucap_source s);
+/* An ENUM capability: v indexes its names (enum iommucap_stall, enum iommucap_httu). */
+int cap_set_enum(struct iommucap_unit *u, enum iommucap_cap c, int v, enum iommucap_source s);
 int cap_set_nums(struct iommucap_unit *u, enum iommucap_cap c, const uint64_t *v, size_t n,
 		 enum iommucap_source s);
 int cap_set_strs(struct iommucap_unit *u, enum iommucap_cap c, const char *const *v, size_t n,

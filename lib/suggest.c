@@ -642,7 +642,7 @@ static uint64_t unit_hash(const struct iommucap_unit *u)
 
 		x = fnv(x, &v->source, sizeof(v->source));
 		x = fnv(x, &v->num, sizeof(v->num));
-		x = fnv_str(fnv_str(x, v->str), v->reason);
+		x = fnv_str(x, v->reason);
 		x = fnv(x, &v->list.n, sizeof(v->list.n));
 		for (size_t i = 0; i < v->list.n; i++)
 			x = v->list.nums ? fnv(x, &v->list.nums[i], sizeof(uint64_t))
@@ -660,9 +660,9 @@ static uint64_t unit_hash(const struct iommucap_unit *u)
 
 static bool capval_same(const struct iommucap_capval *a, const struct iommucap_capval *b)
 {
-	if (a->source != b->source || a->num != b->num || !str_same(a->str, b->str) ||
-	    !str_same(a->reason, b->reason) || a->list.n != b->list.n ||
-	    !a->list.nums != !b->list.nums || !a->list.strs != !b->list.strs)
+	if (a->source != b->source || a->num != b->num || !str_same(a->reason, b->reason) ||
+	    a->list.n != b->list.n || !a->list.nums != !b->list.nums ||
+	    !a->list.strs != !b->list.strs)
 		return false;
 	for (size_t i = 0; i < a->list.n; i++)
 		if ((a->list.nums && a->list.nums[i] != b->list.nums[i]) ||

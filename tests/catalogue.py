@@ -107,7 +107,7 @@ tap(len(set(columns)) == len(columns) and all(re.fullmatch(r"[A-Z][A-Z-]*", c) f
     "column names are unique, upper case", str(columns))
 tap(all((r["req_max"] > 0) == (r["kind"] == "MIN") for r in rows),
     "a minimum, and only a minimum, has a REQ_MAX")
-tap(all(r["type"] == {"MIN": "INT", "FEATURE": "BOOL", "PASID": "STR_LIST"}.get(r["kind"], r["type"])
+tap(all(r["type"] == {"MIN": "INT", "FEATURE": "BOOL", "ENUM": "ENUM", "PASID": "STR_LIST"}.get(r["kind"], r["type"])
         for r in rows), "each requirement kind has its type")
 
 stall = names_table("iommucap_stall_names")

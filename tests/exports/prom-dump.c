@@ -128,8 +128,8 @@ static int hostile(void)
 		(struct iommucap_capval){ .source = IOMMUCAP_SRC_REGISTER, .num = 20 };
 	unit.caps[IOMMUCAP_NESTING] =
 		(struct iommucap_capval){ .source = IOMMUCAP_SRC_REGISTER, .num = 0 };
-	unit.caps[IOMMUCAP_STALL] =
-		(struct iommucap_capval){ .source = IOMMUCAP_SRC_PROPERTY, .str = strs[0] };
+	unit.caps[IOMMUCAP_STALL] = (struct iommucap_capval){ .source = IOMMUCAP_SRC_PROPERTY,
+							      .num = IOMMUCAP_STALL_FORCE };
 	unit.caps[IOMMUCAP_PAGE_SIZES] =
 		(struct iommucap_capval){ .source = IOMMUCAP_SRC_REGISTER,
 					  .list = { .n = 2, .nums = sizes } };

@@ -39,11 +39,11 @@
 
 #define assert_cap_bool(u, c, src, v) assert_cap_num(u, c, src, (v) ? 1 : 0)
 
+/* An ENUM capability holding the value of this name. */
 #define assert_cap_str(u, c, src, v)                                                               \
 	do {                                                                                       \
 		assert_int_equal((u)->caps[(c)].source, (src));                                    \
-		assert_non_null((u)->caps[(c)].str);                                               \
-		assert_string_equal((u)->caps[(c)].str, (v));                                      \
+		assert_string_equal(iommucap_cap_info(c)->names[(u)->caps[(c)].num], (v));         \
 	} while (0)
 
 /* An INT_LIST capability holding exactly the numbers given. */
