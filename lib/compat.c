@@ -604,6 +604,16 @@ static void eval_virtio_granule(struct eval *e)
 	    host, cur);
 }
 
+/* The facts the unit's decoder reads from its registers; -1 where it has none. */
+static void vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *ret)
+{
+	*ret = (struct iommucap_vendor_facts){ -1, -1, -1, -1, -1, -1, -1, -1, { -1, -1, -1 } };
+	if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
+		vtd_vendor_facts(u, ret);
+	else if (u->model == IOMMUCAP_MODEL_ARM_SMMU_V3)
+		smmuv3_vendor_facts(u, ret);
+}
+
 static void eval_qemu(struct eval *e)
 {
 	const struct iommucap_vmm *q = &e->req->vmm;
@@ -611,7 +621,7 @@ static void eval_qemu(struct eval *e)
 	struct iommucap_vendor_facts fx;
 	int64_t v;
 
-	iommucap_unit_vendor_facts(u, &fx);
+	vendor_facts(u, &fx);
 
 	if (q->kind == IOMMUCAP_VMM_QEMU_INTEL_IOMMU) {
 		bool flts = q->flts == IOMMUCAP_WANT_TRUE;

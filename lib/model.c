@@ -153,15 +153,6 @@ const struct iommucap_cap_info *iommucap_cap_info(enum iommucap_cap c)
 	return &cap_infos[c];
 }
 
-void iommucap_unit_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *ret)
-{
-	*ret = (struct iommucap_vendor_facts){ -1, -1, -1, -1, -1, -1, -1, -1, { -1, -1, -1 } };
-	if (u->model == IOMMUCAP_MODEL_INTEL_VTD)
-		vtd_vendor_facts(u, ret);
-	else if (u->model == IOMMUCAP_MODEL_ARM_SMMU_V3)
-		smmuv3_vendor_facts(u, ret);
-}
-
 void capval_clear(struct iommucap_capval *v)
 {
 	free(v->reason);

@@ -106,7 +106,6 @@ struct iommucap_vendor_facts {
 	int64_t gran[3];		 /* SMMUv3 IDR5.GRAN4K, GRAN16K, GRAN64K */
 };
 
-void iommucap_unit_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *ret);
 void vtd_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f);
 void smmuv3_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *f);
 
