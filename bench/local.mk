@@ -116,8 +116,9 @@ bench-monitor: bench/monitor/bench-monitor$(EXEEXT)
 # units and asserts no timing.
 
 noinst_PROGRAMS += bench/update/bench-update
-bench_update_bench_update_SOURCES = bench/update/bench-update.c bench/gen-tree.c bench/gen-tree.h
-bench_update_bench_update_LDADD = daemon/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
+bench_update_bench_update_SOURCES = bench/update/bench-update.c bench/gen-tree.c bench/gen-tree.h \
+	daemon/monitor.c
+bench_update_bench_update_LDADD = varlink/libvarlink.a lib/libiommucap.a $(JANSSON_LIBS) \
 	$(LIBSYSTEMD_LIBS)
 
 check_PROGRAMS += bench/update/bench-update-smoke
