@@ -1,6 +1,7 @@
 /* Monitor subscribers and the events that tell them what changed between two host documents. */
 #include "config.h"
 
+#include "lib/iommucap.h"
 #include "lib/macro.h"
 #include "monitor.h"
 
@@ -173,22 +174,27 @@ static int diff_array(json_t *out, const char *kind, const char *key, json_t *ol
 
 json_t *monitor_diff(json_t *old_doc, json_t *new_doc)
 {
+	/* The Event kind of each array of the document (the interface's), in the order sent. */
 	static const struct {
-		const char *member, *kind, *key;
+		enum iommucap_host_array array;
+		const char *kind;
 	} sets[] = {
-		{ "units", "unit", "name" },
-		{ "devices", "device", "address" },
-		{ "groups", "group", "id" },
+		{ IOMMUCAP_HOST_UNITS, "unit" },
+		{ IOMMUCAP_HOST_DEVICES, "device" },
+		{ IOMMUCAP_HOST_GROUPS, "group" },
 	};
 	json_t *out = json_array();
 
-	for (size_t i = 0; out && i < ELEMENTSOF(sets); i++)
-		if (diff_array(out, sets[i].kind, sets[i].key,
-			       json_object_get(old_doc, sets[i].member),
-			       json_object_get(new_doc, sets[i].member)) < 0) {
+	for (size_t i = 0; out && i < ELEMENTSOF(sets); i++) {
+		const char *member = iommucap_host_array_key(sets[i].array);
+
+		if (diff_array(out, sets[i].kind, iommucap_host_array_identity(sets[i].array),
+			       json_object_get(old_doc, member),
+			       json_object_get(new_doc, member)) < 0) {
 			json_decref(out);
 			return NULL;
 		}
+	}
 	return out;
 }
 

@@ -364,7 +364,7 @@ static int n_devices_decode(struct jsonpath *x, const struct doc_field *f, json_
 #define CUSTOM(name) .kind = DOC_CUSTOM, .encode = name##_encode, .decode = name##_decode
 
 static const struct doc_field unit_fields[] = {
-	{ "name", DOC_STR, .offset = F(struct iommucap_unit, name) },
+	{ "name", DOC_STR, DOC_IDENTITY, F(struct iommucap_unit, name) },
 	{ "model", CUSTOM(model) },
 	{ "model_id", DOC_INT, .offset = F(struct iommucap_unit, model_id) },
 	{ "path", CUSTOM(path) },
@@ -408,7 +408,7 @@ static const struct doc_field resv_fields[] = {
 static const struct doc_table resv_table = DOC_TABLE(resv_fields, struct iommucap_resv_region);
 
 static const struct doc_field group_fields[] = {
-	{ "id", DOC_INT, DOC_RANGE, F(struct iommucap_group, id) },
+	{ "id", DOC_INT, DOC_RANGE | DOC_IDENTITY, F(struct iommucap_group, id) },
 	{ "type", DOC_STR, DOC_NULLABLE | DOC_REASON_MEMBER, F(struct iommucap_group, type),
 	  .reason_key = "type", .reason_offset = F(struct iommucap_group, type_reason),
 	  .reason_default = "unreadable" },
@@ -643,7 +643,7 @@ static const struct doc_table pasid_table = DOC_TABLE(pasid_fields, struct iommu
 			      acs_table = DOC_TABLE(acs_fields, struct iommucap_device);
 
 static const struct doc_field device_fields[] = {
-	{ "address", DOC_STR, .offset = DEV(address) },
+	{ "address", DOC_STR, DOC_IDENTITY, DEV(address) },
 	{ "unit", DOC_STR, DOC_NULLABLE, DEV(unit) },
 	{ "group", CUSTOM(group) },
 	{ "driver", DOC_STR, DOC_NULLABLE, DEV(driver) },

@@ -31,6 +31,7 @@ enum {
 	DOC_KNOWN_PTR = 1 << 5, /* DOC_OBJECT: null unless the pointer at aux is set */
 	DOC_REASON_MEMBER = 1 << 6,  /* the reason of a null value is the char * at reason_offset */
 	DOC_NULL_IF_REASON = 1 << 7, /* DOC_OBJECT, DOC_ARRAY: null when that reason is set */
+	DOC_IDENTITY = 1 << 8,	     /* the member that names an element of its array */
 };
 
 struct doc_table;

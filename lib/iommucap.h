@@ -305,6 +305,19 @@ int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flag
 int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f,
 			      size_t flags);
 
+/* The host document's arrays. */
+enum iommucap_host_array {
+	IOMMUCAP_HOST_UNITS,
+	IOMMUCAP_HOST_GROUPS,
+	IOMMUCAP_HOST_DEVICES,
+	_IOMMUCAP_HOST_ARRAY_MAX,
+};
+
+/* The array's key in the document ("units"), and the member that names each of its elements
+ * ("name"): what tells a changed element from an added one. */
+const char *iommucap_host_array_key(enum iommucap_host_array a);
+const char *iommucap_host_array_identity(enum iommucap_host_array a);
+
 /*
  * Read a host document back (one printed by iommucap_host_to_json, or stored): -EINVAL with a
  * message naming the path of the first bad field ("units/0/capabilities/ssid_bits: ...").

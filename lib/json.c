@@ -269,6 +269,37 @@ int iommucap_host_to_json(const struct iommucap_host *h, json_t **ret)
 	return to_json(&doc_host, h, false, ret);
 }
 
+static const struct doc_field *host_array(enum iommucap_host_array a)
+{
+	static const size_t offsets[_IOMMUCAP_HOST_ARRAY_MAX] = {
+		[IOMMUCAP_HOST_UNITS] = offsetof(struct iommucap_host, units),
+		[IOMMUCAP_HOST_GROUPS] = offsetof(struct iommucap_host, groups),
+		[IOMMUCAP_HOST_DEVICES] = offsetof(struct iommucap_host, devices),
+	};
+
+	for (size_t i = 0; a < _IOMMUCAP_HOST_ARRAY_MAX && i < doc_host.n_fields; i++)
+		if (doc_host.fields[i].kind == DOC_ARRAY && doc_host.fields[i].offset == offsets[a])
+			return &doc_host.fields[i];
+	return NULL;
+}
+
+const char *iommucap_host_array_key(enum iommucap_host_array a)
+{
+	const struct doc_field *f = host_array(a);
+
+	return f ? f->key : NULL;
+}
+
+const char *iommucap_host_array_identity(enum iommucap_host_array a)
+{
+	const struct doc_field *f = host_array(a);
+
+	for (size_t i = 0; f && i < f->sub->n_fields; i++)
+		if (f->sub->fields[i].flags & DOC_IDENTITY)
+			return f->sub->fields[i].key;
+	return NULL;
+}
+
 /* The host's array field of that key; "unit_summaries" is its units as summaries. */
 static const struct doc_field *array_field(const char *key, bool *ret_summary)
 {

@@ -240,6 +240,19 @@ static void test_document_summaries(void **state)
 	json_decref(doc);
 }
 
+/* What Monitor's events name each element by (the interface's Event: unit name, PCI address,
+ * group number), under the arrays the schema has. */
+static void test_document_arrays(void **state)
+{
+	assert_string_equal(iommucap_host_array_key(IOMMUCAP_HOST_UNITS), "units");
+	assert_string_equal(iommucap_host_array_identity(IOMMUCAP_HOST_UNITS), "name");
+	assert_string_equal(iommucap_host_array_key(IOMMUCAP_HOST_GROUPS), "groups");
+	assert_string_equal(iommucap_host_array_identity(IOMMUCAP_HOST_GROUPS), "id");
+	assert_string_equal(iommucap_host_array_key(IOMMUCAP_HOST_DEVICES), "devices");
+	assert_string_equal(iommucap_host_array_identity(IOMMUCAP_HOST_DEVICES), "address");
+	assert_null(iommucap_host_array_key(_IOMMUCAP_HOST_ARRAY_MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_document_refusals),
 		cmocka_unit_test(test_document_optional),
 		cmocka_unit_test(test_document_summaries),
+		cmocka_unit_test(test_document_arrays),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
