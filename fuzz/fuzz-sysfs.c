@@ -188,9 +188,16 @@ static char *dump(const struct iommucap_host *h)
 	return s;
 }
 
+static char *rootpath;
+
+/* Each input's tree is removed after it; the empty root goes when the fuzzer exits. */
+static void remove_root(void)
+{
+	(void)rmdir(rootpath);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char *rootpath;
 	struct input in = { data, size };
 	struct iommucap_root *r = NULL;
 	struct iommucap_host *h = NULL, *back = NULL;
@@ -198,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!rootpath) {
 		rootpath = temp_root();
+		atexit(remove_root);
 		setenv("SOURCE_DATE_EPOCH", "0", 1);
 	}
 	root = open(rootpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
