@@ -1,6 +1,7 @@
 /* Importer: the <iommu> element of a libvirt domain as a requirement document. */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -14,83 +15,85 @@
 /*
  * libvirt turns <iommu model='...'><driver .../></iommu> into a QEMU -device argument; this
  * importer does the same and hands the argument to the QEMU importer, so both map QEMU's
- * properties to host needs in one place. Each <driver> attribute, by model:
+ * properties to host needs in one place, and what QEMU 11.1 refuses comes back with QEMU's
+ * words. What libvirt accepts and writes is libvirt 12.9.0's (Debian trixie-backports
+ * 12.9.0-1~bpo13+1, the newest release Debian ships):
  *
- *   intel   intremap -> intremap, caching_mode -> caching-mode, eim -> eim,
- *           iotlb -> device-iotlb, aw_bits -> aw-bits, dma_translation -> dma-translation,
- *           passthrough -> pt; and from libvirt 12.8 (Zhenzhong Duan's series "Add
- *           scalable_mode/fsts/pasid_bits attribute to iommu", for QEMU 11.1's names)
- *           scalable_mode -> scalable-mode, fsts -> fsts, pasid_bits -> pasid-bits
- *   smmuv3  accel, ats, ril, ssidSize (also spelled ssidsize) -> ssidsize, oas;
- *           pciBus (which bus the vSMMU serves) and cmdqv (NVIDIA Tegra241 CMDQV, which no
- *           host document describes) are accepted and ask nothing checkable of the host
- *   virtio  aw_bits -> aw-bits, <granule mode='...'/> -> granule
- *   amd     intremap, iotlb -> device-iotlb, xtsup, pt and passthrough -> pt,
- *           dma_translation -> dma-translation
- * Attributes libvirt's schema does not have are refused, as libvirt refuses them.
+ *   - which <driver> attributes exist and their types: src/conf/schemas/domaincommon.rng
+ *     (<define name="iommu">): on/off switches (virOnOff: "on" or "off", nothing else), aw_bits
+ *     a uint8, pciBus an unsignedInt, ssidsize and oas ints, and the <granule> element with
+ *     either mode='host' or size= (and unit=);
+ *   - which model takes which: docs/formatdomain.rst ("IOMMU devices": caching_mode, eim and
+ *     dma_translation "intel model only", aw_bits "intel or virtio models only", passthrough and
+ *     xtsup "amd model only", pciBus, accel, cmdqv, ats, ril, ssidsize and oas "smmuv3 model
+ *     only", granule "virtio model only"; intremap and iotlb for the x86 models);
+ *   - what each becomes on QEMU's command line: src/qemu/qemu_command.c qemuBuildIOMMUCommandLine()
+ *     (its virJSONValueObjectAdd() keys): intel-iommu "S:intremap", "T:caching-mode", "S:eim",
+ *     "T:device-iotlb", "p:aw-bits" (0: not passed), "T:dma-translation"; amd-iommu (with an
+ *     AMDVI-PCI device and "s:pci-id") "S:intremap", "T:device-iotlb", "T:xtsup", "T:pt";
+ *     arm-smmuv3 "s:primary-bus" (the bus of pciBus), "T:accel", "S:ats", "S:ril", "S:ssidsize",
+ *     "S:oas", "S:cmdqv"; virtio-iommu-pci "p:aw-bits", "S:granule" ("host" or "%dk").
+ *     libvirt passes passthrough as amd-iommu's pt, which QEMU 11.1 no longer has: QEMU refuses
+ *     it ("Property 'amd-iommu.pt' not found"), and so does this importer;
+ *   - what libvirt itself refuses, with its message (src/conf/domain_validate.c,
+ *     virDomainIOMMUDefValidate() and virDomainDefIOMMUValidate(); src/qemu/qemu_validate.c):
+ *     ats, ril, ssidsize, oas or cmdqv without accel='on'; eim='on' without intremap='on';
+ *     intremap='on' in a domain without <ioapic driver='qemu'/>; a granule with both mode and
+ *     size, or of a size QEMU lacks.
+ *
+ * Attributes libvirt 12.9.0 does not have for the model (the scalable_mode, fsts and pasid_bits
+ * posted for 12.8.0 were not merged by 12.9.0; ssidSize is not libvirt's spelling) are refused.
+ * <iommufd enabled='yes|no'/> (the domain's, libvirt 12.x) is checked against the schema
+ * (virYesNo); it asks the host for /dev/iommu only through QEMU's own rules.
  */
 
 enum atype {
-	A_SWITCH, /* on/off ("default" is as if absent) */
-	A_UINT,	  /* an unsigned number in [0, max] */
-	A_IGNORE, /* accepted, not passed on */
+	A_SWITCH, /* virOnOff */
+	A_UINT8,  /* libvirt's uint8; 0 is not passed ("p:") */
+	A_INT,	  /* an int, passed as a string ("S:") for QEMU to judge */
+	A_BUS,	  /* pciBus: an unsignedInt naming the bus, asks nothing of the host */
 };
+
+enum { M_INTEL = 1 << 0, M_SMMUV3 = 1 << 1, M_VIRTIO = 1 << 2, M_AMD = 1 << 3 };
 
 struct attr {
 	const char *name;
 	const char *qemu;
 	enum atype type;
-	unsigned max;
+	unsigned models;
 };
 
-static const struct attr intel_attrs[] = {
-	{ "intremap", "intremap", A_SWITCH, 0 },
-	{ "caching_mode", "caching-mode", A_SWITCH, 0 },
-	{ "eim", "eim", A_SWITCH, 0 },
-	{ "iotlb", "device-iotlb", A_SWITCH, 0 },
-	{ "aw_bits", "aw-bits", A_UINT, 64 },
-	{ "dma_translation", "dma-translation", A_SWITCH, 0 },
-	{ "passthrough", "pt", A_SWITCH, 0 },
-	{ "scalable_mode", "scalable-mode", A_SWITCH, 0 },
-	{ "fsts", "fsts", A_SWITCH, 0 },
-	{ "pasid_bits", "pasid-bits", A_UINT, 20 },
-};
-
-static const struct attr smmuv3_attrs[] = {
-	{ "pciBus", NULL, A_IGNORE, 0 },	{ "accel", "accel", A_SWITCH, 0 },
-	{ "ats", "ats", A_SWITCH, 0 },		{ "ril", "ril", A_SWITCH, 0 },
-	{ "ssidSize", "ssidsize", A_UINT, 20 }, { "ssidsize", "ssidsize", A_UINT, 20 },
-	{ "oas", "oas", A_UINT, 64 },		{ "cmdqv", NULL, A_IGNORE, 0 },
-};
-
-static const struct attr virtio_attrs[] = {
-	{ "aw_bits", "aw-bits", A_UINT, 64 },
-};
-
-static const struct attr amd_attrs[] = {
-	{ "intremap", "intremap", A_SWITCH, 0 },
-	{ "iotlb", "device-iotlb", A_SWITCH, 0 },
-	{ "xtsup", "xtsup", A_SWITCH, 0 },
-	{ "pt", "pt", A_SWITCH, 0 },
-	{ "passthrough", "pt", A_SWITCH, 0 },
-	{ "dma_translation", "dma-translation", A_SWITCH, 0 },
+/* domaincommon.rng's order. */
+static const struct attr attrs[] = {
+	{ "intremap", "intremap", A_SWITCH, M_INTEL | M_AMD },
+	{ "caching_mode", "caching-mode", A_SWITCH, M_INTEL },
+	{ "eim", "eim", A_SWITCH, M_INTEL },
+	{ "iotlb", "device-iotlb", A_SWITCH, M_INTEL | M_AMD },
+	{ "aw_bits", "aw-bits", A_UINT8, M_INTEL | M_VIRTIO },
+	{ "dma_translation", "dma-translation", A_SWITCH, M_INTEL },
+	{ "xtsup", "xtsup", A_SWITCH, M_AMD },
+	{ "passthrough", "pt", A_SWITCH, M_AMD },
+	{ "pciBus", NULL, A_BUS, M_SMMUV3 },
+	{ "accel", "accel", A_SWITCH, M_SMMUV3 },
+	{ "ats", "ats", A_SWITCH, M_SMMUV3 },
+	{ "ril", "ril", A_SWITCH, M_SMMUV3 },
+	{ "ssidsize", "ssidsize", A_INT, M_SMMUV3 },
+	{ "oas", "oas", A_INT, M_SMMUV3 },
+	{ "cmdqv", "cmdqv", A_SWITCH, M_SMMUV3 },
 };
 
 struct model {
 	const char *name;
 	const char *device;
-	const struct attr *attrs;
-	size_t n_attrs;
+	unsigned bit;
 };
 
 static const struct model models[] = {
-	{ "intel", "intel-iommu", intel_attrs, ELEMENTSOF(intel_attrs) },
-	{ "smmuv3", "arm-smmuv3", smmuv3_attrs, ELEMENTSOF(smmuv3_attrs) },
-	{ "virtio", "virtio-iommu-pci", virtio_attrs, ELEMENTSOF(virtio_attrs) },
-	{ "amd", "amd-iommu", amd_attrs, ELEMENTSOF(amd_attrs) },
+	{ "intel", "intel-iommu", M_INTEL },
+	{ "smmuv3", "arm-smmuv3", M_SMMUV3 },
+	{ "virtio", "virtio-iommu-pci", M_VIRTIO },
+	{ "amd", "amd-iommu", M_AMD },
 };
-
-static const char *const granule_modes[] = { "4k", "8k", "16k", "64k", "host", NULL };
 
 _printf_(2, 3) static int fail(char **error, const char *fmt, ...)
 {
@@ -142,83 +145,233 @@ static int append(char **arg, const char *key, const char *value)
 	return 0;
 }
 
-static int driver_attr(const struct model *m, xmlNode *drv, const xmlAttr *a, char **arg,
+/* An XML Schema integer (optional sign, decimal digits) in [lo, hi]. */
+static bool parse_xsd_int(const char *s, long long lo, long long hi, long long *ret)
+{
+	const char *d = s + (*s == '-' || *s == '+');
+	char *end;
+	long long v;
+
+	if (*d < '0' || *d > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end || errno || v < lo || v > hi)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* What the <driver> element says, once read: the switches the checks below need. */
+struct driver {
+	char *arg; /* the -device argument built so far */
+	bool set[ELEMENTSOF(attrs)];
+	bool on[ELEMENTSOF(attrs)];
+};
+
+static size_t attr_index(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(attrs); i++)
+		if (streq(attrs[i].name, name))
+			return i;
+	return SIZE_MAX;
+}
+
+static int driver_attr(const struct model *m, xmlNode *drv, const xmlAttr *a, struct driver *d,
 		       char **error)
 {
 	const char *name = (const char *)a->name;
-	const struct attr *at = NULL;
+	size_t i = attr_index(name);
+	const struct attr *at = i == SIZE_MAX ? NULL : &attrs[i];
 	char *value;
+	long long v;
 	int k = 0;
 
-	for (size_t i = 0; i < m->n_attrs && !at; i++)
-		if (streq(m->attrs[i].name, name))
-			at = &m->attrs[i];
-	if (!at || a->ns)
+	if (!at || a->ns || !(at->models & m->bit))
 		return fail(error, "iommu/driver/@%s: not an attribute of model %s", name, m->name);
-	if (at->type == A_IGNORE)
-		return 0;
 	value = attr_value(drv, a);
 	if (!value)
 		return -ENOMEM;
-	if (at->type == A_SWITCH) {
-		if (streq(value, "on") || streq(value, "off"))
-			k = append(arg, at->qemu, value);
-		else if (!streq(value, "default"))
+	d->set[i] = true;
+	switch (at->type) {
+	case A_SWITCH:
+		if (streq(value, "on") || streq(value, "off")) {
+			d->on[i] = streq(value, "on");
+			k = append(&d->arg, at->qemu, value);
+		} else
 			k = fail(error, "iommu/driver/@%s: expected on or off, not \"%s\"", name,
 				 value);
-	} else {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(value, &end, 10);
-		if (*value < '0' || *value > '9' || *end || errno || v > at->max)
+		break;
+	case A_UINT8:
+		if (!parse_xsd_int(value, 0, 255, &v) || *value == '-')
 			k = fail(error,
-				 "iommu/driver/@%s: expected a number from 0 to %u, not \"%s\"",
-				 name, at->max, value);
-		else {
+				 "iommu/driver/@%s: expected a number from 0 to 255, not \"%s\"",
+				 name, value);
+		else if (v > 0) {
 			char num[24];
 
-			snprintf(num, sizeof(num), "%lu", v);
-			k = append(arg, at->qemu, num);
+			snprintf(num, sizeof(num), "%lld", v);
+			k = append(&d->arg, at->qemu, num);
 		}
+		break;
+	case A_INT:
+	case A_BUS:
+		if (!parse_xsd_int(value, at->type == A_BUS ? 0 : INT_MIN,
+				   at->type == A_BUS ? UINT_MAX : INT_MAX, &v))
+			k = fail(error, "iommu/driver/@%s: expected %s, not \"%s\"", name,
+				 at->type == A_BUS ? "an unsigned number" : "a number", value);
+		else if (at->type == A_INT) {
+			char num[24];
+
+			snprintf(num, sizeof(num), "%lld", v);
+			k = append(&d->arg, at->qemu, num);
+		}
+		break;
 	}
 	xmlFree(value);
 	return k;
 }
 
-/* virtio's <driver><granule mode='...'/></driver>. */
-static int granule(xmlNode *drv, char **arg, char **error)
+/*
+ * A <granule size=N unit=U/> in bytes: libvirt's virScaleInteger() units (b, bytes; k, KiB,
+ * KB; M, MiB, MB; G, GiB, GB; T ...; case-insensitive); without unit, KiB, the unit libvirt
+ * writes it back in.
+ */
+static bool scaled_bytes(const char *size, const char *unit, unsigned long long *ret)
+{
+	static const char prefixes[] = "kmgtpe";
+	unsigned long long base = 1024, scale = 1, v;
+	const char *p;
+	char *end;
+
+	if (*size < '0' || *size > '9')
+		return false;
+	errno = 0;
+	v = strtoull(size, &end, 10);
+	if (*end || errno)
+		return false;
+	if (unit && (strcasecmp(unit, "b") == 0 || strcasecmp(unit, "byte") == 0 ||
+		     strcasecmp(unit, "bytes") == 0))
+		base = 1, scale = 1;
+	else if (unit) {
+		if (!*unit || !(p = strchr(prefixes, tolower((unsigned char)*unit))))
+			return false;
+		if (unit[1] && strcasecmp(unit + 1, "iB") != 0) {
+			if (tolower((unsigned char)unit[1]) != 'b' || unit[2])
+				return false;
+			base = 1000;
+		}
+		for (const char *q = prefixes; q <= p; q++)
+			scale *= base;
+	} else
+		scale = 1024;
+	if (v > ULLONG_MAX / scale)
+		return false;
+	*ret = v * scale;
+	return true;
+}
+
+/* virtio's <driver><granule mode='host'/> or <granule size='N' unit='KiB'/></driver>. */
+static int granule(xmlNode *drv, struct driver *d, char **error)
 {
 	xmlNode *g = first_child(drv, "granule");
-	xmlChar *mode;
-	int k = -EINVAL;
+	xmlChar *mode, *size, *unit;
+	unsigned long long bytes;
+	int k = 0;
 
 	if (!g)
 		return 0;
 	mode = xmlGetNoNsProp(g, (const xmlChar *)"mode");
-	if (!mode)
-		return fail(error, "iommu/driver/granule: expected a mode attribute");
-	for (size_t i = 0; granule_modes[i]; i++)
-		if (streq(granule_modes[i], (const char *)mode))
-			k = append(arg, "granule", granule_modes[i]);
-	if (k == -EINVAL)
-		k = fail(
-			error,
-			"iommu/driver/granule/@mode: expected 4k, 8k, 16k, 64k or host, not \"%s\"",
-			(const char *)mode);
+	size = xmlGetNoNsProp(g, (const xmlChar *)"size");
+	unit = xmlGetNoNsProp(g, (const xmlChar *)"unit");
+	if (mode && size) /* virDomainIOMMUDefParseXML() */
+		k = fail(error, "'mode' and 'size' can't be specified at the same time for "
+				"'granule'");
+	else if (mode && !streq((const char *)mode, "host"))
+		k = fail(error, "iommu/driver/granule/@mode: expected host, not \"%s\"",
+			 (const char *)mode);
+	else if (mode)
+		k = append(&d->arg, "granule", "host");
+	else if (!size)
+		k = fail(error, "iommu/driver/granule: expected a mode or a size attribute");
+	else if (!scaled_bytes((const char *)size, (const char *)unit, &bytes))
+		k = fail(error, "iommu/driver/granule: expected a size and a unit, not \"%s%s%s\"",
+			 (const char *)size, unit ? " " : "", unit ? (const char *)unit : "");
+	else if (bytes != 4096 && bytes != 8192 && bytes != 16384 && bytes != 65536)
+		/* qemuValidateDomainDeviceDefIOMMU() */
+		k = fail(error, "iommu: unsupported granule size. Supported values are 4, 8, 16 "
+				"and 64 KiB");
+	else {
+		char val[24];
+
+		snprintf(val, sizeof(val), "%lluk", bytes / 1024);
+		k = append(&d->arg, "granule", val);
+	}
 	xmlFree(mode);
+	xmlFree(size);
+	xmlFree(unit);
+	return k;
+}
+
+/* Whether the domain has <features><ioapic driver='qemu'/> (a split I/O APIC). */
+static bool split_ioapic(xmlNode *domain)
+{
+	xmlNode *features = first_child(domain, "features");
+	xmlNode *ioapic = features ? first_child(features, "ioapic") : NULL;
+	xmlChar *drv = ioapic ? xmlGetNoNsProp(ioapic, (const xmlChar *)"driver") : NULL;
+	bool split = drv && streq((const char *)drv, "qemu");
+
+	xmlFree(drv);
+	return split;
+}
+
+/* What libvirt refuses across attributes, with libvirt 12.9.0's words. domain is NULL for a
+ * bare <iommu> element, whose domain is not known. */
+static int libvirt_validate(const struct model *m, const struct driver *d, xmlNode *domain,
+			    char **error)
+{
+	size_t intremap = attr_index("intremap"), eim = attr_index("eim"),
+	       accel = attr_index("accel");
+	static const char *const need_accel[] = { "ats", "ril", "ssidsize", "oas", "cmdqv" };
+
+	if (m->bit == M_SMMUV3 && !d->on[accel])
+		for (size_t i = 0; i < ELEMENTSOF(need_accel); i++)
+			if (d->set[attr_index(need_accel[i])])
+				return fail(error, IOMMUCAP_LIBVIRT_NEEDS_ACCEL, m->name);
+	if (d->on[eim] && !d->on[intremap])
+		return fail(error, "IOMMU eim requires interrupt remapping to be enabled");
+	if (domain && d->on[intremap] && !split_ioapic(domain))
+		return fail(error, "IOMMU interrupt remapping requires split I/O APIC "
+				   "(ioapic driver='qemu')");
+	return 0;
+}
+
+/* <iommufd enabled='yes|no' [fdgroup='...']/> of the domain (domaincommon.rng, virYesNo). */
+static int iommufd(xmlNode *domain, char **error)
+{
+	xmlNode *fd = domain ? first_child(domain, "iommufd") : NULL;
+	xmlChar *enabled;
+	int k = 0;
+
+	if (!fd)
+		return 0;
+	enabled = xmlGetNoNsProp(fd, (const xmlChar *)"enabled");
+	if (!enabled ||
+	    (!streq((const char *)enabled, "yes") && !streq((const char *)enabled, "no")))
+		k = fail(error, "iommufd/@enabled: expected yes or no, not \"%s\"",
+			 enabled ? (const char *)enabled : "");
+	xmlFree(enabled);
 	return k;
 }
 
 /* The QEMU -device argument libvirt would generate for this <iommu>. */
-static int iommu_to_qemu(xmlNode *iommu, char **ret, char **error)
+static int iommu_to_qemu(xmlNode *iommu, xmlNode *domain, char **ret, char **error)
 {
-	_cleanup_free_ char *arg = NULL;
+	struct driver d = { 0 };
 	const struct model *m = NULL;
 	xmlChar *model = xmlGetNoNsProp(iommu, (const xmlChar *)"model");
 	xmlNode *drv;
-	int k;
+	int k = 0;
 
 	if (!model)
 		return fail(error, "iommu: expected a model attribute");
@@ -232,16 +385,28 @@ static int iommu_to_qemu(xmlNode *iommu, char **ret, char **error)
 		return k;
 	}
 	xmlFree(model);
-	arg = strdup(m->device);
-	if (!arg)
+	d.arg = strdup(m->device);
+	if (!d.arg)
 		return -ENOMEM;
 	drv = first_child(iommu, "driver");
-	for (const xmlAttr *a = drv ? drv->properties : NULL; a; a = a->next)
-		if ((k = driver_attr(m, drv, a, &arg, error)) < 0)
-			return k;
-	if (drv && streq(m->name, "virtio") && (k = granule(drv, &arg, error)) < 0)
+	for (const xmlAttr *a = drv ? drv->properties : NULL; a && k == 0; a = a->next)
+		k = driver_attr(m, drv, a, &d, error);
+	if (k == 0 && drv && first_child(drv, "granule")) {
+		if (m->bit != M_VIRTIO)
+			k = fail(error, "iommu/driver/granule: not an element of model %s",
+				 m->name);
+		else
+			k = granule(drv, &d, error);
+	}
+	if (k == 0)
+		k = libvirt_validate(m, &d, domain, error);
+	if (k == 0)
+		k = iommufd(domain, error);
+	if (k < 0) {
+		free(d.arg);
 		return k;
-	*ret = TAKE_PTR(arg);
+	}
+	*ret = d.arg;
 	return 0;
 }
 
@@ -298,7 +463,7 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 	struct iommucap_requirement *r = NULL;
 	xmlParserCtxt *ctxt = NULL;
 	xmlDoc *doc = NULL;
-	xmlNode *root, *iommu = NULL;
+	xmlNode *root, *iommu = NULL, *domain = NULL;
 	char *arg = NULL, *error = NULL, *qerror = NULL;
 	int k;
 
@@ -341,6 +506,7 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 	else if (root && is_element(root, "domain")) {
 		xmlNode *devs = first_child(root, "devices");
 
+		domain = root;
 		iommu = devs ? first_child(devs, "iommu") : NULL;
 		if (!iommu) {
 			k = fail(&error, "the domain has no <iommu> device");
@@ -351,7 +517,7 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 			 root ? (const char *)root->name : "");
 		goto out;
 	}
-	k = iommu_to_qemu(iommu, &arg, &error);
+	k = iommu_to_qemu(iommu, domain, &arg, &error);
 	if (k < 0)
 		goto out;
 	k = iommucap_requirement_from_qemu(arg, &r, &qerror);

@@ -114,5 +114,12 @@ struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requireme
  */
 int iommucap_requirement_from_qemu(const char *device_arg, struct iommucap_requirement **ret,
 				   char **ret_error);
+/* libvirt 12.9.0's refusal of smmuv3's ats, ril, ssidsize, oas or cmdqv without accel='on'
+ * (src/conf/domain_validate.c); %s is the model. Shared with lib/suggest.c, which builds
+ * libvirt's forms without parsing XML. */
+#define IOMMUCAP_LIBVIRT_NEEDS_ACCEL                                                               \
+	"accel must be enabled for iommu model '%s' when setting ats, ril, ssidsize, oas, or "     \
+	"cmdqv"
+
 int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 				      struct iommucap_requirement **ret, char **ret_error);

@@ -68,14 +68,12 @@ static const char *const granules[] = { "4k", "8k", "16k", "64k", "host", NULL }
  * property naming to 'fsts'" and "Rename pasid property to \"pasid-bits\""). */
 static const struct knob intel_knobs[] = {
 	{ .qemu = "scalable-mode",
-	  .libvirt = "scalable_mode",
 	  .kind = K_SWITCH,
 	  .migratable = true,
 	  .why = "scalable mode: PASID-granular translation and the first-stage tables a guest "
 		 "SVA driver uses; the rules ask the host unit for scalable mode too",
 	  .rules = { "features.scalable_mode" } },
 	{ .qemu = "fsts",
-	  .libvirt = "fsts",
 	  .kind = K_SWITCH,
 	  .needs = "scalable-mode",
 	  .why = "first-stage translation by the host IOMMU: the guest's first-stage tables are "
@@ -97,7 +95,6 @@ static const struct knob intel_knobs[] = {
 		 "host must walk them (cap.FL1GP)",
 	  .rules = { "qemu.intel-iommu.fs1gp" } },
 	{ .qemu = "pasid-bits",
-	  .libvirt = "pasid_bits",
 	  .kind = K_INT,
 	  .hi = 20,
 	  .lo = 1,
@@ -132,7 +129,7 @@ static const struct knob smmuv3_knobs[] = {
 		 "host's IDR5.OAS must be as large",
 	  .rules = { "qemu.arm-smmuv3.oas", "min.output_bits" } },
 	{ .qemu = "ssidsize",
-	  .libvirt = "ssidSize",
+	  .libvirt = "ssidsize",
 	  .kind = K_INT,
 	  .hi = 20,
 	  .lo = 1,
@@ -167,6 +164,7 @@ static const struct knob virtio_knobs[] = {
 		 "bits",
 	  .rules = { "min.input_bits" } },
 	{ .qemu = "granule",
+	  .libvirt = "granule", /* an element: <granule mode='host'/> or size='N' unit='KiB' */
 	  .kind = K_CHOICE,
 	  .choices = granules,
 	  .migratable = true,
@@ -280,6 +278,12 @@ static const char *pinned(const struct search *s, size_t i, const int *pick)
 	return NULL;
 }
 
+/* virtio's granule, which libvirt writes as the <granule> element of <driver>. */
+static bool is_granule(const struct knob *k)
+{
+	return streq(k->qemu, "granule");
+}
+
 /*
  * The QEMU -device argument of a pick; with libvirt, the one libvirt generates from the pick's
  * <iommu> element (libvirt_xml() below), as lib/import-libvirt.c maps it: the device of the
@@ -301,14 +305,14 @@ static char *qemu_arg(const struct viommu *v, const int *pick, bool libvirt)
 		char buf[16];
 		const char *val = value(&v->knobs[i], pick[i], buf);
 
-		if (*val && (!libvirt || v->knobs[i].libvirt))
+		if (*val && (!libvirt || (v->knobs[i].libvirt && !is_granule(&v->knobs[i]))))
 			fprintf(f, ",%s=%s", v->knobs[i].qemu, val);
 	}
 	for (size_t i = 0; libvirt && i < v->n_knobs; i++) {
 		char buf[16];
 		const char *val = value(&v->knobs[i], pick[i], buf);
 
-		if (*val && streq(v->knobs[i].qemu, "granule"))
+		if (*val && is_granule(&v->knobs[i]))
 			fprintf(f, ",granule=%s", val);
 	}
 	if (fclose(f) != 0) {
@@ -333,10 +337,10 @@ static char *libvirt_xml(const struct viommu *v, const int *pick)
 		char buf[16];
 		const char *val = value(&v->knobs[i], pick[i], buf);
 
-		if (*val && v->knobs[i].libvirt)
-			attrs = true;
-		if (*val && streq(v->knobs[i].qemu, "granule"))
+		if (*val && is_granule(&v->knobs[i]))
 			granule = val;
+		else if (*val && v->knobs[i].libvirt)
+			attrs = true;
 	}
 	fprintf(f, "<iommu model='%s'", v->libvirt);
 	if (!attrs && !granule)
@@ -349,11 +353,16 @@ static char *libvirt_xml(const struct viommu *v, const int *pick)
 			char buf[16];
 			const char *val = value(&v->knobs[i], pick[i], buf);
 
-			if (*val && v->knobs[i].libvirt)
+			if (*val && v->knobs[i].libvirt && !is_granule(&v->knobs[i]))
 				fprintf(f, " %s='%s'", v->knobs[i].libvirt, val);
 		}
-		if (granule)
-			fprintf(f, ">\n    <granule mode='%s'/>\n  </driver>\n</iommu>\n", granule);
+		/* libvirt 12.9.0's forms (docs/formatdomain.rst): mode='host', or a size in KiB. */
+		if (granule && streq(granule, "host"))
+			fputs(">\n    <granule mode='host'/>\n  </driver>\n</iommu>\n", f);
+		else if (granule)
+			fprintf(f,
+				">\n    <granule size='%d' unit='KiB'/>\n  </driver>\n</iommu>\n",
+				atoi(granule));
 		else
 			fputs("/>\n</iommu>\n", f);
 	}
@@ -377,6 +386,21 @@ static int requirement(const struct search *s, const int *pick, struct iommucap_
 
 	if (!form)
 		return -ENOMEM;
+	/* libvirt refuses the knobs that need accel without it (the only libvirt attributes with
+	 * a .needs), before QEMU sees them. */
+	for (size_t i = 0; s->libvirt && i < s->v->n_knobs; i++) {
+		const struct knob *kn = &s->v->knobs[i];
+		char buf[16];
+		int n = kn->needs ? knob_index(s->v, kn->needs) : -1;
+
+		if (kn->libvirt && n >= 0 && *value(kn, pick[i], buf) &&
+		    !streq(value(&s->v->knobs[n], pick[n], buf), "on")) {
+			if (ret_error &&
+			    asprintf(ret_error, IOMMUCAP_LIBVIRT_NEEDS_ACCEL, s->v->libvirt) < 0)
+				*ret_error = NULL;
+			return -EINVAL;
+		}
+	}
 	k = iommucap_requirement_from_qemu(form, &r, ret_error ? &error : NULL);
 	if (k == -EINVAL && ret_error) {
 		if (s->libvirt && error) {
