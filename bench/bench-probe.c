@@ -1118,12 +1118,9 @@ int main(int argc, char **argv)
 		case OPT_TREE:
 			tree_dir = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		default: /* 'h' asks for the usage; anything else is a usage error */
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
 		}
 		if (k < 0) {
 			fprintf(stderr, "bench-probe: bad value for %s\n", argv[optind - 1]);

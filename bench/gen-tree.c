@@ -154,23 +154,31 @@ static int put(struct gen *g, const char *path, const void *data, size_t len)
 	return close(fd) < 0 ? -errno : 0;
 }
 
+/* path = dir/name and buf from a format: its length, or -ENAMETOOLONG. */
+static int _printf_(6, 0)
+	path_and_text(char path[static PATH_MAX], const char *dir, const char *name, char *buf,
+		      size_t size, const char *fmt, va_list ap)
+{
+	int k = pathf(path, PATH_MAX, "%s/%s", dir, name), n;
+
+	if (k < 0)
+		return k;
+	n = vsnprintf(buf, size, fmt, ap);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+}
+
 /* Write dir/name from a format; attribute values end in a newline, as sysfs_emit's do. */
 static int _printf_(4, 5)
 	putf(struct gen *g, const char *dir, const char *name, const char *fmt, ...)
 {
 	char path[PATH_MAX], buf[4096];
 	va_list ap;
-	int n, k;
+	int n;
 
-	k = pathf(path, sizeof(path), "%s/%s", dir, name);
-	if (k < 0)
-		return k;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = path_and_text(path, dir, name, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -EINVAL;
-	return put(g, path, buf, (size_t)n);
+	return n < 0 ? n : put(g, path, buf, (size_t)n);
 }
 
 /* A real symbolic link dir/name -> target (relative, as the kernel makes them). */
@@ -179,16 +187,13 @@ static int _printf_(4, 5)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	va_list ap;
-	int n, k;
+	int n;
 
-	k = pathf(path, sizeof(path), "%s/%s", dir, name);
-	if (k < 0)
-		return k;
 	va_start(ap, fmt);
-	n = vsnprintf(target, sizeof(target), fmt, ap);
+	n = path_and_text(path, dir, name, target, sizeof(target), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(target))
-		return -ENAMETOOLONG;
+	if (n < 0)
+		return n;
 	if (symlinkat(target, g->fd, path) < 0)
 		return -errno;
 	g->st.links++;

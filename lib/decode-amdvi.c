@@ -7,10 +7,6 @@
 #include "regs-amdvi.h"
 #include "sysfs.h"
 
-#define SZ_4K UINT64_C(0x1000)
-#define SZ_2M UINT64_C(0x200000)
-#define SZ_1G UINT64_C(0x40000000)
-
 static int amdvi_pgtable_formats(struct iommucap_unit *u, uint64_t efr)
 {
 	static const char *const v1[] = { "amd-v1-4level", "amd-v1-5level", "amd-v1-6level" };

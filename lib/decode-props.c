@@ -73,14 +73,10 @@ static const struct prop *find_prop(const char *name)
 static int read_pgtable_formats(struct iommucap_root *r, struct iommucap_unit *u, const char *pdir,
 				struct iommucap_host *warn)
 {
-	_cleanup_free_ char *fdir = path_join(pdir, "pgtable_format");
 	char **names = NULL;
 	size_t n = 0;
-	int k;
+	int k = sysfs_list_in(r, pdir, "pgtable_format", &names, &n);
 
-	if (!fdir)
-		return -ENOMEM;
-	k = sysfs_list(r, fdir, &names, &n);
 	if (k == -ENOENT || k == -ENOTDIR)
 		return cap_set_strs(u, IOMMUCAP_PGTABLE_FORMATS, NULL, 0, IOMMUCAP_SRC_DEFAULT);
 	if (k < 0) {

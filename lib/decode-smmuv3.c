@@ -4,15 +4,6 @@
 #include "model.h"
 #include "regs-smmuv3.h"
 
-#define SZ_4K	UINT64_C(0x1000)
-#define SZ_16K	UINT64_C(0x4000)
-#define SZ_64K	UINT64_C(0x10000)
-#define SZ_2M	UINT64_C(0x200000)
-#define SZ_32M	UINT64_C(0x2000000)
-#define SZ_512M UINT64_C(0x20000000)
-#define SZ_1G	UINT64_C(0x40000000)
-#define SZ_4T	(UINT64_C(1) << 42)
-
 /* arm_smmu_device_iidr_probe(): IIDR_IMPLEMENTER_ARM and its product ids. */
 #define IIDR_IMPLEMENTER_ARM	   0x43b
 #define IIDR_PRODUCTID_ARM_MMU_600 0x483

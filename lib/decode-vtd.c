@@ -7,10 +7,6 @@
 #include "regs-vtd.h"
 #include "sysfs.h"
 
-#define SZ_4K UINT64_C(0x1000)
-#define SZ_2M UINT64_C(0x200000)
-#define SZ_1G UINT64_C(0x40000000)
-
 /* intel_iommu=sm_on/sm_off, the last one winning as the kernel parses them; -1 when absent. */
 static int vtd_cmdline_sm(const struct iommucap_hostinfo *hi)
 {

@@ -86,14 +86,10 @@ static void fields_of_release(const struct iommucap_hostinfo *hi, struct iommuca
 /* The device's VFIO cdev name (vfioN) from dir/vfio-dev/; -ENOENT when it has none. */
 static int cdev_name(struct iommucap_root *r, const char *dir, char **ret)
 {
-	_cleanup_free_ char *vdir = path_join(dir, "vfio-dev");
 	char **names = NULL;
 	size_t n = 0;
-	int k;
+	int k = sysfs_list_in(r, dir, "vfio-dev", &names, &n);
 
-	if (!vdir)
-		return -ENOMEM;
-	k = sysfs_list(r, vdir, &names, &n);
 	if (k < 0)
 		return k == -ENOMEM ? k : -ENOENT;
 	k = -ENOENT;

@@ -285,20 +285,6 @@ int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, s
 	return 0;
 }
 
-_printf_(3, 4) static int push(char ***v, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int k;
-
-	va_start(ap, fmt);
-	k = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	return strv_push(v, n, s);
-}
-
 /* Kernels whose print_iommu_info() (drivers/iommu/amd/init.c) prints EFR2 beside EFR, "Extended
  * features (%#llx, %#llx):", per unit with the CAP.EFR bit (the EFR2 support of 6.0, the release
  * whose sysfs "features" became "EFR2:EFR"); and those that print it once, from the EFR all units
@@ -390,19 +376,19 @@ int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iomm
 		/* pr_fmt "DMAR: " in cap_audit.c; a feature the units disagree on is every
 		 * unit's doing. */
 		for (size_t i = 0; i < nm; i++)
-			if (push(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
+			if (strv_pushf(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
 				goto oom;
 		/* intel_svm_check(): the line is the reason when the CPU check fails. The 6.1 boot
 		 * log of the same registers has no such line, so only 6.12 and later (where the
 		 * fixtures' boot logs show it) are predicted. */
 		if (kernel_has(&h->info, &(struct kchange){ .major = 6, .minor = 12 }) &&
 		    iommucap_unit_sva(h, u, buf, sizeof(buf), &why) == 0 && why == buf &&
-		    strstr(buf, " SVM disabled, ") && push(&v, &n, "%s", buf) < 0)
+		    strstr(buf, " SVM disabled, ") && strv_pushf(&v, &n, "%s", buf) < 0)
 			goto oom;
 		/* intel_iommu_init(): caching mode with second-stage DMA domains disables
 		 * batching, printed once (pr_info_once) for the first such unit. */
 		if (fbit(u, &vtd_cap_reg, VTD_CAP_CM) && !vtd_dma_first_stage(h, u) &&
-		    push(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
+		    strv_pushf(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
 			goto oom;
 	}
 	k = amd_feature_line(h, u, &line);

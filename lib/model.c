@@ -332,15 +332,12 @@ int unit_add_raw(struct iommucap_unit *u, const char *name, bool known, uint64_t
 int host_warn(struct iommucap_host *h, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	int k;
 
 	va_start(ap, fmt);
-	k = vasprintf(&s, fmt, ap);
+	k = strv_vpushf(&h->warnings, &h->n_warnings, fmt, ap);
 	va_end(ap);
-	if (k < 0)
-		return -ENOMEM;
-	return strv_push(&h->warnings, &h->n_warnings, s);
+	return k;
 }
 
 int tri_set(struct iommucap_tri *t, int64_t v)

@@ -510,6 +510,24 @@ int strv_push(char ***v, size_t *n, char *s)
 	return 0;
 }
 
+int strv_vpushf(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char *s;
+
+	return vasprintf(&s, fmt, ap) < 0 ? -ENOMEM : strv_push(v, n, s);
+}
+
+int strv_pushf(char ***v, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = strv_vpushf(v, n, fmt, ap);
+	va_end(ap);
+	return k;
+}
+
 static int cmp_version(const void *a, const void *b)
 {
 	return strverscmp(*(char *const *)a, *(char *const *)b);
@@ -559,6 +577,14 @@ static int list_impl(struct iommucap_root *r, const char *path, bool dirs_only, 
 int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n)
 {
 	return list_impl(r, path, false, ret, ret_n);
+}
+
+int sysfs_list_in(struct iommucap_root *r, const char *dir, const char *name, char ***ret,
+		  size_t *ret_n)
+{
+	_cleanup_free_ char *path = path_join(dir, name);
+
+	return path ? list_impl(r, path, false, ret, ret_n) : -ENOMEM;
 }
 
 int sysfs_list_dirs(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n)

@@ -1,6 +1,7 @@
 /* Bounded reads, link resolution and directory listing under one root directory fd. */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -72,6 +73,9 @@ int sysfs_path_join(const char *dir, const char *target, char **ret);
 
 /* The names in a directory, sorted in version order, without "." and "..". */
 int sysfs_list(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n);
+/* The same of dir/name. */
+int sysfs_list_in(struct iommucap_root *r, const char *dir, const char *name, char ***ret,
+		  size_t *ret_n);
 
 /* The same, keeping only subdirectories (by d_type; entries of unknown type are kept). */
 int sysfs_list_dirs(struct iommucap_root *r, const char *path, char ***ret, size_t *ret_n);
@@ -83,6 +87,9 @@ const char *path_basename(const char *p);
 
 void strv_free(char **v, size_t n);
 int strv_push(char ***v, size_t *n, char *s);
+/* strv_push() of a formatted string. */
+int strv_pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+int strv_vpushf(char ***v, size_t *n, const char *fmt, va_list ap) _printf_(3, 0);
 
 /*
  * Read dir/name as one line. On failure *ret_reason says why, in words ("cannot read cap:

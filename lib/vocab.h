@@ -9,6 +9,15 @@
 #define IOMMUCAP_PASID_BITS_MAX 20
 /* Any other width in bits: an address or id of at most 64 bits. */
 #define IOMMUCAP_WIDTH_MAX 64
+/* Page and block sizes, as the kernel's linux/sizes.h names them. */
+#define SZ_4K	UINT64_C(0x1000)
+#define SZ_16K	UINT64_C(0x4000)
+#define SZ_64K	UINT64_C(0x10000)
+#define SZ_2M	UINT64_C(0x200000)
+#define SZ_32M	UINT64_C(0x2000000)
+#define SZ_512M UINT64_C(0x20000000)
+#define SZ_1G	UINT64_C(0x40000000)
+#define SZ_4T	(UINT64_C(1) << 42)
 /* Page sizes a requirement may name: 4 KiB up to 2^52, the largest physical address space of
  * any IOMMU. */
 #define IOMMUCAP_PAGE_SIZE_MIN UINT64_C(4096)

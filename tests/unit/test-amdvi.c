@@ -7,10 +7,6 @@
 #include "tree.h"
 #include "regs-amdvi.h"
 
-#define SZ_4K UINT64_C(0x1000)
-#define SZ_2M UINT64_C(0x200000)
-#define SZ_1G UINT64_C(0x40000000)
-
 #define BIT(n) (UINT64_C(1) << (n))
 
 /* QEMU's amd-iommu: the kernel prints "Extended features (0x29d3, 0x0): PreF PPR GT IA GA HE". */

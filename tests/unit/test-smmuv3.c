@@ -7,15 +7,6 @@
 #include "regs-smmuv3.h"
 #include "requirement.h"
 
-#define SZ_4K	UINT64_C(0x1000)
-#define SZ_16K	UINT64_C(0x4000)
-#define SZ_64K	UINT64_C(0x10000)
-#define SZ_2M	UINT64_C(0x200000)
-#define SZ_32M	UINT64_C(0x2000000)
-#define SZ_512M UINT64_C(0x20000000)
-#define SZ_1G	UINT64_C(0x40000000)
-#define SZ_4T	(UINT64_C(1) << 42)
-
 /*
  * The fields as QEMU's hw/arm/smmuv3-internal.h lists them (REG32/FIELD, taken from Arm IHI 0070),
  * cross-checked with the kernel's arm-smmu-v3.h masks where it has one; written out here
