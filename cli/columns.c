@@ -11,10 +11,14 @@
 #include "columns.h"
 
 static const struct iommucap_host *host;
+/* The unit of each of host's groups (by index), made when a group's unit is first asked. */
+static const char **group_units;
 
 void tables_set_host(const struct iommucap_host *h)
 {
 	host = h;
+	free(group_units);
+	group_units = NULL;
 }
 
 /*
@@ -335,21 +339,62 @@ static const struct column group_cols[] = {
 
 const struct table_spec groups_table = { "groups", group_cols, ELEMENTSOF(group_cols) };
 
-/* The unit of a group's PCI members (units of non-PCI members are not recorded). */
+struct group_pos {
+	int id;
+	size_t pos;
+};
+
+static int cmp_group_pos(const void *a, const void *b)
+{
+	const struct group_pos *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * The unit of every group's PCI members (units of non-PCI members are not recorded), "mixed"
+ * when they differ: one pass over the devices, not one per group (4096 groups and 4352 devices
+ * on a 1024-unit host made 18 million comparisons).
+ */
+static int make_group_units(void)
+{
+	_cleanup_free_ struct group_pos *pos = calloc(host->n_groups + 1, sizeof(*pos));
+
+	group_units = calloc(host->n_groups + 1, sizeof(*group_units));
+	if (!pos || !group_units)
+		return -ENOMEM;
+	for (size_t i = 0; i < host->n_groups; i++)
+		pos[i] = (struct group_pos){ host->groups[i].id, i };
+	qsort(pos, host->n_groups, sizeof(*pos), cmp_group_pos);
+	for (size_t i = 0; i < host->n_devices; i++) {
+		const struct iommucap_device *d = &host->devices[i];
+		struct group_pos key = { d->group, 0 }, *p;
+
+		if (!d->unit ||
+		    !(p = bsearch(&key, pos, host->n_groups, sizeof(*pos), cmp_group_pos)))
+			continue;
+		/* Every group of that number (a host document may repeat one). */
+		while (p > pos && p[-1].id == d->group)
+			p--;
+		for (; p < pos + host->n_groups && p->id == d->group; p++) {
+			const char **u = &group_units[p->pos];
+
+			*u = *u && !streq(*u, d->unit) ? "mixed" : d->unit;
+		}
+	}
+	return 0;
+}
+
 static const char *group_unit(const struct iommucap_group *g)
 {
-	const char *unit = NULL;
-
-	for (size_t i = 0; host && i < host->n_devices; i++) {
-		const struct iommucap_device *d = &host->devices[i];
-
-		if (d->group != g->id || !d->unit)
-			continue;
-		if (unit && !streq(unit, d->unit))
-			return "mixed";
-		unit = d->unit;
+	if (!host || g < host->groups || g >= host->groups + host->n_groups)
+		return NULL;
+	if (!group_units && make_group_units() < 0) {
+		free(group_units);
+		group_units = NULL;
+		return NULL;
 	}
-	return unit;
+	return group_units[g - host->groups];
 }
 
 json_t *group_cell(const void *row, size_t col)
