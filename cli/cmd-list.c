@@ -14,13 +14,14 @@
 #include "varlink/client.h"
 
 /*
- * The units for "show" from the daemon: their summaries and the warnings (ListUnitSummaries),
- * or, for "show UNIT...", each named unit alone (GetUnit), on one connection.
+ * The units for "show" from the daemon: their summaries, each distinct set of capabilities once,
+ * and the warnings (ListUnitRows), or, for "show UNIT...", each named unit alone (GetUnit), on
+ * one connection.
  */
 static int daemon_units(struct iommucap_host **ret)
 {
 	_cleanup_free_ char *error = NULL, *bad = NULL;
-	json_t *reply = NULL, *units = NULL, *warnings = NULL;
+	json_t *reply = NULL, *units = NULL, *warnings = NULL, *sets = NULL;
 	struct vl_client *c;
 	bool continues;
 	int k = vl_client_connect(arg_address, &c), r = EXIT_SUCCESS;
@@ -28,10 +29,11 @@ static int daemon_units(struct iommucap_host **ret)
 	if (k < 0)
 		return daemon_unreachable(k);
 	if (arg_n_filters == 0) {
-		k = vl_client_call(c, "io.iommucapd.ListUnitSummaries", NULL, false);
+		k = vl_client_call(c, "io.iommucapd.ListUnitRows", NULL, false);
 		if (k >= 0)
 			k = vl_client_read(c, &reply, &error, &continues);
 		if (k >= 0 && !error) {
+			sets = json_incref(json_object_get(reply, "capability_sets"));
 			units = json_incref(json_object_get(reply, "units"));
 			warnings = json_incref(json_object_get(reply, "warnings"));
 		}
@@ -56,16 +58,19 @@ static int daemon_units(struct iommucap_host **ret)
 	if (k < 0)
 		r = daemon_unreachable(k);
 	else if (r == EXIT_SUCCESS && error) {
-		warnx("%s failed: %s", arg_n_filters ? "GetUnit" : "ListUnitSummaries", error);
+		warnx("%s failed: %s", arg_n_filters ? "GetUnit" : "ListUnitRows", error);
 		r = EXIT_FAILURE;
 	} else if (r == EXIT_SUCCESS) {
-		k = iommucap_host_from_units(units, warnings, arg_n_filters == 0, ret, &bad);
+		k = arg_n_filters == 0
+			    ? iommucap_host_from_unit_rows(sets, units, warnings, ret, &bad)
+			    : iommucap_host_from_units(units, NULL, false, ret, &bad);
 		if (k < 0) {
 			warnx("iommu-capd sent units that are not valid: %s", bad ?: "?");
 			r = EXIT_FAILURE;
 		} else
 			print_warnings(*ret);
 	}
+	json_decref(sets);
 	json_decref(units);
 	json_decref(warnings);
 	return r;

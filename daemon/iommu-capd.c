@@ -31,7 +31,9 @@ static const char *arg_sysroot = "/";
 static const char *arg_listen;
 static bool arg_exit_on_idle;
 
-static const char *const REPLY_KEYS[] = { "host", "units", "devices", "groups", "unit_summaries" };
+static const char *const REPLY_KEYS[] = {
+	"host", "units", "devices", "groups", "unit_summaries", "unit_rows",
+};
 
 struct daemon {
 	sd_event *event;
@@ -46,11 +48,11 @@ struct daemon {
 	/*
 	 * The replies of the methods without parameters, each written from the model when first
 	 * asked and then kept until the model changes (REPLY_KEYS: GetHost, ListUnits, ListDevices,
-	 * ListGroups, ListUnitSummaries). Writing GetHost costs 0.3 ms on a small host and 40 ms on
-	 * 1024 units: rewritten for every call, 64 clients asking over and over would keep a new
-	 * client waiting for 64 of them; kept, each is a copy. ListUnitSummaries is written with
-	 * each probe (what every "iommuctl show" asks for). A text over the message limit is not
-	 * kept (its reply is ReplyTooLarge).
+	 * ListGroups, ListUnitSummaries, ListUnitRows). Writing GetHost costs 0.3 ms on a small
+	 * host and 40 ms on 1024 units: rewritten for every call, 64 clients asking over and over
+	 * would keep a new client waiting for 64 of them; kept, each is a copy. ListUnitRows is
+	 * written with each probe (what every "iommuctl show" asks for). A text over the message
+	 * limit is not kept (its reply is ReplyTooLarge).
 	 */
 	char *texts[ELEMENTSOF(REPLY_KEYS)];
 	char *overlong; /* a reply text too long to keep, while it is answered */
@@ -108,22 +110,26 @@ static void notify_status(struct daemon *d)
 
 /*
  * {"KEY": the host document or one of its arrays}, written from the model; for the unit
- * summaries, {"units": [...], "warnings": [...]}.
+ * summaries, {"units": [...], "warnings": [...]}, and for the unit rows,
+ * {"capability_sets": [...], "units": [...], "warnings": [...]}.
  */
 static int write_reply(const struct iommucap_host *h, const char *key, char **ret)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	bool summaries = streq(key, "unit_summaries");
+	bool rows = streq(key, "unit_rows"), summaries = rows || streq(key, "unit_summaries");
 	int k;
 
 	if (!f)
 		return -ENOMEM;
-	k = fprintf(f, "{\"%s\":", summaries ? "units" : key) < 0 ? -ENOMEM : 0;
+	k = fputc('{', f) == EOF || (!rows && fprintf(f, "\"%s\":", summaries ? "units" : key) < 0)
+		    ? -ENOMEM
+		    : 0;
 	if (k >= 0)
-		k = streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
-				       : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
+		k = rows		 ? iommucap_host_write_unit_rows(h, f, REPLY_FLAGS)
+		    : streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
+					 : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
 	if (k >= 0 && summaries) {
 		json_t *w = json_array();
 
@@ -345,8 +351,8 @@ static int full_probe(struct daemon *d)
 	d->host = h;
 	forget_texts(d);
 	/* Written now rather than on the first "iommuctl show" (100 ms on 1024 units); if this
-	 * fails, the first ListUnitSummaries tries again. */
-	(void)reply_text(d, "unit_summaries");
+	 * fails, the first ListUnitRows tries again. */
+	(void)reply_text(d, "unit_rows");
 	(void)malloc_trim(0); /* the probe's transient blocks */
 	notify_status(d);
 	return 0;
@@ -385,6 +391,11 @@ static int reply_written(struct vl_call *call, struct daemon *d, const char *key
 static int vl_method_list_unit_summaries(struct vl_call *call, json_t *params, void *userdata)
 {
 	return reply_written(call, userdata, "unit_summaries");
+}
+
+static int vl_method_list_unit_rows(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_written(call, userdata, "unit_rows");
 }
 
 static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
@@ -527,6 +538,7 @@ static const struct vl_method methods[] = {
 	{ "ListUnits", vl_method_list_units },
 	{ "GetUnit", vl_method_get_unit },
 	{ "ListUnitSummaries", vl_method_list_unit_summaries },
+	{ "ListUnitRows", vl_method_list_unit_rows },
 	{ "ListDevices", vl_method_list_devices },
 	{ "GetDevice", vl_method_get_device },
 	{ "ListGroups", vl_method_list_groups },

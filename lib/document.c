@@ -384,6 +384,14 @@ static const struct doc_field unit_fields[] = {
 
 const struct doc_table doc_unit = DOC_TABLE(unit_fields, struct iommucap_unit);
 
+const struct doc_field *doc_unit_capabilities(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(unit_fields); i++)
+		if (unit_fields[i].encode == capabilities_encode)
+			return &unit_fields[i];
+	return NULL;
+}
+
 /* ---- the group ------------------------------------------------------------------------- */
 
 static int resv_addr_encode(const struct doc_field *f, const void *obj, struct doc_enc *e,

@@ -89,6 +89,8 @@ struct doc_table {
 
 /* The host document's tables (document.c). */
 extern const struct doc_table doc_host, doc_unit, doc_group, doc_device;
+/* The unit's capabilities field (ListUnitRows sends each distinct value once). */
+const struct doc_field *doc_unit_capabilities(void);
 
 /* The writer (json.c): the object the table describes; NULL on no memory. */
 json_t *doc_encode(const struct doc_table *t, const void *obj, bool summary);

@@ -305,6 +305,14 @@ int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flag
 int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f,
 			      size_t flags);
 
+/*
+ * The units as the interface's ListUnitRows has them: "capability_sets":[...],"units":[...] (two
+ * members of an object, without its braces). Each distinct set of capability values (as a
+ * summary has them) is written once, and each unit's summary has "capability_set", the index
+ * of its set, for its capabilities.
+ */
+int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t flags);
+
 /* The host document's arrays. */
 enum iommucap_host_array {
 	IOMMUCAP_HOST_UNITS,
@@ -332,6 +340,13 @@ int iommucap_host_from_json(json_t *doc, struct iommucap_host **ret, char **ret_
  */
 int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
 			     struct iommucap_host **ret, char **ret_error);
+
+/*
+ * The same from the rows of iommucap_host_write_unit_rows: each row's capabilities are the
+ * capability set its "capability_set" names.
+ */
+int iommucap_host_from_unit_rows(json_t *capability_sets, json_t *units, json_t *warnings,
+				 struct iommucap_host **ret, char **ret_error);
 
 /* One capability's value as the document prints it: null when unknown, NULL on no memory. */
 json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);

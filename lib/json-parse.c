@@ -322,3 +322,46 @@ int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
 		k = doc_get_strv(&x, warnings, wf->key, &h->warnings, &h->n_warnings);
 	return finish(&x, k, h, ret, ret_error);
 }
+
+int iommucap_host_from_unit_rows(json_t *capability_sets, json_t *units, json_t *warnings,
+				 struct iommucap_host **ret, char **ret_error)
+{
+	const struct doc_field *cf = doc_unit_capabilities();
+	struct jsonpath x = { .path = "" };
+	json_t *row;
+	size_t i;
+	int k = 0;
+
+	if (!cf)
+		return -EINVAL;
+	if (!json_is_array(capability_sets) || !json_is_array(units))
+		k = jsonpath_bad(&x, NULL, "capability_sets and units must be arrays");
+	json_array_foreach (units, i, row) {
+		json_t *set = json_object_get(row, "capability_set");
+		size_t saved;
+
+		if (k < 0)
+			break;
+		saved = jsonpath_push(&x, "units/%zu", i);
+		if (!json_is_object(row))
+			k = jsonpath_bad(&x, NULL, "expected an object");
+		else if (!json_is_integer(set) || json_integer_value(set) < 0 ||
+			 (size_t)json_integer_value(set) >= json_array_size(capability_sets))
+			k = jsonpath_bad(&x, "capability_set",
+					 "expected an index of capability_sets");
+		else if (json_object_set(row, cf->key,
+					 json_array_get(capability_sets,
+							(size_t)json_integer_value(set))) < 0 ||
+			 json_object_del(row, "capability_set") < 0)
+			k = -ENOMEM;
+		jsonpath_pop(&x, saved);
+	}
+	if (k < 0) {
+		if (ret_error)
+			*ret_error = x.error ? x.error : strdup(strerror(-k));
+		else
+			free(x.error);
+		return k;
+	}
+	return iommucap_host_from_units(units, warnings, true, ret, ret_error);
+}

@@ -349,6 +349,69 @@ int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FI
 	return af ? write_array(h, af, summary, f, flags) : -EINVAL;
 }
 
+/* The index of text among sets (taking it), or its new index at the end. */
+static size_t set_index(char **sets, size_t *n, char *text)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (streq(sets[i], text)) {
+			free(text);
+			return i;
+		}
+	sets[*n] = text;
+	return (*n)++;
+}
+
+/*
+ * Two passes: the distinct capability values first (units of one model and stepping share
+ * them), then each unit's summary with the index of its set for its capabilities.
+ */
+int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t flags)
+{
+	const struct doc_field *cf = doc_unit_capabilities();
+	_cleanup_free_ size_t *set_of = calloc(h->n_units + 1, sizeof(*set_of));
+	char **sets = calloc(h->n_units + 1, sizeof(*sets));
+	size_t n_sets = 0;
+	int k = cf && set_of && sets ? 0 : -ENOMEM;
+
+	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
+		struct doc_enc e = { .summary = true };
+		json_t *caps = doc_encode_field(cf, &h->units[i], &e);
+		char *text = caps && !e.oom ? json_dumps(caps, flags) : NULL;
+
+		json_decref(caps);
+		if (!text)
+			k = -ENOMEM;
+		else
+			set_of[i] = set_index(sets, &n_sets, text);
+	}
+	if (k >= 0 && fputs("\"capability_sets\":[", f) == EOF)
+		k = -EIO;
+	for (size_t i = 0; k >= 0 && i < n_sets; i++)
+		if ((i > 0 && fputc(',', f) == EOF) || fputs(sets[i], f) == EOF)
+			k = -EIO;
+	if (k >= 0 && fputs("],\"units\":[", f) == EOF)
+		k = -EIO;
+	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
+		json_t *row = doc_encode(&doc_unit, &h->units[i], true);
+
+		if (!row || json_object_del(row, cf->key) < 0 ||
+		    json_object_set_new(row, "capability_set",
+					json_integer((json_int_t)set_of[i])) < 0) {
+			json_decref(row);
+			k = -ENOMEM;
+		} else if (i > 0 && fputc(',', f) == EOF)
+			k = -EIO;
+		else
+			k = dump_to(row, f, flags);
+	}
+	if (k >= 0 && fputc(']', f) == EOF)
+		k = -EIO;
+	for (size_t i = 0; sets && i < n_sets; i++)
+		free(sets[i]);
+	free(sets);
+	return k;
+}
+
 /*
  * The fields before the first array as one object without its closing brace, then each field
  * after it in turn, an array an element at a time: never the whole host as one tree.

@@ -142,13 +142,19 @@ def main():
         want["capabilities"] = "CapabilityValues"
         check(idl["UnitSummary"] == want, "UnitSummary is Unit less raw, raw_unknown, fields and "
               "devices, plus n_devices: int", f"{idl['UnitSummary']}\n{want}")
+        # A UnitRow is a UnitSummary with the index of its capability set for its capabilities.
+        walk("UnitRow")
+        want = {k: v for k, v in idl["UnitSummary"].items() if k != "capabilities"}
+        want["capability_set"] = "int"
+        check(idl.get("UnitRow") == want, "UnitRow is UnitSummary with capability_set: int for "
+              "capabilities", f"{idl.get('UnitRow')}\n{want}")
         want = {k: v for k, v in idl["Capabilities"].items() if k not in ("unknown", "sources")}
         check(idl.get("CapabilityValues") == want,
               "CapabilityValues is Capabilities less unknown and sources",
               f"{idl.get('CapabilityValues')}\n{want}")
     check(reached == set(idl),
           "every varlink type is part of the host document, Event, CheckResult, Suggest* or "
-          "UnitSummary",
+          "UnitSummary/UnitRow",
           f"unreached: {sorted(set(idl) - reached)}")
     print(f"1..{n}")
     return 1 if failed else 0

@@ -114,11 +114,12 @@ def run(t, varlink, daemon, tree, pythonpath):
             parsed = varlink.Interface(desc)
             ok = parsed.name == "io.iommucapd" and set(
                 m for m in parsed.members if isinstance(parsed.members[m], varlink.scanner._Method)) == {
-                "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListDevices", "GetDevice",
+                "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListUnitRows", "ListDevices",
+                "GetDevice",
                 "ListGroups", "Monitor", "Rescan", "Check", "Suggest"}
-            t.check(ok, "python's scanner parses our IDL with all eleven methods", sorted(parsed.members))
+            t.check(ok, "python's scanner parses our IDL with all twelve methods", sorted(parsed.members))
         except Exception as e:
-            t.check(False, "python's scanner parses our IDL with all eleven methods", repr(e))
+            t.check(False, "python's scanner parses our IDL with all twelve methods", repr(e))
         sdesc = svc.GetInterfaceDescription("org.varlink.service").get("description", "")
         try:
             varlink.Interface(sdesc)
@@ -151,6 +152,14 @@ def run(t, varlink, daemon, tree, pythonpath):
                 "ListUnitSummaries is the dump's units less registers, reasons and device names, "
                 "with their count, and the dump's warnings",
                 common.first_difference(S(summ.get("units")), S(want)))
+        rows = con.ListUnitRows()
+        sets = rows.get("capability_sets", [])
+        back = [dict({k: v for k, v in r.items() if k != "capability_set"},
+                     capabilities=sets[r["capability_set"]]) for r in rows.get("units", [])]
+        t.check(S(back) == S(want) and rows.get("warnings") == doc["warnings"] and
+                len(sets) == len({json.dumps(u["capabilities"], sort_keys=True) for u in want}),
+                "ListUnitRows is ListUnitSummaries with each distinct capability set once, and "
+                "the dump's warnings", common.first_difference(S(back), S(want)))
         err, par = varlink_error(lambda: con.GetUnit("dmar99"))
         t.check(err == "io.iommucapd.NoSuchUnit" and par == {"name": "dmar99"},
                 "GetUnit of a missing unit is io.iommucapd.NoSuchUnit with the name", f"{err} {par}")

@@ -240,6 +240,76 @@ static void test_document_summaries(void **state)
 	json_decref(doc);
 }
 
+/*
+ * ListUnitRows: each distinct capability set once, and the units read back from the rows are
+ * the units read back from their summaries.
+ */
+static void test_document_unit_rows(void **state)
+{
+	json_t *doc = load_doc(), *reply, *units;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL, *back = NULL;
+	_cleanup_free_ char *text = NULL;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* Three units: the second as the first, the third with another ASID width. */
+	units = json_object_get(doc, "units");
+	assert_int_equal(json_array_size(units), 1);
+	json_array_append_new(units, json_deep_copy(json_array_get(units, 0)));
+	json_array_append_new(units, json_deep_copy(json_array_get(units, 0)));
+	edit(doc, "units/1/name", json_string("dmar1"));
+	edit(doc, "units/2/name", json_string("dmar2"));
+	edit(doc, "units/2/capabilities/asid_bits", json_integer(8));
+	assert_int_equal(iommucap_host_from_json(doc, &h, NULL), 0);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fputc('{', f);
+	assert_int_equal(iommucap_host_write_unit_rows(h, f, JSON_COMPACT), 0);
+	fputc('}', f);
+	assert_int_equal(fclose(f), 0);
+	reply = json_loads(text, 0, NULL);
+	assert_non_null(reply);
+	units = json_object_get(reply, "units");
+	assert_int_equal(json_array_size(units), 3);
+	assert_int_equal(json_array_size(json_object_get(reply, "capability_sets")), 2);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_array_get(units, 1), "capability_set")), 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_array_get(units, 2), "capability_set")), 1);
+	assert_null(json_object_get(json_array_get(units, 0), "capabilities"));
+	assert_int_equal(iommucap_host_from_unit_rows(json_object_get(reply, "capability_sets"),
+						      units, NULL, &back, &err),
+			 0);
+	assert_int_equal(back->n_units, h->n_units);
+	for (size_t i = 0; i < h->n_units; i++) {
+		json_t *a = NULL, *b = NULL;
+
+		assert_int_equal(iommucap_unit_summary_to_json(&h->units[i], &a), 0);
+		assert_int_equal(iommucap_unit_summary_to_json(&back->units[i], &b), 0);
+		assert_true(json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+	json_decref(reply);
+
+	/* A set that is not there. */
+	reply = json_loads(text, 0, NULL);
+	json_object_set_new(json_array_get(json_object_get(reply, "units"), 1), "capability_set",
+			    json_integer((json_int_t)json_array_size(
+				    json_object_get(reply, "capability_sets"))));
+	iommucap_host_free(back);
+	back = NULL;
+	assert_int_equal(iommucap_host_from_unit_rows(json_object_get(reply, "capability_sets"),
+						      json_object_get(reply, "units"), NULL, &back,
+						      &err),
+			 -EINVAL);
+	assert_string_equal(err, "units/1/capability_set: expected an index of capability_sets");
+	free(err);
+	json_decref(reply);
+	json_decref(doc);
+}
+
 /* What Monitor's events name each element by (the interface's Event: unit name, PCI address,
  * group number), under the arrays the schema has. */
 static void test_document_arrays(void **state)
@@ -261,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_document_refusals),
 		cmocka_unit_test(test_document_optional),
 		cmocka_unit_test(test_document_summaries),
+		cmocka_unit_test(test_document_unit_rows),
 		cmocka_unit_test(test_document_arrays),
 	};
 
