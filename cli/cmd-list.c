@@ -13,37 +13,83 @@
 #include "tree.h"
 #include "varlink/client.h"
 
+static int ask(struct vl_client *c, const char *method, json_t *params, json_t **ret,
+	       char **ret_error)
+{
+	bool continues;
+	int k = vl_client_call(c, method, params, false);
+
+	return k < 0 ? k : vl_client_read(c, ret, ret_error, &continues);
+}
+
+/* A member of a reply; null when it is missing, which reading it then reports. */
+static json_t *member(json_t *reply, const char *key)
+{
+	json_t *v = json_object_get(reply, key);
+
+	return v ? v : json_null();
+}
+
 /*
- * The units for "show" from the daemon: their summaries, each distinct set of capabilities once,
- * and the warnings (ListUnitRows), or, for "show UNIT...", each named unit alone (GetUnit), on
- * one connection.
+ * The host for a table from the daemon, with only what the table prints, on one connection:
+ * show, the unit rows and warnings (ListUnitRows), or for "show UNIT..." each named unit alone
+ * (GetUnit); devices, the devices (ListDevices), the unit rows for MODEL, and the warnings
+ * (ListWarnings); groups, the groups (ListGroups), where each device sits for UNIT
+ * (ListDeviceUnits), and the warnings.
  */
-static int daemon_units(struct iommucap_host **ret)
+static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t n_cols,
+		       struct iommucap_host **ret)
 {
 	_cleanup_free_ char *error = NULL, *bad = NULL;
-	json_t *reply = NULL, *units = NULL, *warnings = NULL, *sets = NULL;
+	struct iommucap_host_parts p = { 0 };
+	const char *methods[3], *failed = NULL;
+	json_t *replies[ELEMENTSOF(methods)] = { NULL }, *units = NULL, *reply = NULL;
+	size_t n = 0;
 	struct vl_client *c;
-	bool continues;
 	int k = vl_client_connect(arg_address, &c), r = EXIT_SUCCESS;
 
 	if (k < 0)
 		return daemon_unreachable(k);
-	if (arg_n_filters == 0) {
-		k = vl_client_call(c, "io.iommucapd.ListUnitRows", NULL, false);
-		if (k >= 0)
-			k = vl_client_read(c, &reply, &error, &continues);
-		if (k >= 0 && !error) {
-			sets = json_incref(json_object_get(reply, "capability_sets"));
-			units = json_incref(json_object_get(reply, "units"));
-			warnings = json_incref(json_object_get(reply, "warnings"));
+	if (spec == &devices_table)
+		methods[n++] = "ListDevices";
+	else if (spec == &groups_table)
+		methods[n++] = "ListGroups";
+	if ((spec == &units_table && arg_n_filters == 0) ||
+	    (spec == &devices_table && devices_columns_need_units(cols, n_cols)))
+		methods[n++] = "ListUnitRows"; /* with the warnings */
+	else if (spec != &units_table)
+		methods[n++] = "ListWarnings";
+	if (spec == &groups_table && groups_columns_need_devices(cols, n_cols))
+		methods[n++] = "ListDeviceUnits";
+	for (size_t i = 0; k >= 0 && !error && i < n; i++) {
+		_cleanup_free_ char *name = NULL;
+
+		failed = methods[i];
+		if (asprintf(&name, "io.iommucapd.%s", methods[i]) < 0)
+			k = -ENOMEM;
+		else
+			k = ask(c, name, NULL, &replies[i], &error);
+		if (k < 0 || error)
+			continue;
+		if (streq(methods[i], "ListUnitRows")) {
+			p.units = member(replies[i], "units");
+			p.capability_sets = member(replies[i], "capability_sets");
+			p.warnings = member(replies[i], "warnings");
+		} else if (streq(methods[i], "ListWarnings"))
+			p.warnings = member(replies[i], "warnings");
+		else if (streq(methods[i], "ListGroups"))
+			p.groups = member(replies[i], "groups");
+		else {
+			p.devices = member(replies[i], "devices");
+			p.device_summaries = streq(methods[i], "ListDeviceUnits");
 		}
-	} else
-		units = json_array();
+	}
+	if (spec == &units_table && arg_n_filters > 0)
+		p.units = units = json_array();
 	for (size_t i = 0; k >= 0 && !error && units && i < arg_n_filters; i++) {
-		k = vl_client_call(c, "io.iommucapd.GetUnit",
-				   json_pack("{s:s}", "name", arg_filters[i]), false);
-		if (k >= 0)
-			k = vl_client_read(c, &reply, &error, &continues);
+		failed = "GetUnit";
+		k = ask(c, "io.iommucapd.GetUnit", json_pack("{s:s}", "name", arg_filters[i]),
+			&reply, &error);
 		if (k >= 0 && error && streq(error, "io.iommucapd.NoSuchUnit")) {
 			warnx("%s: no such unit", arg_filters[i]);
 			r = EXIT_FAILURE;
@@ -54,25 +100,22 @@ static int daemon_units(struct iommucap_host **ret)
 		reply = NULL;
 	}
 	vl_client_free(c);
-	json_decref(reply);
 	if (k < 0)
 		r = daemon_unreachable(k);
 	else if (r == EXIT_SUCCESS && error) {
-		warnx("%s failed: %s", arg_n_filters ? "GetUnit" : "ListUnitRows", error);
+		warnx("%s failed: %s", failed, error);
 		r = EXIT_FAILURE;
 	} else if (r == EXIT_SUCCESS) {
-		k = arg_n_filters == 0
-			    ? iommucap_host_from_unit_rows(sets, units, warnings, ret, &bad)
-			    : iommucap_host_from_units(units, NULL, false, ret, &bad);
+		k = iommucap_host_from_parts(&p, ret, &bad);
 		if (k < 0) {
-			warnx("iommu-capd sent units that are not valid: %s", bad ?: "?");
+			warnx("iommu-capd sent a host that is not valid: %s", bad ?: "?");
 			r = EXIT_FAILURE;
 		} else
 			print_warnings(*ret);
 	}
-	json_decref(sets);
+	for (size_t i = 0; i < n; i++)
+		json_decref(replies[i]);
 	json_decref(units);
-	json_decref(warnings);
 	return r;
 }
 
@@ -136,9 +179,11 @@ static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, si
 		return fail(EXIT_FAILURE, "out of memory");
 	if (k < 0)
 		return fail(EX_USAGE, "unknown column: %s (see --list-columns)", bad);
-	/* Most tables of units need no device list, register or group: the daemon sends less. */
-	r = spec == &units_table && !offline() && units_columns_summary_only(*ret_cols, *ret_n)
-		    ? daemon_units(ret_host)
+	/* A table needs only its own array (most tables of units, not even the device names and
+	 * registers): the daemon sends less. */
+	r = !offline() && spec != &tree_table &&
+			    (spec != &units_table || units_columns_summary_only(*ret_cols, *ret_n))
+		    ? daemon_host(spec, *ret_cols, *ret_n, ret_host)
 		    : probe(ret_host);
 	if (r != EXIT_SUCCESS)
 		return r;

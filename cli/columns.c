@@ -121,12 +121,17 @@ static json_t *features(const struct iommucap_unit *u)
 	return a;
 }
 
-bool units_columns_summary_only(const size_t *cols, size_t n)
+static bool has_column(const size_t *cols, size_t n, size_t col)
 {
 	for (size_t i = 0; i < n; i++)
-		if (cols[i] == COL_U_BOOT_MESSAGES)
-			return false;
-	return true;
+		if (cols[i] == col)
+			return true;
+	return false;
+}
+
+bool units_columns_summary_only(const size_t *cols, size_t n)
+{
+	return !has_column(cols, n, COL_U_BOOT_MESSAGES);
 }
 
 /* The predicted lines (iommucap_unit_boot_messages); unknown without a host. */
@@ -227,6 +232,11 @@ static const struct column device_cols[] = {
 };
 
 const struct table_spec devices_table = { "devices", device_cols, ELEMENTSOF(device_cols) };
+
+bool devices_columns_need_units(const size_t *cols, size_t n)
+{
+	return has_column(cols, n, COL_D_MODEL);
+}
 
 static json_t *tri_int(const struct iommucap_tri *t)
 {
@@ -338,6 +348,11 @@ static const struct column group_cols[] = {
 };
 
 const struct table_spec groups_table = { "groups", group_cols, ELEMENTSOF(group_cols) };
+
+bool groups_columns_need_devices(const size_t *cols, size_t n)
+{
+	return has_column(cols, n, COL_G_UNIT);
+}
 
 struct group_pos {
 	int id;

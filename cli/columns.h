@@ -35,5 +35,10 @@ json_t *tree_cell(const void *row, size_t col);
  */
 bool units_columns_summary_only(const size_t *cols, size_t n);
 
+/* Whether these columns of "devices" need the units (MODEL), and those of "groups" where each
+ * device sits (UNIT). */
+bool devices_columns_need_units(const size_t *cols, size_t n);
+bool groups_columns_need_devices(const size_t *cols, size_t n);
+
 /* The host the getters look things up in (device counts, units of devices). */
 void tables_set_host(const struct iommucap_host *h);

@@ -32,7 +32,8 @@ static const char *arg_listen;
 static bool arg_exit_on_idle;
 
 static const char *const REPLY_KEYS[] = {
-	"host", "units", "devices", "groups", "unit_summaries", "unit_rows",
+	"host",		  "units",     "devices",	   "groups",
+	"unit_summaries", "unit_rows", "device_summaries", "warnings",
 };
 
 struct daemon {
@@ -48,11 +49,11 @@ struct daemon {
 	/*
 	 * The replies of the methods without parameters, each written from the model when first
 	 * asked and then kept until the model changes (REPLY_KEYS: GetHost, ListUnits, ListDevices,
-	 * ListGroups, ListUnitSummaries, ListUnitRows). Writing GetHost costs 0.3 ms on a small
-	 * host and 40 ms on 1024 units: rewritten for every call, 64 clients asking over and over
-	 * would keep a new client waiting for 64 of them; kept, each is a copy. ListUnitRows is
-	 * written with each probe (what every "iommuctl show" asks for). A text over the message
-	 * limit is not kept (its reply is ReplyTooLarge).
+	 * ListGroups, ListUnitSummaries, ListUnitRows, ListDeviceUnits, ListWarnings). Writing
+	 * GetHost costs 0.3 ms on a small host and 40 ms on 1024 units: rewritten for every call,
+	 * 64 clients asking over and over would keep a new client waiting for 64 of them; kept,
+	 * each is a copy. ListUnitRows is written with each probe (what every "iommuctl show" asks
+	 * for). A text over the message limit is not kept (its reply is ReplyTooLarge).
 	 */
 	char *texts[ELEMENTSOF(REPLY_KEYS)];
 	char *overlong; /* a reply text too long to keep, while it is answered */
@@ -108,39 +109,53 @@ static void notify_status(struct daemon *d)
 			 d->host->n_units, d->host->n_devices, d->host->n_groups);
 }
 
+/* The probe's warnings as a JSON array. */
+static int write_warnings(const struct iommucap_host *h, FILE *f)
+{
+	json_t *w = json_array();
+	int k = w ? 0 : -ENOMEM;
+
+	for (size_t i = 0; k >= 0 && i < h->n_warnings; i++)
+		if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
+			k = -ENOMEM;
+	if (k >= 0 && json_dumpf(w, f, REPLY_FLAGS) < 0)
+		k = -ENOMEM;
+	json_decref(w);
+	return k;
+}
+
 /*
  * {"KEY": the host document or one of its arrays}, written from the model; for the unit
- * summaries, {"units": [...], "warnings": [...]}, and for the unit rows,
- * {"capability_sets": [...], "units": [...], "warnings": [...]}.
+ * summaries, {"units": [...], "warnings": [...]}; for the unit rows, {"capability_sets": [...],
+ * "units": [...], "warnings": [...]}; for the device summaries, {"devices": [...]}; for the
+ * warnings, {"warnings": [...]}.
  */
 static int write_reply(const struct iommucap_host *h, const char *key, char **ret)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	bool rows = streq(key, "unit_rows"), summaries = rows || streq(key, "unit_summaries");
+	bool rows = streq(key, "unit_rows"), warnings = streq(key, "warnings"),
+	     with_warnings = rows || streq(key, "unit_summaries");
+	const char *name = streq(key, "unit_summaries")	    ? "units"
+			   : streq(key, "device_summaries") ? "devices"
+							    : key;
 	int k;
 
 	if (!f)
 		return -ENOMEM;
-	k = fputc('{', f) == EOF || (!rows && fprintf(f, "\"%s\":", summaries ? "units" : key) < 0)
+	k = fputc('{', f) == EOF || (!rows && !warnings && fprintf(f, "\"%s\":", name) < 0)
 		    ? -ENOMEM
 		    : 0;
-	if (k >= 0)
+	if (k >= 0 && !warnings)
 		k = rows		 ? iommucap_host_write_unit_rows(h, f, REPLY_FLAGS)
 		    : streq(key, "host") ? iommucap_host_write_json(h, f, REPLY_FLAGS)
 					 : iommucap_host_write_array(h, key, f, REPLY_FLAGS);
-	if (k >= 0 && summaries) {
-		json_t *w = json_array();
-
-		for (size_t i = 0; w && i < h->n_warnings; i++)
-			if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
-				k = -ENOMEM;
-		if (k >= 0 &&
-		    (!w || fputs(",\"warnings\":", f) == EOF || json_dumpf(w, f, REPLY_FLAGS) < 0))
-			k = -ENOMEM;
-		json_decref(w);
-	}
+	if (k >= 0 && (with_warnings || warnings) &&
+	    fputs(with_warnings ? ",\"warnings\":" : "\"warnings\":", f) == EOF)
+		k = -ENOMEM;
+	if (k >= 0 && (with_warnings || warnings))
+		k = write_warnings(h, f);
 	if (k >= 0 && fputc('}', f) == EOF)
 		k = -ENOMEM;
 	if (fclose(f) != 0 && k >= 0)
@@ -398,6 +413,16 @@ static int vl_method_list_unit_rows(struct vl_call *call, json_t *params, void *
 	return reply_written(call, userdata, "unit_rows");
 }
 
+static int vl_method_list_device_units(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_written(call, userdata, "device_summaries");
+}
+
+static int vl_method_list_warnings(struct vl_call *call, json_t *params, void *userdata)
+{
+	return reply_written(call, userdata, "warnings");
+}
+
 static int vl_method_get_host(struct vl_call *call, json_t *params, void *userdata)
 {
 	return reply_written(call, userdata, "host");
@@ -539,6 +564,8 @@ static const struct vl_method methods[] = {
 	{ "GetUnit", vl_method_get_unit },
 	{ "ListUnitSummaries", vl_method_list_unit_summaries },
 	{ "ListUnitRows", vl_method_list_unit_rows },
+	{ "ListDeviceUnits", vl_method_list_device_units },
+	{ "ListWarnings", vl_method_list_warnings },
 	{ "ListDevices", vl_method_list_devices },
 	{ "GetDevice", vl_method_get_device },
 	{ "ListGroups", vl_method_list_groups },

@@ -650,23 +650,24 @@ static const struct doc_table pasid_table = DOC_TABLE(pasid_fields, struct iommu
 			      pri_table = DOC_TABLE(pri_fields, struct iommucap_device),
 			      acs_table = DOC_TABLE(acs_fields, struct iommucap_device);
 
+/* A device's summary (the interface's DeviceUnit) is where it sits: address, unit and group. */
 static const struct doc_field device_fields[] = {
 	{ "address", DOC_STR, DOC_IDENTITY, DEV(address) },
 	{ "unit", DOC_STR, DOC_NULLABLE, DEV(unit) },
 	{ "group", CUSTOM(group) },
-	{ "driver", DOC_STR, DOC_NULLABLE, DEV(driver) },
-	{ "vendor", CUSTOM(pci_id), .offset = DEV(vendor), .aux = 4 },
-	{ "device", CUSTOM(pci_id), .offset = DEV(device_id), .aux = 4 },
-	{ "class", CUSTOM(pci_id), .offset = DEV(class_code), .aux = 6 },
+	{ "driver", DOC_STR, DOC_NULLABLE | DOC_FULL, DEV(driver) },
+	{ "vendor", CUSTOM(pci_id), .flags = DOC_FULL, .offset = DEV(vendor), .aux = 4 },
+	{ "device", CUSTOM(pci_id), .flags = DOC_FULL, .offset = DEV(device_id), .aux = 4 },
+	{ "class", CUSTOM(pci_id), .flags = DOC_FULL, .offset = DEV(class_code), .aux = 6 },
 	/* Capabilities of the same struct, each an object of its own in the document. */
-	{ "pasid", DOC_OBJECT, .sub = &pasid_table },
-	{ "ats", DOC_OBJECT, .sub = &ats_table },
-	{ "pri", DOC_OBJECT, .sub = &pri_table },
-	{ "acs", DOC_OBJECT, .sub = &acs_table },
-	{ "effective_pasid_bits", DOC_TRI_INT, .offset = DEV(effective_pasid_bits),
+	{ "pasid", DOC_OBJECT, DOC_FULL, .sub = &pasid_table },
+	{ "ats", DOC_OBJECT, DOC_FULL, .sub = &ats_table },
+	{ "pri", DOC_OBJECT, DOC_FULL, .sub = &pri_table },
+	{ "acs", DOC_OBJECT, DOC_FULL, .sub = &acs_table },
+	{ "effective_pasid_bits", DOC_TRI_INT, DOC_FULL, .offset = DEV(effective_pasid_bits),
 	  .reason_key = "effective_pasid_bits" },
-	{ "iommufd", CUSTOM(hwinfo), .flags = DOC_OPTIONAL },
-	{ "unknown", DOC_REASONS },
+	{ "iommufd", CUSTOM(hwinfo), .flags = DOC_OPTIONAL | DOC_FULL },
+	{ "unknown", DOC_REASONS, DOC_FULL },
 };
 
 /* A capability the configuration space did not give is unknown for the space's reason. */

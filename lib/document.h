@@ -25,8 +25,8 @@ enum {
 	DOC_NULLABLE = 1 << 0,	/* may be null */
 	DOC_OPTIONAL = 1 << 1,	/* left out when NULL (custom: when encode gives nothing); may be
 				   absent when read */
-	DOC_FULL = 1 << 2,	/* not in a unit summary */
-	DOC_SUMMARY = 1 << 3,	/* only in a unit summary */
+	DOC_FULL = 1 << 2,	/* not in a summary (of a unit, or a device's DeviceUnit) */
+	DOC_SUMMARY = 1 << 3,	/* only in a summary */
 	DOC_RANGE = 1 << 4,	/* DOC_INT: 0 .. INT32_MAX */
 	DOC_KNOWN_PTR = 1 << 5, /* DOC_OBJECT: null unless the pointer at aux is set */
 	DOC_REASON_MEMBER = 1 << 6,  /* the reason of a null value is the char * at reason_offset */

@@ -300,7 +300,8 @@ int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
 int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags);
 /*
  * Only its "units", "groups" or "devices" array, the same way; "unit_summaries" is the units
- * array of iommucap_unit_summary_to_json.
+ * array of iommucap_unit_summary_to_json, "device_summaries" the devices with only their
+ * address, unit and group (the interface's DeviceUnit).
  */
 int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FILE *f,
 			      size_t flags);
@@ -342,11 +343,19 @@ int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
 			     struct iommucap_host **ret, char **ret_error);
 
 /*
- * The same from the rows of iommucap_host_write_unit_rows: each row's capabilities are the
- * capability set its "capability_set" names.
+ * A host of the parts a table needs, as the daemon's methods send them; each may be NULL (not
+ * asked for). units: whole units (ListUnits), their summaries (unit_summaries), or, with
+ * capability_sets, the rows of iommucap_host_write_unit_rows (each row's capabilities are the
+ * set its "capability_set" names; the rows are changed in place); devices: whole, or with
+ * device_summaries only their address, unit and group; groups; warnings.
  */
-int iommucap_host_from_unit_rows(json_t *capability_sets, json_t *units, json_t *warnings,
-				 struct iommucap_host **ret, char **ret_error);
+struct iommucap_host_parts {
+	json_t *units, *capability_sets, *devices, *groups, *warnings;
+	bool unit_summaries, device_summaries;
+};
+
+int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommucap_host **ret,
+			     char **ret_error);
 
 /* One capability's value as the document prints it: null when unknown, NULL on no memory. */
 json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);

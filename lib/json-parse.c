@@ -229,6 +229,11 @@ static int decode_field(struct jsonpath *x, const struct doc_field *f, json_t *o
 	return 0;
 }
 
+static bool in_view(const struct doc_field *f, const struct doc_dec *d)
+{
+	return !(f->flags & (d->summary ? DOC_FULL : DOC_SUMMARY));
+}
+
 static int decode_table(struct jsonpath *x, const struct doc_table *t, json_t *o, void *obj,
 			struct doc_dec *d)
 {
@@ -240,11 +245,11 @@ static int decode_table(struct jsonpath *x, const struct doc_table *t, json_t *o
 	if (t->init)
 		t->init(obj);
 	for (size_t i = 0; k >= 0 && i < t->n_fields; i++)
-		if (t->fields[i].kind == DOC_REASONS)
+		if (t->fields[i].kind == DOC_REASONS && in_view(&t->fields[i], d))
 			k = reasons(x, &t->fields[i], o, &d->unknown);
 	d->parent = o;
 	for (size_t i = 0; k >= 0 && i < t->n_fields; i++)
-		if (!(t->fields[i].flags & (d->summary ? DOC_FULL : DOC_SUMMARY)))
+		if (in_view(&t->fields[i], d))
 			k = decode_field(x, &t->fields[i], o, obj, d);
 	if (k >= 0 && t->finish)
 		k = t->finish(obj);
@@ -302,66 +307,79 @@ static const struct doc_field *host_field(size_t offset)
 	return NULL;
 }
 
-int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
-			     struct iommucap_host **ret, char **ret_error)
+/* One array of the host (the field at offset), whole elements or summaries. */
+static int read_array(struct jsonpath *x, struct iommucap_host *h, size_t offset, json_t *v,
+		      bool summaries)
 {
-	struct jsonpath x = { .path = "" };
-	struct iommucap_host *h = calloc(1, sizeof(*h));
 	struct doc_dec d = { .summary = summaries };
-	const struct doc_field *uf = host_field(offsetof(struct iommucap_host, units)),
-			       *wf = host_field(offsetof(struct iommucap_host, warnings));
-	int k;
 
-	if (!h)
-		return -ENOMEM;
-	if (!json_is_array(units) || (warnings && !json_is_array(warnings)))
-		k = jsonpath_bad(&x, NULL, "units and warnings must be arrays");
-	else
-		k = decode_array(&x, uf, units, h, &d);
-	if (k >= 0 && warnings)
-		k = doc_get_strv(&x, warnings, wf->key, &h->warnings, &h->n_warnings);
-	return finish(&x, k, h, ret, ret_error);
+	return decode_array(x, host_field(offset), v, h, &d);
 }
 
-int iommucap_host_from_unit_rows(json_t *capability_sets, json_t *units, json_t *warnings,
-				 struct iommucap_host **ret, char **ret_error)
+/* ListUnitRows' rows made unit summaries again: each gets the capability set it names. */
+static int rows_to_summaries(struct jsonpath *x, json_t *capability_sets, json_t *units)
 {
 	const struct doc_field *cf = doc_unit_capabilities();
-	struct jsonpath x = { .path = "" };
 	json_t *row;
 	size_t i;
 	int k = 0;
 
-	if (!cf)
-		return -EINVAL;
-	if (!json_is_array(capability_sets) || !json_is_array(units))
-		k = jsonpath_bad(&x, NULL, "capability_sets and units must be arrays");
+	if (!json_is_array(capability_sets))
+		return jsonpath_bad(x, "capability_sets", "expected an array");
 	json_array_foreach (units, i, row) {
 		json_t *set = json_object_get(row, "capability_set");
-		size_t saved;
+		size_t saved = jsonpath_push(x, "units/%zu", i);
 
-		if (k < 0)
-			break;
-		saved = jsonpath_push(&x, "units/%zu", i);
 		if (!json_is_object(row))
-			k = jsonpath_bad(&x, NULL, "expected an object");
+			k = jsonpath_bad(x, NULL, "expected an object");
 		else if (!json_is_integer(set) || json_integer_value(set) < 0 ||
 			 (size_t)json_integer_value(set) >= json_array_size(capability_sets))
-			k = jsonpath_bad(&x, "capability_set",
+			k = jsonpath_bad(x, "capability_set",
 					 "expected an index of capability_sets");
 		else if (json_object_set(row, cf->key,
 					 json_array_get(capability_sets,
 							(size_t)json_integer_value(set))) < 0 ||
 			 json_object_del(row, "capability_set") < 0)
 			k = -ENOMEM;
-		jsonpath_pop(&x, saved);
+		jsonpath_pop(x, saved);
+		if (k < 0)
+			return k;
 	}
-	if (k < 0) {
-		if (ret_error)
-			*ret_error = x.error ? x.error : strdup(strerror(-k));
-		else
-			free(x.error);
-		return k;
-	}
-	return iommucap_host_from_units(units, warnings, true, ret, ret_error);
+	return 0;
+}
+
+int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommucap_host **ret,
+			     char **ret_error)
+{
+	struct jsonpath x = { .path = "" };
+	struct iommucap_host *h = calloc(1, sizeof(*h));
+	int k = 0;
+
+	if (!h)
+		return -ENOMEM;
+	if (p->capability_sets && p->units)
+		k = rows_to_summaries(&x, p->capability_sets, p->units);
+	if (k >= 0 && p->units)
+		k = read_array(&x, h, offsetof(struct iommucap_host, units), p->units,
+			       p->unit_summaries || p->capability_sets);
+	if (k >= 0 && p->devices)
+		k = read_array(&x, h, offsetof(struct iommucap_host, devices), p->devices,
+			       p->device_summaries);
+	if (k >= 0 && p->groups)
+		k = read_array(&x, h, offsetof(struct iommucap_host, groups), p->groups, false);
+	if (k >= 0 && p->warnings)
+		k = doc_get_strv(&x, p->warnings,
+				 host_field(offsetof(struct iommucap_host, warnings))->key,
+				 &h->warnings, &h->n_warnings);
+	return finish(&x, k, h, ret, ret_error);
+}
+
+int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
+			     struct iommucap_host **ret, char **ret_error)
+{
+	struct iommucap_host_parts p = { .units = units,
+					 .unit_summaries = summaries,
+					 .warnings = warnings };
+
+	return iommucap_host_from_parts(&p, ret, ret_error);
 }

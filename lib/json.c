@@ -300,15 +300,18 @@ const char *iommucap_host_array_identity(enum iommucap_host_array a)
 	return NULL;
 }
 
-/* The host's array field of that key; "unit_summaries" is its units as summaries. */
+/* The host's array field of that key; "unit_summaries" and "device_summaries" are its units
+ * and devices as summaries. */
 static const struct doc_field *array_field(const char *key, bool *ret_summary)
 {
-	*ret_summary = streq(key, "unit_summaries");
+	bool units = streq(key, "unit_summaries"), devices = streq(key, "device_summaries");
+
+	*ret_summary = units || devices;
 	for (size_t i = 0; i < doc_host.n_fields; i++) {
 		const struct doc_field *f = &doc_host.fields[i];
 
-		if (f->kind == DOC_ARRAY &&
-		    (streq(f->key, key) || (*ret_summary && f->sub == &doc_unit)))
+		if (f->kind == DOC_ARRAY && (streq(f->key, key) || (units && f->sub == &doc_unit) ||
+					     (devices && f->sub == &doc_device)))
 			return f;
 	}
 	return NULL;

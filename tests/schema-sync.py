@@ -152,9 +152,15 @@ def main():
         check(idl.get("CapabilityValues") == want,
               "CapabilityValues is Capabilities less unknown and sources",
               f"{idl.get('CapabilityValues')}\n{want}")
+    # A DeviceUnit is a Device's address, unit and group.
+    if "DeviceUnit" in idl:
+        walk("DeviceUnit")
+        want = {k: idl["Device"][k] for k in ("address", "unit", "group")}
+        check(idl["DeviceUnit"] == want, "DeviceUnit is Device's address, unit and group",
+              f"{idl['DeviceUnit']}\n{want}")
     check(reached == set(idl),
           "every varlink type is part of the host document, Event, CheckResult, Suggest* or "
-          "UnitSummary/UnitRow",
+          "UnitSummary/UnitRow/DeviceUnit",
           f"unreached: {sorted(set(idl) - reached)}")
     print(f"1..{n}")
     return 1 if failed else 0

@@ -115,11 +115,11 @@ def run(t, varlink, daemon, tree, pythonpath):
             ok = parsed.name == "io.iommucapd" and set(
                 m for m in parsed.members if isinstance(parsed.members[m], varlink.scanner._Method)) == {
                 "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListUnitRows", "ListDevices",
-                "GetDevice",
+                "ListDeviceUnits", "ListWarnings", "GetDevice",
                 "ListGroups", "Monitor", "Rescan", "Check", "Suggest"}
-            t.check(ok, "python's scanner parses our IDL with all twelve methods", sorted(parsed.members))
+            t.check(ok, "python's scanner parses our IDL with all fourteen methods", sorted(parsed.members))
         except Exception as e:
-            t.check(False, "python's scanner parses our IDL with all twelve methods", repr(e))
+            t.check(False, "python's scanner parses our IDL with all fourteen methods", repr(e))
         sdesc = svc.GetInterfaceDescription("org.varlink.service").get("description", "")
         try:
             varlink.Interface(sdesc)
@@ -173,6 +173,12 @@ def run(t, varlink, daemon, tree, pythonpath):
         t.check(err == "io.iommucapd.NoSuchDevice" and par == {"address": "0000:ff:1f.7"},
                 "GetDevice of a missing device is io.iommucapd.NoSuchDevice with the address",
                 f"{err} {par}")
+        places = con.ListDeviceUnits().get("devices")
+        want = [{k: d[k] for k in ("address", "unit", "group")} for d in doc["devices"]]
+        t.check(S(places) == S(want), "ListDeviceUnits is the dump's devices' address, unit and "
+                "group", common.first_difference(S(places), S(want)))
+        t.check(con.ListWarnings().get("warnings") == doc["warnings"],
+                "ListWarnings is the dump's warnings")
         groups = con.ListGroups().get("groups")
         t.check(S(groups) == S(doc["groups"]) and len(groups) == 96, "ListGroups is the dump's groups",
                 common.first_difference(S(groups), S(doc["groups"])))

@@ -246,6 +246,7 @@ static void test_document_summaries(void **state)
  */
 static void test_document_unit_rows(void **state)
 {
+	struct iommucap_host_parts p = { 0 };
 	json_t *doc = load_doc(), *reply, *units;
 	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL, *back = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -278,9 +279,9 @@ static void test_document_unit_rows(void **state)
 	assert_int_equal(
 		json_integer_value(json_object_get(json_array_get(units, 2), "capability_set")), 1);
 	assert_null(json_object_get(json_array_get(units, 0), "capabilities"));
-	assert_int_equal(iommucap_host_from_unit_rows(json_object_get(reply, "capability_sets"),
-						      units, NULL, &back, &err),
-			 0);
+	p.capability_sets = json_object_get(reply, "capability_sets");
+	p.units = units;
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), 0);
 	assert_int_equal(back->n_units, h->n_units);
 	for (size_t i = 0; i < h->n_units; i++) {
 		json_t *a = NULL, *b = NULL;
@@ -300,13 +301,60 @@ static void test_document_unit_rows(void **state)
 				    json_object_get(reply, "capability_sets"))));
 	iommucap_host_free(back);
 	back = NULL;
-	assert_int_equal(iommucap_host_from_unit_rows(json_object_get(reply, "capability_sets"),
-						      json_object_get(reply, "units"), NULL, &back,
-						      &err),
-			 -EINVAL);
+	p.capability_sets = json_object_get(reply, "capability_sets");
+	p.units = json_object_get(reply, "units");
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
 	assert_string_equal(err, "units/1/capability_set: expected an index of capability_sets");
 	free(err);
 	json_decref(reply);
+	json_decref(doc);
+}
+
+/* ListDeviceUnits: each device's address, unit and group, and nothing else. */
+static void test_document_device_units(void **state)
+{
+	struct iommucap_host_parts p = { .device_summaries = true };
+	json_t *doc = load_doc(), *devices;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL, *back = NULL;
+	_cleanup_free_ char *text = NULL;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(iommucap_host_from_json(doc, &h, NULL), 0);
+	assert_true(h->n_devices > 0);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(iommucap_host_write_array(h, "device_summaries", f, JSON_COMPACT), 0);
+	assert_int_equal(fclose(f), 0);
+	devices = json_loads(text, 0, NULL);
+	assert_int_equal(json_array_size(devices), h->n_devices);
+	for (size_t i = 0; i < h->n_devices; i++) {
+		json_t *d = json_array_get(devices, i);
+
+		assert_int_equal(json_object_size(d), 3);
+		assert_string_equal(json_string_value(json_object_get(d, "address")),
+				    h->devices[i].address);
+	}
+	p.devices = devices;
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), 0);
+	assert_int_equal(back->n_devices, h->n_devices);
+	for (size_t i = 0; i < h->n_devices; i++) {
+		assert_string_equal(back->devices[i].address, h->devices[i].address);
+		assert_int_equal(back->devices[i].group, h->devices[i].group);
+		if (h->devices[i].unit)
+			assert_string_equal(back->devices[i].unit, h->devices[i].unit);
+		else
+			assert_null(back->devices[i].unit);
+	}
+	/* A device summary is not a device: the whole array read as devices misses the rest. */
+	iommucap_host_free(back);
+	back = NULL;
+	p.device_summaries = false;
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
+	assert_string_equal(err, "devices/0/unknown: missing");
+	free(err);
+	json_decref(devices);
 	json_decref(doc);
 }
 
@@ -332,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_document_optional),
 		cmocka_unit_test(test_document_summaries),
 		cmocka_unit_test(test_document_unit_rows),
+		cmocka_unit_test(test_document_device_units),
 		cmocka_unit_test(test_document_arrays),
 	};
 
