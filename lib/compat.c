@@ -87,6 +87,8 @@ static const struct iommucap_rule rules[] = {
 	  "(c2206299401b) audit nothing",
 	  "nothing to do: the kernel disables nothing; pick a unit with `--unit` if the "
 	  "difference matters" },
+	{ "qemu.intel-iommu.caching-mode", "caching mode for device assignment",
+	  "qemu.caching_mode = on (vtd_dev_set_iommu_device(), QEMU 11.1)", "set caching-mode=on" },
 	{ "qemu.intel-iommu.type", "the host IOMMU is VT-d (fsts=on)",
 	  "unit model = intel-vtd when the guest uses first-stage translation",
 	  "run the VM on an Intel host, or turn fsts off" },
@@ -95,7 +97,11 @@ static const struct iommucap_rule rules[] = {
 	{ "qemu.intel-iommu.fs1gp", "first-stage 1 GiB pages (fs1gp=on with fsts=on)",
 	  "fields.cap.fl1gp = 1", "turn fs1gp off" },
 	{ "qemu.intel-iommu.pasid", "QEMU's PASID width fits the host",
-	  "qemu.pasid <= fields.ecap.pss + 1", "lower pasid" },
+	  "with fsts and a device with PASIDs (vtd_check_hiod()): qemu.pasid <= fields.ecap.pss + "
+	  "1; "
+	  "otherwise QEMU does not check, and a pasid wider than the unit's (and the device's) "
+	  "PASID width is a warning",
+	  "lower pasid-bits" },
 	{ "qemu.arm-smmuv3.type", "the host IOMMU is SMMUv3 (accel=on)", "unit model = arm-smmu-v3",
 	  "run the VM on an SMMUv3 host, or turn accel off" },
 	{ "qemu.arm-smmuv3.ssidsize", "QEMU's SSIDSIZE fits the host",
@@ -626,6 +632,22 @@ static void eval_qemu(struct eval *e)
 	if (q->kind == IOMMUCAP_VMM_QEMU_INTEL_IOMMU) {
 		bool flts = q->flts == IOMMUCAP_WANT_TRUE;
 
+		/* vtd_dev_set_iommu_device() (hw/i386/intel_iommu.c, QEMU 11.1: the 11.1.3 binary
+		 * has the message, Message-ID 20250929034206.439266-3-zhenzhong.duan@intel.com;
+		 * before it a machine-init-done notifier exited with "We need to set
+		 * caching-mode=on ...") refuses every assigned device before any host check. A
+		 * configuration rule, not a host property, but what `check --qemu` is about: QEMU
+		 * checks the host only for an assigned device. */
+		if (q->caching_mode != IOMMUCAP_WANT_ANY)
+			add(e, "qemu.intel-iommu.caching-mode", "qemu.caching_mode", json_true(),
+			    json_boolean(q->caching_mode == IOMMUCAP_WANT_TRUE),
+			    q->caching_mode == IOMMUCAP_WANT_TRUE ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    q->caching_mode == IOMMUCAP_WANT_TRUE
+				    ? "caching-mode=on"
+				    : "Device assignment is not allowed without enabling "
+				      "caching-mode=on "
+				      "for Intel IOMMU.");
+
 		if (flts)
 			add(e, "qemu.intel-iommu.type", "model", json_string("intel-vtd"),
 			    json_string(iommucap_model_name(u->model)),
@@ -661,10 +683,32 @@ static void eval_qemu(struct eval *e)
 				      : "First stage 1GB large page is unsupported by host IOMMU");
 		}
 		/* vtd_check_hiod() (QEMU 10.1+; QEMU 11.1's fsts): only with fsts, and "Only do the
-		 * check when host device support PASIDs". */
-		if (flts && q->pasid.set &&
-		    (!e->dev || !e->dev->pasid.known || e->dev->pasid.value)) {
-			if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
+		 * check when host device support PASIDs". Elsewhere QEMU accepts any pasid-bits its
+		 * vtd_decide_config() allows, and the guest sees PASIDs the host may not back for
+		 * this device: a warning, not a refusal (the nested judge: QEMU 11.1 realises
+		 * scalable-mode=on,pasid-bits=1 for a device without a PASID capability). */
+		if (q->pasid.set && q->pasid.value > 0) {
+			bool checked =
+				flts && (!e->dev || !e->dev->pasid.known || e->dev->pasid.value);
+			bool k;
+			int64_t have;
+			const char *w;
+
+			if (!checked) {
+				effective_ssid(e, &k, &have, &w);
+				if (k)
+					add(e, "qemu.intel-iommu.pasid",
+					    e->dev ? "devices.effective_pasid_bits" : "ssid_bits",
+					    json_integer(q->pasid.value), json_integer(have),
+					    have < q->pasid.value ? IOMMUCAP_WARN : IOMMUCAP_PASS,
+					    "QEMU does not compare pasid-bits with the host %s; "
+					    "the guest "
+					    "gets %" PRId64 " PASID bits, the host backs %" PRId64
+					    "%s",
+					    flts ? "for a device without a PASID capability"
+						 : "without fsts",
+					    q->pasid.value, have, e->dev ? " for this device" : "");
+			} else if (u->model != IOMMUCAP_MODEL_INTEL_VTD)
 				add(e, "qemu.intel-iommu.pasid", "fields.ecap.pss",
 				    json_integer(q->pasid.value), NULL, IOMMUCAP_NOT_APPLICABLE,
 				    "not a VT-d unit");

@@ -11,15 +11,19 @@
  * What QEMU checks against the host, and so what the requirement asks for (host needs only;
  * knobs that only shape the guest's view are accepted and ignored):
  *
- *   intel-iommu      aw-bits=N          min.input_bits N, qemu.aw_bits N
+ *   intel-iommu      aw-bits=N          min.input_bits N, qemu.aw_bits N; unset: QEMU's 48
+ *                                       (vtd_check_hiod() compares it with every host)
  *                    scalable-mode=on   features.scalable_mode
  *                    fsts=on            features.nesting, features.scalable_mode, qemu.flts;
  *                                       qemu.fs1gp takes QEMU's default (on) unless given
  *                    fs1gp=on|off       qemu.fs1gp
- *                    pasid-bits=N       min.ssid_bits N, qemu.pasid N
+ *                    pasid-bits=N       qemu.pasid N (QEMU compares it with the host only
+ *                                       under fsts, and only for a device with PASIDs)
  *                    device-iotlb=on    features.ats
  *                    svm=on             features.pri (guest SVA takes page requests from the
  *                                       host through the IOMMUFD fault queue)
+ *                    caching-mode=on|off qemu.caching_mode, always (QEMU's default: off); an
+ *                                       assigned device needs it on
  *   arm-smmuv3       accel=on           features.nesting, qemu.accel; qemu.oas takes QEMU's
  *                                       default (44) unless given
  *                    ssidsize=N         min.ssid_bits N, qemu.ssidsize N
@@ -39,8 +43,9 @@
  * QEMU refuses by itself (vtd_decide_config(), smmu_validate_property()) are refused here with
  * QEMU 11.1's message; tests/qemu-judge.py compares both verdicts with QEMU 11.1 itself.
  * A default is filled in only where QEMU checks it against the host and sysfs can answer:
- * fs1gp (on) with x-flts, oas (44) with accel. ril (on) and SIDSIZE (16) are checked by QEMU
- * too, but no host document holds IDR3.RIL or IDR1.SIDSIZE, so they are not invented here.
+ * aw-bits (48) and caching-mode (off) of intel-iommu, fs1gp (on) with fsts, oas (44) with
+ * accel. ril (on) and SIDSIZE (16) are checked by QEMU too, but no host document holds IDR3.RIL
+ * or IDR1.SIDSIZE, so they are not invented here.
  */
 
 enum slot {
@@ -61,6 +66,7 @@ enum slot {
 	S_INTREMAP,
 	S_EIM,
 	S_CMDQV,
+	S_CACHING,
 	_S_MAX,
 	S_NONE = -1,
 };
@@ -148,7 +154,7 @@ static const struct prop intel_props[] = {
 	ANY("version"),
 	{ "eim", P_ONOFFAUTO, S_EIM, 0, 1 },
 	UINT("aw-bits", S_AW_BITS, 0, 255),
-	FLAG("caching-mode"),
+	BOOL("caching-mode", S_CACHING),
 	BOOL("scalable-mode", S_SCALABLE),
 	BOOL("fsts", S_FLTS),
 	FLAG("snoop-control"),
@@ -552,10 +558,10 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 	if (k < 0)
 		return k;
 
-	if (v[S_AW_BITS].set) {
-		q->aw_bits = opt(v[S_AW_BITS].num);
-		raise_min(r, IOMMUCAP_MIN_INPUT_BITS, v[S_AW_BITS].num);
-	}
+	/* QEMU 11.1's default aw-bits is 48 (VTD_HOST_ADDRESS_WIDTH), and vtd_check_hiod()
+	 * compares it with the host's before anything else: "aw-bits %d > host aw-bits %d". */
+	q->aw_bits = opt(v[S_AW_BITS].set ? v[S_AW_BITS].num : 48);
+	raise_min(r, IOMMUCAP_MIN_INPUT_BITS, q->aw_bits.value);
 	if (on(&v[S_SCALABLE]))
 		r->features[IOMMUCAP_FEAT_SCALABLE_MODE] = IOMMUCAP_WANT_TRUE;
 	if (v[S_FLTS].set)
@@ -570,14 +576,16 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 		q->fs1gp = want(v[S_FS1GP].num);
 	else if (flts)
 		q->fs1gp = IOMMUCAP_WANT_TRUE;
-	if (v[S_PASID].set) {
+	/* No min.ssid_bits: QEMU accepts pasid-bits the host does not back unless it checks
+	 * (qemu.intel-iommu.pasid says which, and warns otherwise). */
+	if (v[S_PASID].set)
 		q->pasid = opt(v[S_PASID].num);
-		raise_min(r, IOMMUCAP_MIN_SSID_BITS, v[S_PASID].num);
-	}
 	if (on(&v[S_IOTLB]))
 		r->features[IOMMUCAP_FEAT_ATS] = IOMMUCAP_WANT_TRUE;
 	if (on(&v[S_SVM]))
 		r->features[IOMMUCAP_FEAT_PRI] = IOMMUCAP_WANT_TRUE;
+	/* Spelt out either way: QEMU's default (off) refuses every assigned device. */
+	q->caching_mode = want(on(&v[S_CACHING]));
 	return 0;
 }
 

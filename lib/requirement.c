@@ -43,6 +43,7 @@ enum vmm_member {
 	VM_FLTS,
 	VM_FS1GP,
 	VM_PASID,
+	VM_CACHING_MODE,
 	VM_ACCEL,
 	VM_SSIDSIZE,
 	VM_OAS,
@@ -57,14 +58,14 @@ static const char *const vmm_member_names[_VM_MAX] = {
 	[VM_AW_BITS] = "aw_bits", [VM_FLTS] = "flts",	    [VM_FS1GP] = "fs1gp",
 	[VM_PASID] = "pasid",	  [VM_ACCEL] = "accel",	    [VM_SSIDSIZE] = "ssidsize",
 	[VM_OAS] = "oas",	  [VM_SIDSIZE] = "sidsize", [VM_RIL] = "ril",
-	[VM_ATS] = "ats",	  [VM_GRANULE] = "granule",
+	[VM_ATS] = "ats",	  [VM_GRANULE] = "granule", [VM_CACHING_MODE] = "caching_mode",
 };
 
 #define VM_BIT(m) (1u << (m))
 static const unsigned vmm_members[] = {
 	[IOMMUCAP_VMM_NONE] = 0,
-	[IOMMUCAP_VMM_QEMU_INTEL_IOMMU] =
-		VM_BIT(VM_AW_BITS) | VM_BIT(VM_FLTS) | VM_BIT(VM_FS1GP) | VM_BIT(VM_PASID),
+	[IOMMUCAP_VMM_QEMU_INTEL_IOMMU] = VM_BIT(VM_AW_BITS) | VM_BIT(VM_FLTS) | VM_BIT(VM_FS1GP) |
+					  VM_BIT(VM_PASID) | VM_BIT(VM_CACHING_MODE),
 	[IOMMUCAP_VMM_QEMU_ARM_SMMUV3] = VM_BIT(VM_ACCEL) | VM_BIT(VM_SSIDSIZE) | VM_BIT(VM_OAS) |
 					 VM_BIT(VM_SIDSIZE) | VM_BIT(VM_RIL) | VM_BIT(VM_ATS) |
 					 VM_BIT(VM_GRANULE),
@@ -483,6 +484,7 @@ static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 	    (k = get_want(x, o, "flts", &q->flts)) < 0 ||
 	    (k = get_want(x, o, "fs1gp", &q->fs1gp)) < 0 ||
 	    (k = get_int(x, o, "pasid", 0, IOMMUCAP_PASID_BITS_MAX, &q->pasid)) < 0 ||
+	    (k = get_want(x, o, "caching_mode", &q->caching_mode)) < 0 ||
 	    (k = get_want(x, o, "accel", &q->accel)) < 0 ||
 	    (k = get_int(x, o, "ssidsize", 0, IOMMUCAP_PASID_BITS_MAX, &q->ssidsize)) < 0 ||
 	    (k = get_int(x, o, "oas", 0, IOMMUCAP_WIDTH_MAX, &q->oas)) < 0 ||
@@ -689,7 +691,7 @@ static json_t *vmm_json(const struct iommucap_vmm *q)
 	};
 	const enum iommucap_want *wants[_VM_MAX] = {
 		[VM_FLTS] = &q->flts, [VM_FS1GP] = &q->fs1gp, [VM_ACCEL] = &q->accel,
-		[VM_RIL] = &q->ril,   [VM_ATS] = &q->ats,
+		[VM_RIL] = &q->ril,   [VM_ATS] = &q->ats,     [VM_CACHING_MODE] = &q->caching_mode,
 	};
 	json_t *o = json_object();
 	bool ok = o && put(o, "device", json_string(vmm_device_name(q->kind)));

@@ -55,6 +55,7 @@ struct iommucap_vmm {
 	enum iommucap_want flts;	 /* fsts (QEMU 10.x: x-flts): guest first-stage (nested) */
 	enum iommucap_want fs1gp;	 /* first-stage 1 GiB pages */
 	struct iommucap_opt_int pasid;	 /* PASID bits */
+	enum iommucap_want caching_mode; /* caching-mode (QEMU's default: off) */
 	/* arm-smmuv3 */
 	enum iommucap_want accel;
 	struct iommucap_opt_int ssidsize, oas, sidsize;

@@ -99,9 +99,10 @@ static const struct knob intel_knobs[] = {
 	  .hi = 20,
 	  .lo = 1,
 	  .needs = "scalable-mode",
-	  .why = "PASIDs for the guest (0: none); QEMU compares it with the host's ecap.PSS under "
-		 "fsts, and the rules with the unit's (and the device's) PASID width",
-	  .rules = { "qemu.intel-iommu.pasid", "min.ssid_bits" } },
+	  .why = "PASIDs for the guest (0: none); QEMU compares it with the host's ecap.PSS only "
+		 "under fsts for a device with PASIDs; beyond the unit's (and the device's) PASID "
+		 "width the host backs none of them, so the suggestion stops there",
+	  .rules = { "qemu.intel-iommu.pasid" } },
 	DEVICE_IOTLB,
 	{ .qemu = "svm",
 	  .kind = K_SWITCH,
@@ -178,9 +179,9 @@ static const struct knob amd_knobs[] = { DEVICE_IOTLB };
 
 static const struct viommu viommus[] = {
 	{ "intel-iommu", "intel", ",caching-mode=on", "caching_mode='on'", ",caching-mode=on",
-	  "caching-mode=on: QEMU exits when an assigned (vfio-pci) device sits behind intel-iommu "
-	  "without it (vtd_panic_require_caching_mode(): \"We need to set caching-mode=on for "
-	  "intel-iommu to enable device assignment with IOMMU protection.\")",
+	  "caching-mode=on: QEMU refuses an assigned (vfio-pci) device behind intel-iommu "
+	  "without it (vtd_dev_set_iommu_device(): \"Device assignment is not allowed without "
+	  "enabling caching-mode=on for Intel IOMMU.\")",
 	  false, NULL, intel_knobs, ELEMENTSOF(intel_knobs) },
 	{ "arm-smmuv3", "smmuv3", ",primary-bus=pcie.0", NULL, NULL,
 	  "primary-bus=pcie.0: the user-creatable SMMUv3 serves the bus it is given (libvirt "
@@ -430,6 +431,17 @@ static int requirement(const struct search *s, const int *pick, struct iommucap_
 	return 0;
 }
 
+/* A QEMU rule's warning: QEMU takes the value, but the host does not back it (pasid-bits
+ * wider than the unit's or the device's PASIDs without fsts); the suggestion stops below. */
+static bool qemu_warned(const struct iommucap_compat *c)
+{
+	for (size_t i = 0; i < c->n_checks; i++)
+		if (c->checks[i].result == IOMMUCAP_WARN &&
+		    startswith(c->checks[i].rule->id, "qemu."))
+			return true;
+	return false;
+}
+
 /* Check a pick: 1 compatible, 0 not (with *ret_compat or *ret_error saying why), <0 error. */
 static int try_pick(struct search *s, const struct iommucap_host *h, const int *pick,
 		    struct iommucap_compat **ret_compat, char **ret_error)
@@ -453,7 +465,7 @@ static int try_pick(struct search *s, const struct iommucap_host *h, const int *
 	iommucap_requirement_free(r);
 	if (k < 0)
 		return k;
-	k = c->verdict == IOMMUCAP_COMPATIBLE;
+	k = c->verdict == IOMMUCAP_COMPATIBLE && !qemu_warned(c);
 	if (ret_compat)
 		*ret_compat = c;
 	else
@@ -514,12 +526,15 @@ static json_t *refusal(const struct iommucap_compat *c, const char *error)
 	for (size_t i = 0; c && i < c->n_checks; i++) {
 		const struct iommucap_check *k = &c->checks[i];
 
-		if (k->result != IOMMUCAP_FAIL && k->result != IOMMUCAP_UNKNOWN)
+		if (k->result != IOMMUCAP_FAIL && k->result != IOMMUCAP_UNKNOWN &&
+		    !(k->result == IOMMUCAP_WARN && startswith(k->rule->id, "qemu.")))
 			continue;
-		json_array_append_new(
-			a, json_sprintf(
-				   "%s%s%s: %s%s", k->unit ?: "", k->unit ? ": " : "", k->rule->id,
-				   k->result == IOMMUCAP_UNKNOWN ? "unknown: " : "", k->message));
+		json_array_append_new(a, json_sprintf("%s%s%s: %s%s", k->unit ?: "",
+						      k->unit ? ": " : "", k->rule->id,
+						      k->result == IOMMUCAP_UNKNOWN ? "unknown: "
+						      : k->result == IOMMUCAP_WARN  ? "warning: "
+										    : "",
+						      k->message));
 	}
 	return a;
 }

@@ -133,19 +133,32 @@ CASES = [
     ("sva.capable unknown + sva.lam warning", S, R(sva=True, lam=True), "indeterminate", [], ["sva.capable"], ["sva.lam"]),
     ("host.uniform warning (units differ in PASID); the PASID units are candidates", L, R(min=dict(ssid_bits=1)),
      "compatible", ["min.ssid_bits"], [], ["host.uniform"]),
-    ("qemu intel-iommu aw-bits pass", I, ["--qemu", "intel-iommu,aw-bits=48,scalable-mode=on"], "compatible", [], [], []),
-    ("qemu intel-iommu aw-bits fail", ID, ["--qemu", "intel-iommu,aw-bits=48"], "incompatible",
+    # vtd_dev_set_iommu_device() (QEMU 10.2 on): an assigned device needs caching-mode=on,
+    # QEMU's default being off; the aw-bits default, 48, is compared with the host's
+    # (vtd_check_hiod(): "aw-bits %d > host aw-bits %d").
+    ("qemu intel-iommu caching-mode off", I, ["--qemu", "intel-iommu,scalable-mode=on"], "incompatible",
+     ["qemu.intel-iommu.caching-mode"], [], []),
+    ("qemu intel-iommu aw-bits pass", I, ["--qemu", "intel-iommu,caching-mode=on,aw-bits=48,scalable-mode=on"],
+     "compatible", [], [], []),
+    ("qemu intel-iommu aw-bits fail", ID, ["--qemu", "intel-iommu,caching-mode=on,aw-bits=48"], "incompatible",
      ["min.input_bits", "qemu.intel-iommu.aw-bits"], [], []),
-    ("qemu intel-iommu fsts on AMD: type", A, ["--qemu", "intel-iommu,scalable-mode=on,fsts=on,fs1gp=off"],
+    ("qemu intel-iommu aw-bits default (48) fail", ID, ["--qemu", "intel-iommu,caching-mode=on"], "incompatible",
+     ["min.input_bits", "qemu.intel-iommu.aw-bits"], [], []),
+    ("qemu intel-iommu fsts on AMD: type", A, ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,fsts=on,fs1gp=off"],
      "incompatible", ["features.nesting", "features.scalable_mode", "qemu.intel-iommu.iommufd",
                       "qemu.intel-iommu.type"], [], []),
-    ("qemu intel-iommu fs1gp", I, ["--qemu", "intel-iommu,scalable-mode=on,fsts=on,fs1gp=on"], "incompatible",
-     ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd"], [], []),
-    # QEMU's vtd_check_hiod() compares pasid with the host only under fsts.
-    ("qemu intel-iommu pasid-bits without fsts: no host check", I,
-     ["--qemu", "intel-iommu,scalable-mode=on,pasid-bits=20"], "incompatible", ["min.ssid_bits"], [], []),
-    ("qemu intel-iommu pasid-bits with fsts", I, ["--qemu", "intel-iommu,scalable-mode=on,fsts=on,pasid-bits=20"],
-     "incompatible", ["features.nesting", "min.ssid_bits", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd",
+    ("qemu intel-iommu fs1gp", I, ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,fsts=on,fs1gp=on"],
+     "incompatible", ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd"], [], []),
+    # QEMU's vtd_check_hiod() compares pasid-bits with the host only under fsts (and only for a
+    # device with PASIDs); elsewhere a width beyond the unit's (PSS 0: 1 bit) is a warning.
+    ("qemu intel-iommu pasid-bits without fsts: no host check, a warning", I,
+     ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,pasid-bits=20"], "compatible", [], [],
+     ["qemu.intel-iommu.pasid"]),
+    ("qemu intel-iommu pasid-bits within the unit's without fsts", I,
+     ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,pasid-bits=1"], "compatible", [], [], []),
+    ("qemu intel-iommu pasid-bits with fsts", I,
+     ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,fsts=on,pasid-bits=20"],
+     "incompatible", ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd",
                       "qemu.intel-iommu.pasid"],
      [], []),  # fs1gp defaults to on; the fixtures' Debian kernels have no /dev/iommu
     # virtio-iommu's page-size mask (check_page_size_mask): 64K granule, host maps 4K/2M/1G

@@ -579,24 +579,38 @@ static void test_names(void **state)
 
 static void test_qemu_intel_guest_only_knobs(void **state)
 {
-	/* caching-mode, intremap, eim, pt ... shape the guest's view: no host need. */
+	/* intremap, eim, snoop-control ... shape the guest's view: no host need. caching-mode
+	 * is spelt out either way: vtd_dev_set_iommu_device() refuses an assigned device without
+	 * it; aw-bits takes QEMU 11.1's default, 48, which vtd_check_hiod() compares with the
+	 * host's. */
 	assert_qemu("intel-iommu,intremap=on,caching-mode=on,eim=on,snoop-control=on,"
 		    "stale-tm=off,version=3,dma-translation=on,id=iommu0,bus=pcie.0",
-		    "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}");
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": true}}");
+	assert_qemu("intel-iommu,caching-mode=off",
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": false}}");
+	assert_qemu_fails("intel-iommu,caching-mode=maybe",
+			  "intel-iommu: Parameter 'caching-mode' expects 'on' or 'off'");
 }
 
 static void test_qemu_intel_aw_bits(void **state)
 {
 	assert_qemu("intel-iommu,aw-bits=39",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 39},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39,"
+		    " \"caching_mode\": false}}");
 	/* QEMU reads numbers with base 0. */
 	assert_qemu("intel-iommu,aw-bits=0x30",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": false}}");
 	assert_qemu("intel-iommu,aw-bits=060",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": false}}");
 	/* QEMU 11.1's words (its string input visitor; aw-bits is a uint8). */
 	assert_qemu_fails("intel-iommu,aw-bits=256",
 			  "intel-iommu: Parameter 'aw-bits' expects uint8_t");
@@ -610,24 +624,29 @@ static void test_qemu_intel_aw_bits(void **state)
 
 static void test_qemu_intel_flts(void **state)
 {
-	const char *want = "{\"schema_version\": 1, \"features\": {\"nesting\": true,"
-			   " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
-			   " \"flts\": true, \"fs1gp\": true}}";
+	const char *want = "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+			   " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
+			   " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+			   " \"flts\": true, \"fs1gp\": true, \"caching_mode\": false}}";
 
 	/* QEMU 11.1's names; fs1gp takes QEMU's default, on. */
 	assert_qemu("intel-iommu,scalable-mode=on,fsts=on", want);
 	assert_qemu("intel-iommu,scalable-mode,fsts", want);
 	assert_qemu("intel-iommu,scalable-mode=on,fsts=on,fs1gp=off",
-		    "{\"schema_version\": 1, \"features\": {\"nesting\": true,"
-		    " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
-		    " \"flts\": true, \"fs1gp\": false}}");
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"flts\": true, \"fs1gp\": false, \"caching_mode\": false}}");
 	/* The last value given wins, as in QEMU. */
 	assert_qemu("intel-iommu,fsts=on,fsts=off",
-		    "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\","
-		    " \"flts\": false}}");
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"flts\": false, \"caching_mode\": false}}");
 	assert_qemu("intel-iommu,scalable-mode=yes",
-		    "{\"schema_version\": 1, \"features\": {\"scalable_mode\": true},"
-		    " \"qemu\": {\"device\": \"intel-iommu\"}}");
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"features\": {\"scalable_mode\": true},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": false}}");
 	assert_qemu_fails("intel-iommu,fsts=1",
 			  "intel-iommu: Parameter 'fsts' expects 'on' or 'off'");
 	/* QEMU 10.x's names are unknown to QEMU 11.1. */
@@ -676,22 +695,26 @@ static void test_qemu_intel_refused(void **state)
 	/* The defaults pass: aw-bits 48 (QEMU 9.2 on), with or without first stage. */
 	assert_qemu("intel-iommu,aw-bits=39",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 39},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39,"
+		    " \"caching_mode\": false}}");
 }
 
 static void test_qemu_intel_pasid(void **state)
 {
 	assert_qemu("intel-iommu,scalable-mode=on,pasid-bits=20",
-		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 20},"
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"scalable_mode\": true},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 20}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 20,"
+		    " \"caching_mode\": false}}");
 	assert_qemu("intel-iommu,scalable-mode=on,pasid-bits=16",
-		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 16},"
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"scalable_mode\": true},"
-		    " \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 16}}");
-	assert_qemu(
-		"intel-iommu,pasid-bits=0",
-		"{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\", \"pasid\": 0}}");
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 16,"
+		    " \"caching_mode\": false}}");
+	assert_qemu("intel-iommu,pasid-bits=0",
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 0,"
+		    " \"caching_mode\": false}}");
 	assert_qemu_fails("intel-iommu,pasid-bits=256",
 			  "intel-iommu: Parameter 'pasid-bits' expects uint8_t");
 }
@@ -699,14 +722,17 @@ static void test_qemu_intel_pasid(void **state)
 static void test_qemu_intel_iotlb_svm(void **state)
 {
 	assert_qemu("intel-iommu,device-iotlb=on",
-		    "{\"schema_version\": 1, \"features\": {\"ats\": true},"
-		    " \"qemu\": {\"device\": \"intel-iommu\"}}");
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		    " \"features\": {\"ats\": true},"
+		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		    " \"caching_mode\": false}}");
 	/* Guest SVA: page requests come from the host through the IOMMUFD fault queue. */
 	assert_qemu("intel-iommu,svm=on,device-iotlb=on,scalable-mode=on,fsts=on,pasid-bits=20",
-		    "{\"schema_version\": 1, \"min\": {\"ssid_bits\": 20},"
+		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"nesting\": true, \"pri\": true, \"ats\": true,"
 		    " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
-		    " \"flts\": true, \"fs1gp\": true, \"pasid\": 20}}");
+		    " \"aw_bits\": 48, \"flts\": true, \"fs1gp\": true, \"pasid\": 20,"
+		    " \"caching_mode\": false}}");
 }
 
 static void test_qemu_smmuv3_accel(void **state)
@@ -787,7 +813,9 @@ static void test_qemu_amd(void **state)
 
 static void test_qemu_syntax(void **state)
 {
-	const char *plain = "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}";
+	const char *plain = "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+			    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+			    " \"caching_mode\": false}}";
 
 	/* ",," is a comma in a value: here an id, not a property "b". */
 	assert_qemu("intel-iommu,id=a,,b", plain);
@@ -802,7 +830,7 @@ static void test_qemu_syntax(void **state)
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"flts\": true,"
-		    " \"fs1gp\": true}}");
+		    " \"fs1gp\": true, \"caching_mode\": false}}");
 	assert_qemu_fails("{\"aw-bits\": 48}", "the JSON form needs a \"driver\" string");
 	assert_qemu_fails("{\"driver\": \"intel-iommu\", \"aw-bits\": [48]}",
 			  "intel-iommu: aw-bits: expected a string, a number or a boolean");
@@ -879,18 +907,25 @@ static void test_libvirt_device_xml(void **state)
 	assert_libvirt("<iommu model='intel'><driver iotlb='on' aw_bits='39'/></iommu>",
 		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 39},"
 		       " \"features\": {\"ats\": true},"
-		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39}}");
+		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39,"
+		       " \"caching_mode\": false}}");
 	assert_libvirt("<iommu model='intel'/>",
-		       "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}");
+		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		       " \"caching_mode\": false}}");
 	assert_libvirt("<iommu model='amd'><driver intremap='on' iotlb='on' xtsup='on'/></iommu>",
 		       "{\"schema_version\": 1, \"features\": {\"ats\": true},"
 		       " \"qemu\": {\"device\": \"amd-iommu\"}}");
 	/* aw_bits='0' is libvirt's "not set" ("p:aw-bits"): QEMU's default, not aw-bits=0. */
 	assert_libvirt("<iommu model='intel'><driver aw_bits='0' caching_mode='off'/></iommu>",
-		       "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}");
+		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		       " \"caching_mode\": false}}");
 	assert_libvirt("<iommu model='intel'><driver dma_translation='off' intremap='on'"
 		       " eim='on'/></iommu>",
-		       "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}");
+		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+		       " \"caching_mode\": false}}");
 }
 
 static void test_libvirt_amd_passthrough(void **state)
@@ -1011,7 +1046,9 @@ static void test_libvirt_domain_rules(void **state)
 		 "%s%s<devices><iommu model='intel'><driver intremap='on'/>"
 		 "</iommu></devices></domain>",
 		 head, split);
-	assert_libvirt(xml, "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\"}}");
+	assert_libvirt(xml, "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
+			    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
+			    " \"caching_mode\": false}}");
 	/* eim needs intremap. */
 	snprintf(xml, sizeof(xml),
 		 "%s%s<devices><iommu model='intel'><driver eim='on'/>"
