@@ -125,6 +125,23 @@ static const struct iommucap_rule rules[] = {
 	  "run the VM on a host with all three granules" },
 	{ "qemu.intel-iommu.iommufd", "iommufd for first-stage translation (fsts=on)",
 	  "host.dev_iommu", "enable CONFIG_IOMMUFD in the host kernel, or turn fsts off" },
+	{ "qemu.intel-iommu.scalable-mode",
+	  "scalable mode on the host for scalable-mode=on (a warning: QEMU emulates it unasked)",
+	  "qemu.scalable_mode implies capabilities.scalable_mode (without fsts)",
+	  "boot the host with intel_iommu=sm_on on hardware with scalable mode, or turn "
+	  "scalable-mode off" },
+	{ "qemu.intel-iommu.device-iotlb",
+	  "device TLBs on the host for device-iotlb=on (a warning: QEMU does not check)",
+	  "qemu.device_iotlb implies capabilities.ats and the device's ATS",
+	  "turn device-iotlb off, or use a host and device with ATS" },
+	{ "qemu.intel-iommu.svm",
+	  "page requests on the host for svm=on (a warning: QEMU does not check)",
+	  "qemu.svm implies capabilities.pri and the device's PRI",
+	  "turn svm off, or use a host and device with page requests" },
+	{ "qemu.amd-iommu.device-iotlb",
+	  "device TLBs on the host for device-iotlb=on (a warning: QEMU does not check)",
+	  "qemu.device_iotlb implies capabilities.ats and the device's ATS",
+	  "turn device-iotlb off, or use a host and device with ATS" },
 	{ "qemu.virtio-iommu.granule", "the host maps a page size the granule allows",
 	  "capabilities.page_sizes & -(granule) != 0", "use a smaller granule, or granule=host" },
 };
@@ -610,6 +627,33 @@ static void eval_virtio_granule(struct eval *e)
 	    host, cur);
 }
 
+/*
+ * A guest feature QEMU 11.1 emulates without asking the host (intel-iommu's scalable-mode,
+ * device-iotlb and svm, amd-iommu's device-iotlb: vtd_check_hiod() compares aw-bits and, under
+ * fsts, the first-stage facts only; amd-iommu compares nothing). QEMU takes the option either
+ * way, so the host's fact is a warning when absent (the assigned device does not get the
+ * feature), a pass when present, and nothing when unknown.
+ */
+static void guest_feature(struct eval *e, const char *id, const char *opt,
+			  enum iommucap_req_feature f)
+{
+	enum iommucap_cap c = iommucap_req_feature_cap(f);
+	const char *name = iommucap_cap_info(c)->name, *dwhy = NULL;
+	int dc = device_cap(e, f, &dwhy);
+
+	if (dc == 0)
+		add(e, id, "devices.ats/pri", json_true(), json_false(), IOMMUCAP_WARN,
+		    "QEMU does not check the host for %s; device %s has no PCI %s capability", opt,
+		    e->dev->address, f == IOMMUCAP_FEAT_ATS ? "ATS" : "PRI");
+	else if (!known(e, c))
+		return;
+	else if (!capv(e, c)->num)
+		add(e, id, name, json_true(), avail(e, c), IOMMUCAP_WARN,
+		    "QEMU does not check the host for %s; %s is absent on this unit", opt, name);
+	else
+		add(e, id, name, json_true(), avail(e, c), IOMMUCAP_PASS, "%s present", name);
+}
+
 /* The facts the unit's decoder reads from its registers; -1 where it has none. */
 static void vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_facts *ret)
 {
@@ -629,8 +673,24 @@ static void eval_qemu(struct eval *e)
 
 	vendor_facts(u, &fx);
 
+	if (q->kind == IOMMUCAP_VMM_QEMU_AMD_IOMMU) {
+		if (q->device_iotlb == IOMMUCAP_WANT_TRUE)
+			guest_feature(e, "qemu.amd-iommu.device-iotlb", "device-iotlb=on",
+				      IOMMUCAP_FEAT_ATS);
+		return;
+	}
 	if (q->kind == IOMMUCAP_VMM_QEMU_INTEL_IOMMU) {
 		bool flts = q->flts == IOMMUCAP_WANT_TRUE;
+
+		/* With fsts, nesting (and so scalable mode) is a host need: features.*. */
+		if (q->scalable_mode == IOMMUCAP_WANT_TRUE && !flts)
+			guest_feature(e, "qemu.intel-iommu.scalable-mode", "scalable-mode=on",
+				      IOMMUCAP_FEAT_SCALABLE_MODE);
+		if (q->device_iotlb == IOMMUCAP_WANT_TRUE)
+			guest_feature(e, "qemu.intel-iommu.device-iotlb", "device-iotlb=on",
+				      IOMMUCAP_FEAT_ATS);
+		if (q->svm == IOMMUCAP_WANT_TRUE)
+			guest_feature(e, "qemu.intel-iommu.svm", "svm=on", IOMMUCAP_FEAT_PRI);
 
 		/* vtd_dev_set_iommu_device() (hw/i386/intel_iommu.c, QEMU 11.1: the 11.1.3 binary
 		 * has the message, Message-ID 20250929034206.439266-3-zhenzhong.duan@intel.com;

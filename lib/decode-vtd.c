@@ -263,16 +263,39 @@ int decode_vtd(struct iommucap_root *r, const struct iommucap_host *h, struct io
 	return 0;
 }
 
+/*
+ * The IOVA width of a first-stage domain: first-stage tables translate canonical addresses, so
+ * the kernel keeps to the lower half, one bit less than the table covers. Linux 7.3
+ * (drivers/iommu/intel/iommu.c): compute_vasz_lg2_fs() takes min(57, MGAW) with FL5LP and MGAW
+ * > 48, else min(48, MGAW), and the generic page table's PT_FEAT_SIGN_EXTEND makes the
+ * aperture pt_top_range(), "the lower range" (generic_pt/pt_iter.h); before iommupt the same,
+ * "First-level translation restricts the input-address to a canonical address ... Hence, skip
+ * bit [N-1]" (aperture_end = __DOMAIN_MAX_ADDR(gaw - 1)). That aperture is the IOVA range
+ * VFIO and iommufd report, and QEMU's host aw-bits (vfio_device_get_aw_bits()).
+ */
+static int64_t vtd_first_stage_bits(const struct iommucap_unit *u, int64_t mgaw)
+{
+	if (mgaw > 48 && view_bit(u, &vtd_cap_reg, VTD_CAP_FL5LP))
+		return (mgaw < 57 ? mgaw : 57) - 1;
+	return (mgaw < 48 ? mgaw : 48) - 1;
+}
+
 int vtd_host_pass(struct iommucap_host *h)
 {
 	for (size_t i = 0; i < h->n_units; i++) {
 		struct iommucap_unit *u = &h->units[i];
 		uint64_t sizes[3] = { SZ_4K, SZ_2M, SZ_1G };
 		size_t n = 2;
+		int64_t mgaw;
 
-		if (u->model != IOMMUCAP_MODEL_INTEL_VTD ||
-		    u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER ||
-		    !vtd_dma_first_stage(h, u))
+		if (u->model != IOMMUCAP_MODEL_INTEL_VTD || !vtd_dma_first_stage(h, u))
+			continue;
+		mgaw = view_num(u, &vtd_cap_reg, VTD_CAP_MGAW);
+		if (u->caps[IOMMUCAP_INPUT_BITS].source == IOMMUCAP_SRC_REGISTER && mgaw > 0 &&
+		    cap_set_num(u, IOMMUCAP_INPUT_BITS, vtd_first_stage_bits(u, mgaw),
+				IOMMUCAP_SRC_REGISTER) < 0)
+			return -ENOMEM;
+		if (u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER)
 			continue;
 		/* First-stage tables map 2 MiB pages always and 1 GiB pages only with cap.fl1gp
 		 * (the first-stage domain drops SZ_1G from pgsize_bitmap without it); SLLPS is

@@ -13,15 +13,17 @@
  *
  *   intel-iommu      aw-bits=N          min.input_bits N, qemu.aw_bits N; unset: QEMU's 48
  *                                       (vtd_check_hiod() compares it with every host)
- *                    scalable-mode=on   features.scalable_mode
+ *                    scalable-mode=on   qemu.scalable_mode (QEMU emulates it without asking the
+ *                                       host: a warning where the host has none)
  *                    fsts=on            features.nesting, features.scalable_mode, qemu.flts;
  *                                       qemu.fs1gp takes QEMU's default (on) unless given
  *                    fs1gp=on|off       qemu.fs1gp
  *                    pasid-bits=N       qemu.pasid N (QEMU compares it with the host only
  *                                       under fsts, and only for a device with PASIDs)
- *                    device-iotlb=on    features.ats
- *                    svm=on             features.pri (guest SVA takes page requests from the
- *                                       host through the IOMMUFD fault queue)
+ *                    device-iotlb=on    qemu.device_iotlb (a warning without the host's and the
+ *                                       device's ATS: QEMU does not check them)
+ *                    svm=on             qemu.svm (guest SVA takes page requests from the host
+ *                                       through the IOMMUFD fault queue: a warning without PRI)
  *                    caching-mode=on|off qemu.caching_mode, always (QEMU's default: off); an
  *                                       assigned device needs it on
  *   arm-smmuv3       accel=on           features.nesting, qemu.accel; qemu.oas takes QEMU's
@@ -34,7 +36,7 @@
  *   virtio-iommu-pci aw-bits=N          min.input_bits N, qemu.aw_bits N
  *                    granule=G          qemu.granule (QEMU narrows its page-size mask with the
  *                                       host's; no page size of its own is needed)
- *   amd-iommu        device-iotlb=on    features.ats
+ *   amd-iommu        device-iotlb=on    qemu.device_iotlb, as for intel-iommu
  *
  * The property names are QEMU 11.1's (Debian trixie-backports 1:11.1.3+ds-2~bpo13+1, as
  * `-device intel-iommu,help` etc. list them). The spellings of QEMU 10.x and older that 11.1
@@ -562,8 +564,12 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 	 * compares it with the host's before anything else: "aw-bits %d > host aw-bits %d". */
 	q->aw_bits = opt(v[S_AW_BITS].set ? v[S_AW_BITS].num : 48);
 	raise_min(r, IOMMUCAP_MIN_INPUT_BITS, q->aw_bits.value);
+	/* QEMU 11.1 checks the host only for caching mode, aw-bits and, under fsts, the
+	 * first-stage facts (vtd_dev_set_iommu_device(), vtd_check_hiod(),
+	 * vtd_check_hiod_accel()); scalable mode, device-iotlb and svm it emulates without
+	 * asking, so they are facts to warn about (qemu.intel-iommu.*), not host needs. */
 	if (on(&v[S_SCALABLE]))
-		r->features[IOMMUCAP_FEAT_SCALABLE_MODE] = IOMMUCAP_WANT_TRUE;
+		q->scalable_mode = IOMMUCAP_WANT_TRUE;
 	if (v[S_FLTS].set)
 		q->flts = want(flts);
 	if (flts) {
@@ -581,9 +587,9 @@ static int map_intel(struct importer *im, struct iommucap_requirement *r)
 	if (v[S_PASID].set)
 		q->pasid = opt(v[S_PASID].num);
 	if (on(&v[S_IOTLB]))
-		r->features[IOMMUCAP_FEAT_ATS] = IOMMUCAP_WANT_TRUE;
+		q->device_iotlb = IOMMUCAP_WANT_TRUE;
 	if (on(&v[S_SVM]))
-		r->features[IOMMUCAP_FEAT_PRI] = IOMMUCAP_WANT_TRUE;
+		q->svm = IOMMUCAP_WANT_TRUE;
 	/* Spelt out either way: QEMU's default (off) refuses every assigned device. */
 	q->caching_mode = want(on(&v[S_CACHING]));
 	return 0;
@@ -669,8 +675,9 @@ static int map(struct importer *im, struct iommucap_requirement *r)
 	case IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU:
 		return map_virtio(im, r);
 	case IOMMUCAP_VMM_QEMU_AMD_IOMMU:
+		/* amd-iommu checks nothing of the host (hw/i386/amd_iommu.c, QEMU 11.1). */
 		if (on(&im->v[S_IOTLB]))
-			r->features[IOMMUCAP_FEAT_ATS] = IOMMUCAP_WANT_TRUE;
+			r->vmm.device_iotlb = IOMMUCAP_WANT_TRUE;
 		return 0;
 	case IOMMUCAP_VMM_NONE:
 		break;

@@ -44,6 +44,9 @@ enum vmm_member {
 	VM_FS1GP,
 	VM_PASID,
 	VM_CACHING_MODE,
+	VM_SCALABLE_MODE,
+	VM_DEVICE_IOTLB,
+	VM_SVM,
 	VM_ACCEL,
 	VM_SSIDSIZE,
 	VM_OAS,
@@ -55,22 +58,35 @@ enum vmm_member {
 };
 
 static const char *const vmm_member_names[_VM_MAX] = {
-	[VM_AW_BITS] = "aw_bits", [VM_FLTS] = "flts",	    [VM_FS1GP] = "fs1gp",
-	[VM_PASID] = "pasid",	  [VM_ACCEL] = "accel",	    [VM_SSIDSIZE] = "ssidsize",
-	[VM_OAS] = "oas",	  [VM_SIDSIZE] = "sidsize", [VM_RIL] = "ril",
-	[VM_ATS] = "ats",	  [VM_GRANULE] = "granule", [VM_CACHING_MODE] = "caching_mode",
+	[VM_AW_BITS] = "aw_bits",
+	[VM_FLTS] = "flts",
+	[VM_FS1GP] = "fs1gp",
+	[VM_PASID] = "pasid",
+	[VM_ACCEL] = "accel",
+	[VM_SSIDSIZE] = "ssidsize",
+	[VM_OAS] = "oas",
+	[VM_SIDSIZE] = "sidsize",
+	[VM_RIL] = "ril",
+	[VM_ATS] = "ats",
+	[VM_GRANULE] = "granule",
+	[VM_CACHING_MODE] = "caching_mode",
+	[VM_SCALABLE_MODE] = "scalable_mode",
+	[VM_DEVICE_IOTLB] = "device_iotlb",
+	[VM_SVM] = "svm",
 };
 
 #define VM_BIT(m) (1u << (m))
 static const unsigned vmm_members[] = {
 	[IOMMUCAP_VMM_NONE] = 0,
 	[IOMMUCAP_VMM_QEMU_INTEL_IOMMU] = VM_BIT(VM_AW_BITS) | VM_BIT(VM_FLTS) | VM_BIT(VM_FS1GP) |
-					  VM_BIT(VM_PASID) | VM_BIT(VM_CACHING_MODE),
+					  VM_BIT(VM_PASID) | VM_BIT(VM_CACHING_MODE) |
+					  VM_BIT(VM_SCALABLE_MODE) | VM_BIT(VM_DEVICE_IOTLB) |
+					  VM_BIT(VM_SVM),
 	[IOMMUCAP_VMM_QEMU_ARM_SMMUV3] = VM_BIT(VM_ACCEL) | VM_BIT(VM_SSIDSIZE) | VM_BIT(VM_OAS) |
 					 VM_BIT(VM_SIDSIZE) | VM_BIT(VM_RIL) | VM_BIT(VM_ATS) |
 					 VM_BIT(VM_GRANULE),
 	[IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU] = VM_BIT(VM_AW_BITS) | VM_BIT(VM_GRANULE),
-	[IOMMUCAP_VMM_QEMU_AMD_IOMMU] = 0,
+	[IOMMUCAP_VMM_QEMU_AMD_IOMMU] = VM_BIT(VM_DEVICE_IOTLB),
 };
 
 /* The vSMMU's granules are the SMMUv3 ones; virtio-iommu also takes 8k and "host". */
@@ -485,6 +501,9 @@ static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 	    (k = get_want(x, o, "fs1gp", &q->fs1gp)) < 0 ||
 	    (k = get_int(x, o, "pasid", 0, IOMMUCAP_PASID_BITS_MAX, &q->pasid)) < 0 ||
 	    (k = get_want(x, o, "caching_mode", &q->caching_mode)) < 0 ||
+	    (k = get_want(x, o, "scalable_mode", &q->scalable_mode)) < 0 ||
+	    (k = get_want(x, o, "device_iotlb", &q->device_iotlb)) < 0 ||
+	    (k = get_want(x, o, "svm", &q->svm)) < 0 ||
 	    (k = get_want(x, o, "accel", &q->accel)) < 0 ||
 	    (k = get_int(x, o, "ssidsize", 0, IOMMUCAP_PASID_BITS_MAX, &q->ssidsize)) < 0 ||
 	    (k = get_int(x, o, "oas", 0, IOMMUCAP_WIDTH_MAX, &q->oas)) < 0 ||
@@ -690,8 +709,15 @@ static json_t *vmm_json(const struct iommucap_vmm *q)
 		[VM_SIDSIZE] = &q->sidsize,
 	};
 	const enum iommucap_want *wants[_VM_MAX] = {
-		[VM_FLTS] = &q->flts, [VM_FS1GP] = &q->fs1gp, [VM_ACCEL] = &q->accel,
-		[VM_RIL] = &q->ril,   [VM_ATS] = &q->ats,     [VM_CACHING_MODE] = &q->caching_mode,
+		[VM_FLTS] = &q->flts,
+		[VM_FS1GP] = &q->fs1gp,
+		[VM_ACCEL] = &q->accel,
+		[VM_RIL] = &q->ril,
+		[VM_ATS] = &q->ats,
+		[VM_CACHING_MODE] = &q->caching_mode,
+		[VM_SCALABLE_MODE] = &q->scalable_mode,
+		[VM_DEVICE_IOTLB] = &q->device_iotlb,
+		[VM_SVM] = &q->svm,
 	};
 	json_t *o = json_object();
 	bool ok = o && put(o, "device", json_string(vmm_device_name(q->kind)));

@@ -56,6 +56,9 @@ struct iommucap_vmm {
 	enum iommucap_want fs1gp;	 /* first-stage 1 GiB pages */
 	struct iommucap_opt_int pasid;	 /* PASID bits */
 	enum iommucap_want caching_mode; /* caching-mode (QEMU's default: off) */
+	/* Guest features QEMU emulates without asking the host (a warning when the host does not
+	 * back them for the assigned device); device_iotlb also for amd-iommu. */
+	enum iommucap_want scalable_mode, device_iotlb, svm;
 	/* arm-smmuv3 */
 	enum iommucap_want accel;
 	struct iommucap_opt_int ssidsize, oas, sidsize;

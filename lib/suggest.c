@@ -54,13 +54,15 @@ static const char *const intel_aw[] = { "48", "39", NULL };
 static const char *const smmu_oas[] = { "48", "44", NULL };
 static const char *const granules[] = { "4k", "8k", "16k", "64k", "host", NULL };
 
-/* x86-iommu.c's device-iotlb, shared by intel-iommu and amd-iommu. */
-#define DEVICE_IOTLB                                                                               \
+/* x86-iommu.c's device-iotlb, shared by intel-iommu and amd-iommu (the rule of each). */
+#define DEVICE_IOTLB(rule)                                                                         \
 	{                                                                                          \
 		.qemu = "device-iotlb", .libvirt = "iotlb", .kind = K_SWITCH,                      \
-		.why = "a device TLB (ATS) in the guest: the host unit and the device need ATS",   \
+		.why = "a device TLB (ATS) in the guest; QEMU does not check the host, but "       \
+		       "without "                                                                  \
+		       "the unit's and the device's ATS the assigned device gets none",            \
 		.rules = {                                                                         \
-			"features.ats"                                                             \
+			rule                                                                       \
 		}                                                                                  \
 	}
 
@@ -72,7 +74,7 @@ static const struct knob intel_knobs[] = {
 	  .migratable = true,
 	  .why = "scalable mode: PASID-granular translation and the first-stage tables a guest "
 		 "SVA driver uses; the rules ask the host unit for scalable mode too",
-	  .rules = { "features.scalable_mode" } },
+	  .rules = { "qemu.intel-iommu.scalable-mode" } },
 	{ .qemu = "fsts",
 	  .kind = K_SWITCH,
 	  .needs = "scalable-mode",
@@ -86,7 +88,8 @@ static const struct knob intel_knobs[] = {
 	  .choices = intel_aw,
 	  .migratable = true,
 	  .why = "the guest's DMA address width: vtd_decide_config() takes 39 or 48 (48 only with "
-		 "fsts); the host's input width must be as wide (vtd_check_hiod(): MGAW)",
+		 "fsts); the host's IOVA width must be as wide (vtd_check_hiod(): MGAW, one bit "
+		 "less when the kernel's DMA domains use first-stage tables)",
 	  .rules = { "qemu.intel-iommu.aw-bits", "min.input_bits" } },
 	{ .qemu = "fs1gp",
 	  .kind = K_SWITCH_ON,
@@ -103,13 +106,13 @@ static const struct knob intel_knobs[] = {
 		 "under fsts for a device with PASIDs; beyond the unit's (and the device's) PASID "
 		 "width the host backs none of them, so the suggestion stops there",
 	  .rules = { "qemu.intel-iommu.pasid" } },
-	DEVICE_IOTLB,
+	DEVICE_IOTLB("qemu.intel-iommu.device-iotlb"),
 	{ .qemu = "svm",
 	  .kind = K_SWITCH,
 	  .needs = "fsts",
 	  .why = "shared virtual memory in the guest: page requests from the host (PRI) delivered "
 		 "through iommufd; QEMU needs device-iotlb, fsts and PASIDs for it",
-	  .rules = { "features.pri" } },
+	  .rules = { "qemu.intel-iommu.svm" } },
 };
 
 /* hw/arm/smmuv3.c and smmuv3-accel.c, QEMU 11.1. */
@@ -175,7 +178,7 @@ static const struct knob virtio_knobs[] = {
 };
 
 /* hw/i386/amd_iommu.c, QEMU 11.1. */
-static const struct knob amd_knobs[] = { DEVICE_IOTLB };
+static const struct knob amd_knobs[] = { DEVICE_IOTLB("qemu.amd-iommu.device-iotlb") };
 
 static const struct viommu viommus[] = {
 	{ "intel-iommu", "intel", ",caching-mode=on", "caching_mode='on'", ",caching-mode=on",

@@ -161,6 +161,24 @@ CASES = [
      "incompatible", ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd",
                       "qemu.intel-iommu.pasid"],
      [], []),  # fs1gp defaults to on; the fixtures' Debian kernels have no /dev/iommu
+    # Guest features QEMU 11.1 emulates without asking the host (vtd_check_hiod() checks aw-bits
+    # and, under fsts, the first-stage facts; amd-iommu checks nothing): warnings.
+    ("qemu intel-iommu scalable-mode on a legacy-mode host: a warning", ID,
+     ["--qemu", "intel-iommu,caching-mode=on,aw-bits=39,scalable-mode=on"], "compatible", [], [],
+     ["qemu.intel-iommu.scalable-mode"]),
+    ("qemu intel-iommu device-iotlb without the unit's ATS: a warning", I,
+     ["--qemu", "intel-iommu,caching-mode=on,device-iotlb=on"], "compatible", [], [],
+     ["qemu.intel-iommu.device-iotlb"]),
+    ("qemu intel-iommu svm without PRI: a warning beside fsts's refusals", I,
+     ["--qemu", "intel-iommu,caching-mode=on,scalable-mode=on,fsts=on,device-iotlb=on,svm=on,pasid-bits=20"],
+     "incompatible", ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd",
+                      "qemu.intel-iommu.pasid"],
+     [], ["qemu.intel-iommu.device-iotlb", "qemu.intel-iommu.svm"]),
+    ("qemu amd-iommu device-iotlb with the unit's ATS", A, ["--qemu", "amd-iommu,device-iotlb=on"],
+     "compatible", [], [], []),
+    ("qemu amd-iommu device-iotlb for a device without ATS: a warning", "x86-q72-k61-c-amd-config",
+     ["--device", "0000:00:02.0", "--qemu", "amd-iommu,device-iotlb=on"], "compatible", [], [],
+     ["qemu.amd-iommu.device-iotlb"]),
     # virtio-iommu's page-size mask (check_page_size_mask): 64K granule, host maps 4K/2M/1G
     # (2M and 1G are in -(64K)); virtio-iommu units keep their page sizes from sysfs.
     ("qemu virtio-iommu granule on a host mapping 2M", I, ["--qemu", "virtio-iommu-pci,granule=64k"],

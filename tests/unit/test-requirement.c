@@ -627,7 +627,8 @@ static void test_qemu_intel_flts(void **state)
 	const char *want = "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 			   " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
 			   " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
-			   " \"flts\": true, \"fs1gp\": true, \"caching_mode\": false}}";
+			   " \"flts\": true, \"fs1gp\": true, \"caching_mode\": false,"
+			   " \"scalable_mode\": true}}";
 
 	/* QEMU 11.1's names; fs1gp takes QEMU's default, on. */
 	assert_qemu("intel-iommu,scalable-mode=on,fsts=on", want);
@@ -636,17 +637,18 @@ static void test_qemu_intel_flts(void **state)
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
-		    " \"flts\": true, \"fs1gp\": false, \"caching_mode\": false}}");
+		    " \"flts\": true, \"fs1gp\": false, \"caching_mode\": false,"
+		    " \"scalable_mode\": true}}");
 	/* The last value given wins, as in QEMU. */
 	assert_qemu("intel-iommu,fsts=on,fsts=off",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
 		    " \"flts\": false, \"caching_mode\": false}}");
+	/* Without fsts QEMU emulates scalable mode unasked: a QEMU fact, not a host need. */
 	assert_qemu("intel-iommu,scalable-mode=yes",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"features\": {\"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
-		    " \"caching_mode\": false}}");
+		    " \"caching_mode\": false, \"scalable_mode\": true}}");
 	assert_qemu_fails("intel-iommu,fsts=1",
 			  "intel-iommu: Parameter 'fsts' expects 'on' or 'off'");
 	/* QEMU 10.x's names are unknown to QEMU 11.1. */
@@ -703,14 +705,12 @@ static void test_qemu_intel_pasid(void **state)
 {
 	assert_qemu("intel-iommu,scalable-mode=on,pasid-bits=20",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"features\": {\"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 20,"
-		    " \"caching_mode\": false}}");
+		    " \"caching_mode\": false, \"scalable_mode\": true}}");
 	assert_qemu("intel-iommu,scalable-mode=on,pasid-bits=16",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"features\": {\"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 16,"
-		    " \"caching_mode\": false}}");
+		    " \"caching_mode\": false, \"scalable_mode\": true}}");
 	assert_qemu("intel-iommu,pasid-bits=0",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"pasid\": 0,"
@@ -721,18 +721,19 @@ static void test_qemu_intel_pasid(void **state)
 
 static void test_qemu_intel_iotlb_svm(void **state)
 {
+	/* QEMU does not check the host's ATS for device-iotlb: a QEMU fact (a warning). */
 	assert_qemu("intel-iommu,device-iotlb=on",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"features\": {\"ats\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
-		    " \"caching_mode\": false}}");
+		    " \"caching_mode\": false, \"device_iotlb\": true}}");
 	/* Guest SVA: page requests come from the host through the IOMMUFD fault queue. */
 	assert_qemu("intel-iommu,svm=on,device-iotlb=on,scalable-mode=on,fsts=on,pasid-bits=20",
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
-		    " \"features\": {\"nesting\": true, \"pri\": true, \"ats\": true,"
-		    " \"scalable_mode\": true}, \"qemu\": {\"device\": \"intel-iommu\","
+		    " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
+		    " \"qemu\": {\"device\": \"intel-iommu\","
 		    " \"aw_bits\": 48, \"flts\": true, \"fs1gp\": true, \"pasid\": 20,"
-		    " \"caching_mode\": false}}");
+		    " \"caching_mode\": false, \"scalable_mode\": true, \"device_iotlb\": true,"
+		    " \"svm\": true}}");
 }
 
 static void test_qemu_smmuv3_accel(void **state)
@@ -804,8 +805,8 @@ static void test_qemu_virtio(void **state)
 static void test_qemu_amd(void **state)
 {
 	assert_qemu("amd-iommu,intremap=on,xtsup=on,device-iotlb=on,dma-remap=on,pci-id=iommu",
-		    "{\"schema_version\": 1, \"features\": {\"ats\": true},"
-		    " \"qemu\": {\"device\": \"amd-iommu\"}}");
+		    "{\"schema_version\": 1,"
+		    " \"qemu\": {\"device\": \"amd-iommu\", \"device_iotlb\": true}}");
 	assert_qemu_fails("amd-iommu,aw-bits=48",
 			  "amd-iommu: Property 'amd-iommu.aw-bits' not found");
 	assert_qemu_fails("amd-iommu,addr=3", "amd-iommu: Property 'amd-iommu.addr' not found");
@@ -830,7 +831,7 @@ static void test_qemu_syntax(void **state)
 		    "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		    " \"features\": {\"nesting\": true, \"scalable_mode\": true},"
 		    " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48, \"flts\": true,"
-		    " \"fs1gp\": true, \"caching_mode\": false}}");
+		    " \"fs1gp\": true, \"caching_mode\": false, \"scalable_mode\": true}}");
 	assert_qemu_fails("{\"aw-bits\": 48}", "the JSON form needs a \"driver\" string");
 	assert_qemu_fails("{\"driver\": \"intel-iommu\", \"aw-bits\": [48]}",
 			  "intel-iommu: aw-bits: expected a string, a number or a boolean");
@@ -906,16 +907,15 @@ static void test_libvirt_device_xml(void **state)
 	/* A bare <iommu>, as "virsh attach-device" takes it. */
 	assert_libvirt("<iommu model='intel'><driver iotlb='on' aw_bits='39'/></iommu>",
 		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 39},"
-		       " \"features\": {\"ats\": true},"
 		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 39,"
-		       " \"caching_mode\": false}}");
+		       " \"caching_mode\": false, \"device_iotlb\": true}}");
 	assert_libvirt("<iommu model='intel'/>",
 		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"
 		       " \"qemu\": {\"device\": \"intel-iommu\", \"aw_bits\": 48,"
 		       " \"caching_mode\": false}}");
 	assert_libvirt("<iommu model='amd'><driver intremap='on' iotlb='on' xtsup='on'/></iommu>",
-		       "{\"schema_version\": 1, \"features\": {\"ats\": true},"
-		       " \"qemu\": {\"device\": \"amd-iommu\"}}");
+		       "{\"schema_version\": 1,"
+		       " \"qemu\": {\"device\": \"amd-iommu\", \"device_iotlb\": true}}");
 	/* aw_bits='0' is libvirt's "not set" ("p:aw-bits"): QEMU's default, not aw-bits=0. */
 	assert_libvirt("<iommu model='intel'><driver aw_bits='0' caching_mode='off'/></iommu>",
 		       "{\"schema_version\": 1, \"min\": {\"input_bits\": 48},"

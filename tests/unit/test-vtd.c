@@ -748,6 +748,57 @@ static void test_decode_vtd_reads_registers(void **state)
 	host_done(&h);
 }
 
+/*
+ * The IOVA width an assigned device gets: with first-stage DMA domains the lower canonical half
+ * of the first-stage table (Linux 7.3 compute_vasz_lg2_fs(): min(48, MGAW), or min(57, MGAW) with
+ * FL5LP and MGAW > 48, and PT_FEAT_SIGN_EXTEND's lower range: one bit less), else MGAW. QEMU
+ * 11.1's registers (monitor xp, tests/vm/configs.ini): cap 0x80d2008c222f0606 (MGAW 48) with
+ * FS1GP (bit 56) and ecap 0x899800f00f4a (SMTS, FSTS, no SLTS) for fsts=on, whose assigned
+ * device QEMU reports as "host aw-bits 47" (the nested judge); ecap 0x490080f00f4a (SMTS, SLTS)
+ * for scalable-mode=on.
+ */
+static void test_vtd_input_bits_first_stage(void **state)
+{
+	static const struct {
+		const char *cap, *ecap;
+		int64_t bits;
+	} cases[] = {
+		{ "81d2008c222f0606\n", "899800f00f4a\n", 47 }, /* first stage only, MGAW 48 */
+		{ "80d2008c222f0606\n", "490080f00f4a\n", 48 }, /* second stage only */
+		{ "80d2008c222f0606\n", "f00f4a\n", 48 },	/* legacy mode */
+		/* MGAW 57 with FL5LP (bit 60): 5-level first stage, 56 bits */
+		{ "90d2008c22380606\n", "899800f00f4a\n", 56 },
+		/* MGAW 57 without FL5LP: 4-level, 47 bits */
+		{ "80d2008c22380606\n", "899800f00f4a\n", 47 },
+		/* MGAW 39: min(48, 39) - 1 */
+		{ "80d2008c22260606\n", "899800f00f4a\n", 38 },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct tree *t = *state;
+		struct iommucap_host h = { .info = { .kernel_major = 7, .kernel_minor = 3 } };
+		struct iommucap_unit u = { .name = strdup("dmar0"),
+					   .model = IOMMUCAP_MODEL_INTEL_VTD };
+
+		/* The iommufd guests' command line (tests/vm/configs.ini). */
+		assert_int_equal(
+			parse_cmdline("intel_iommu=on,sm_on", &h.info.cmdline, &h.info.n_cmdline),
+			0);
+		h.info.cmdline_known = true;
+		write_regs(t, "1:0\n", cases[i].cap, cases[i].ecap);
+		assert_int_equal(decode_vtd(t->root, &h, &u, DMAR, &h), 0);
+		h.units = &u;
+		h.n_units = 1;
+		assert_int_equal(vtd_host_pass(&h), 0);
+		assert_cap_num(&u, IOMMUCAP_INPUT_BITS, IOMMUCAP_SRC_REGISTER, cases[i].bits);
+		/* Twice is the same: the width comes from the register view, not the last value. */
+		assert_int_equal(vtd_host_pass(&h), 0);
+		assert_cap_num(&u, IOMMUCAP_INPUT_BITS, IOMMUCAP_SRC_REGISTER, cases[i].bits);
+		unit_done(&u);
+		host_done(&h);
+	}
+}
+
 static void test_decode_vtd_missing_ecap(void **state)
 {
 	struct tree *t = *state;
@@ -832,6 +883,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decode_vtd_reads_registers, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_decode_vtd_missing_ecap, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_vtd_input_bits_first_stage, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_decode_vtd_bad_cap_and_version, tree_setup,
 						tree_teardown),
