@@ -477,6 +477,62 @@ static int vl_method_get_device(struct vl_call *call, json_t *params, void *user
 			     json_pack("{s:s}", "address", address));
 }
 
+/* One piece of StreamHost: {"KEY": v}, the final reply when last. */
+static int send_piece(struct vl_call *call, const char *key, json_t *v, bool last)
+{
+	json_t *p = v ? json_pack("{s:o}", key, v) : NULL;
+
+	if (!p)
+		return -ENOMEM;
+	return last ? vl_call_reply(call, p) : vl_call_notify(call, p);
+}
+
+/*
+ * The head and the warnings, then each unit, group and device, one reply each, in the
+ * document's order: never more than one element is a tree, and no reply nears the message limit
+ * however large the host.
+ */
+static int vl_method_stream_host(struct vl_call *call, json_t *params, void *userdata)
+{
+	struct daemon *d = userdata;
+	const struct iommucap_host *h = d->host;
+	size_t left = h->n_units + h->n_groups + h->n_devices;
+	json_t *head = NULL, *w = json_array(), *first;
+	int k = w ? iommucap_host_head_to_json(h, &head) : -ENOMEM;
+
+	for (size_t i = 0; k >= 0 && i < h->n_warnings; i++)
+		if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
+			k = -ENOMEM;
+	first = k >= 0 ? json_pack("{s:o, s:o}", "head", head, "warnings", w) : NULL;
+	if (!first) {
+		if (k < 0) {
+			json_decref(head);
+			json_decref(w);
+		}
+		return -ENOMEM;
+	}
+	k = left == 0 ? vl_call_reply(call, first) : vl_call_notify(call, first);
+	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
+		json_t *v = NULL;
+
+		(void)iommucap_unit_to_json(&h->units[i], &v);
+		k = send_piece(call, "unit", v, --left == 0);
+	}
+	for (size_t i = 0; k >= 0 && i < h->n_groups; i++) {
+		json_t *v = NULL;
+
+		(void)iommucap_group_to_json(&h->groups[i], &v);
+		k = send_piece(call, "group", v, --left == 0);
+	}
+	for (size_t i = 0; k >= 0 && i < h->n_devices; i++) {
+		json_t *v = NULL;
+
+		(void)iommucap_device_to_json(&h->devices[i], &v);
+		k = send_piece(call, "device", v, --left == 0);
+	}
+	return k;
+}
+
 static int vl_method_monitor(struct vl_call *call, json_t *params, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -566,6 +622,7 @@ static const struct vl_method methods[] = {
 	{ "ListUnitRows", vl_method_list_unit_rows },
 	{ "ListDeviceUnits", vl_method_list_device_units },
 	{ "ListWarnings", vl_method_list_warnings },
+	{ "StreamHost", vl_method_stream_host },
 	{ "ListDevices", vl_method_list_devices },
 	{ "GetDevice", vl_method_get_device },
 	{ "ListGroups", vl_method_list_groups },

@@ -294,6 +294,12 @@ int iommucap_group_to_json(const struct iommucap_group *g, json_t **ret);
 int iommucap_device_to_json(const struct iommucap_device *d, json_t **ret);
 
 /*
+ * The document's members before its arrays (schema_version, generated_at, generator, host): the
+ * interface's HostHead.
+ */
+int iommucap_host_head_to_json(const struct iommucap_host *h, json_t **ret);
+
+/*
  * The same document written to f member by member, with jansson's flags (compact only: no
  * JSON_INDENT): one unit, group or device is a tree at a time, never the whole host.
  */

@@ -419,24 +419,50 @@ int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t
  * The fields before the first array as one object without its closing brace, then each field
  * after it in turn, an array an element at a time: never the whole host as one tree.
  */
+/* The fields before the first array; *ret_next is the index of that array's field. */
+static json_t *encode_head(const struct iommucap_host *h, struct doc_enc *e, size_t *ret_next)
+{
+	json_t *head = json_object(), *v;
+	size_t i = 0;
+
+	for (; head && !e->oom && i < doc_host.n_fields && doc_host.fields[i].kind != DOC_ARRAY;
+	     i++) {
+		v = doc_encode_field(&doc_host.fields[i], h, e);
+		if (v)
+			doc_set(head, doc_host.fields[i].key, v, &e->oom);
+	}
+	if (!head || e->oom) {
+		json_decref(head);
+		return NULL;
+	}
+	*ret_next = i;
+	return head;
+}
+
+int iommucap_host_head_to_json(const struct iommucap_host *h, json_t **ret)
+{
+	struct doc_enc e = { 0 };
+	size_t next;
+	json_t *head = encode_head(h, &e, &next);
+
+	if (!head)
+		return -ENOMEM;
+	*ret = head;
+	return 0;
+}
+
 int iommucap_host_write_json(const struct iommucap_host *h, FILE *f, size_t flags)
 {
 	struct doc_enc e = { 0 };
-	json_t *head = json_object(), *v;
+	json_t *head, *v;
 	size_t i = 0, len;
 	char *text;
 	int k;
 
-	if (!head || (flags & JSON_MAX_INDENT)) {
-		json_decref(head);
-		return head ? -EINVAL : -ENOMEM;
-	}
-	for (; !e.oom && i < doc_host.n_fields && doc_host.fields[i].kind != DOC_ARRAY; i++) {
-		v = doc_encode_field(&doc_host.fields[i], h, &e);
-		if (v)
-			doc_set(head, doc_host.fields[i].key, v, &e.oom);
-	}
-	text = e.oom ? NULL : json_dumps(head, flags);
+	if (flags & JSON_MAX_INDENT)
+		return -EINVAL;
+	head = encode_head(h, &e, &i);
+	text = head ? json_dumps(head, flags) : NULL;
 	json_decref(head);
 	if (!text)
 		return -ENOMEM;

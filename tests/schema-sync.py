@@ -152,6 +152,13 @@ def main():
         check(idl.get("CapabilityValues") == want,
               "CapabilityValues is Capabilities less unknown and sources",
               f"{idl.get('CapabilityValues')}\n{want}")
+    # A HostHead is the Host's members before its arrays.
+    if "HostHead" in idl:
+        walk("HostHead")
+        want = {k: v for k, v in idl["Host"].items()
+                if k not in ("units", "groups", "devices", "warnings")}
+        check(idl["HostHead"] == want, "HostHead is Host less units, groups, devices and "
+              "warnings", f"{idl['HostHead']}\n{want}")
     # A DeviceUnit is a Device's address, unit and group.
     if "DeviceUnit" in idl:
         walk("DeviceUnit")
@@ -160,7 +167,7 @@ def main():
               f"{idl['DeviceUnit']}\n{want}")
     check(reached == set(idl),
           "every varlink type is part of the host document, Event, CheckResult, Suggest* or "
-          "UnitSummary/UnitRow/DeviceUnit",
+          "UnitSummary/UnitRow/DeviceUnit/HostHead",
           f"unreached: {sorted(set(idl) - reached)}")
     print(f"1..{n}")
     return 1 if failed else 0

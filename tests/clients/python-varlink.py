@@ -115,11 +115,11 @@ def run(t, varlink, daemon, tree, pythonpath):
             ok = parsed.name == "io.iommucapd" and set(
                 m for m in parsed.members if isinstance(parsed.members[m], varlink.scanner._Method)) == {
                 "GetHost", "ListUnits", "GetUnit", "ListUnitSummaries", "ListUnitRows", "ListDevices",
-                "ListDeviceUnits", "ListWarnings", "GetDevice",
+                "ListDeviceUnits", "ListWarnings", "StreamHost", "GetDevice",
                 "ListGroups", "Monitor", "Rescan", "Check", "Suggest"}
-            t.check(ok, "python's scanner parses our IDL with all fourteen methods", sorted(parsed.members))
+            t.check(ok, "python's scanner parses our IDL with all fifteen methods", sorted(parsed.members))
         except Exception as e:
-            t.check(False, "python's scanner parses our IDL with all fourteen methods", repr(e))
+            t.check(False, "python's scanner parses our IDL with all fifteen methods", repr(e))
         sdesc = svc.GetInterfaceDescription("org.varlink.service").get("description", "")
         try:
             varlink.Interface(sdesc)
@@ -179,6 +179,17 @@ def run(t, varlink, daemon, tree, pythonpath):
                 "group", common.first_difference(S(places), S(want)))
         t.check(con.ListWarnings().get("warnings") == doc["warnings"],
                 "ListWarnings is the dump's warnings")
+        pieces = list(con.StreamHost(_more=True))
+        arrays = {"unit": "units", "group": "groups", "device": "devices"}
+        joined = dict(pieces[0]["head"], units=[], groups=[], devices=[],
+                      warnings=pieces[0].get("warnings"))
+        for p in pieces[1:]:
+            (key, v), = p.items()
+            joined[arrays[key]].append(v)
+        t.check(S(joined) == S(doc) and len(pieces) == 1 + len(doc["units"]) +
+                len(doc["groups"]) + len(doc["devices"]),
+                "StreamHost's pieces, joined, are the dump: the head and warnings, then one "
+                "reply per unit, group and device", common.first_difference(S(joined), S(doc)))
         groups = con.ListGroups().get("groups")
         t.check(S(groups) == S(doc["groups"]) and len(groups) == 96, "ListGroups is the dump's groups",
                 common.first_difference(S(groups), S(doc["groups"])))

@@ -44,12 +44,12 @@ ok $((rc + $?)) "list-interfaces" "$tmp/out" "$tmp/err"
 
 # list-methods parses every interface's description with systemd's IDL parser: exit 1 if not.
 vc list-methods "$addr"
-printf '%s\n' io.iommucapd.{Check,GetDevice,GetHost,GetUnit,ListDeviceUnits,ListDevices,ListGroups,ListUnitRows,ListUnitSummaries,ListUnits,ListWarnings,Monitor,Rescan,Suggest} \
+printf '%s\n' io.iommucapd.{Check,GetDevice,GetHost,GetUnit,ListDeviceUnits,ListDevices,ListGroups,ListUnitRows,ListUnitSummaries,ListUnits,ListWarnings,Monitor,Rescan,StreamHost,Suggest} \
 	org.varlink.service.{GetInfo,GetInterfaceDescription} | cmp -s - "$tmp/out"
-ok $((rc + $?)) "list-methods parses our IDL and lists the sixteen methods" "$tmp/out" "$tmp/err"
+ok $((rc + $?)) "list-methods parses our IDL and lists the seventeen methods" "$tmp/out" "$tmp/err"
 
 vc list-methods "$addr" io.iommucapd
-[ "$(wc -l <"$tmp/out")" = 14 ]
+[ "$(wc -l <"$tmp/out")" = 15 ]
 ok $((rc + $?)) "list-methods ADDRESS io.iommucapd" "$tmp/out" "$tmp/err"
 
 # introspect prints the raw text with a warning when systemd cannot parse it: no warning here.
