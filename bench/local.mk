@@ -29,13 +29,15 @@ TESTS += bench/bench-smoke
 EXTRA_DIST += bench/README.md
 
 # Build and run the benchmarks (BENCH_FLAGS: e.g. --units 1,16 --reps 9 --dir /dev/shm), then
-# bench-scale: the daemon's RSS, "iommuctl show" through it (wall and peak RSS) and a re-probe on
-# generated hosts, each against its baseline of the same run (BENCH_SCALE_FLAGS: e.g.
-# --units 64 --reps 5; bench/README.md, "Scale"), and bench-suggest: "iommuctl suggest" and
+# bench-scale: the daemon's RSS, "iommuctl show" through it (wall and peak RSS), a re-probe, and
+# the daemon's RSS across a million queries and a thousand re-probes on generated hosts, each
+# against its baseline of the same run (BENCH_SCALE_FLAGS: e.g. --units 64 --reps 5
+# --queries 100000 --churn 100; bench/README.md, "Scale"), and bench-suggest: "iommuctl suggest" and
 # "dump --format=nfd" against "show" on the same generated hosts (BENCH_SUGGEST_FLAGS; "Suggest").
 bench: bench/bench-probe$(EXEEXT) bench-scale bench-suggest
 	./bench/bench-probe$(EXEEXT) $(BENCH_FLAGS)
-bench-scale: bench/bench-probe$(EXEEXT) daemon/iommu-capd$(EXEEXT) cli/iommuctl$(EXEEXT)
+bench-scale: bench/bench-probe$(EXEEXT) daemon/iommu-capd$(EXEEXT) cli/iommuctl$(EXEEXT) \
+		bench/varlink/bench-varlink$(EXEEXT)
 	$(PYTHON3) $(top_srcdir)/bench/bench-scale --builddir . $(BENCH_SCALE_FLAGS)
 bench-suggest: bench/bench-probe$(EXEEXT) cli/iommuctl$(EXEEXT)
 	$(PYTHON3) $(top_srcdir)/bench/bench-suggest --builddir . $(BENCH_SUGGEST_FLAGS)
