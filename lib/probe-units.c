@@ -92,8 +92,9 @@ static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct i
 	}
 	dir = u->path;
 
-	struct stat st;
-	if (sysfs_stat(r, dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	/* Opened (and kept in the directory cache) rather than stat()ed from its parent: the
+	 * attributes below are read from it next. */
+	if (!sysfs_dir_ok(r, dir)) {
 		for (size_t i = 0; i < ELEMENTSOF(name_prefixes); i++)
 			if (startswith(u->name, name_prefixes[i].prefix)) {
 				u->model = name_prefixes[i].model;

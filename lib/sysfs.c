@@ -159,7 +159,13 @@ static int open_dir_uncached(struct iommucap_root *r, const char *path)
 			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
-		fd = (int)syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+		/* EAGAIN: a rename or mount anywhere raced the resolution of a ".." (the links of
+		 * sysfs are full of them); openat2(2) says to try again. */
+		for (unsigned tries = 0; tries < 16; tries++) {
+			fd = (int)syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+			if (fd >= 0 || errno != EAGAIN)
+				break;
+		}
 		if (fd >= 0)
 			return fd;
 		if (errno != ENOSYS && errno != EPERM)
@@ -299,7 +305,17 @@ bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
 	return dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
+/*
+ * A sysfs attribute gives its whole value to the first read that has room for it: a text
+ * attribute's show() writes at most a page, which seq_read_iter() copies out at once, and a
+ * binary one gives up to a page per read (Linux 6.12 fs/kernfs/file.c, kernfs_fop_read_iter()
+ * and kernfs_file_read_iter()). A read shorter than asked and than a page is its end, with no
+ * read of nothing to say so; files in a captured tree are regular files, whose reads are short
+ * only at their end. Not so /proc (cpuinfo comes a page at a time) and FIFOs.
+ */
+#define SYSFS_PAGE 4096
+
+static int read_fd_bounded(int fd, size_t max, bool short_is_end, char **ret, size_t *ret_len)
 {
 	/* Attributes fit a page: read into the stack and copy out what was read, once. */
 	char stack[SYSFS_ATTR_MAX + 1];
@@ -334,6 +350,8 @@ static int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
 		len += (size_t)n;
 		if (len > max)
 			return -EFBIG;
+		if (short_is_end && (size_t)n < cap - (len - (size_t)n) && n < SYSFS_PAGE)
+			break;
 	}
 	*ret = malloc(len + 1);
 	if (!*ret)
@@ -361,7 +379,7 @@ int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret
 	 * EISDIR, a socket fails the open, a device is cut at max; only an empty read asks whether
 	 * it was a FIFO or a device rather than an empty file.
 	 */
-	k = read_fd_bounded(fd, max, ret, &len);
+	k = read_fd_bounded(fd, max, startswith(path, "sys/"), ret, &len);
 	if (k < 0)
 		return k == -EAGAIN ? -EFTYPE_NOTREG : k;
 	if (len == 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
