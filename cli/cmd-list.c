@@ -35,7 +35,7 @@ static json_t *member(json_t *reply, const char *key)
  * show, the unit rows and warnings (ListUnitRows), or for "show UNIT..." each named unit alone
  * (GetUnit); devices, the devices (ListDevices), the unit rows for MODEL, and the warnings
  * (ListWarnings); groups, the groups (ListGroups), where each device sits for UNIT
- * (ListDeviceUnits), and the warnings.
+ * (ListDeviceUnits), and the warnings. -ENOSYS: the daemon has not one of these methods.
  */
 static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t n_cols,
 		       struct iommucap_host **ret)
@@ -102,6 +102,8 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 	vl_client_free(c);
 	if (k < 0)
 		r = daemon_unreachable(k);
+	else if (r == EXIT_SUCCESS && error && streq(error, "org.varlink.service.MethodNotFound"))
+		r = -ENOSYS; /* a daemon older than the method: the host document, as before */
 	else if (r == EXIT_SUCCESS && error) {
 		warnx("%s failed: %s", failed, error);
 		r = EXIT_FAILURE;
@@ -185,6 +187,8 @@ static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, si
 			    (spec != &units_table || units_columns_summary_only(*ret_cols, *ret_n))
 		    ? daemon_host(spec, *ret_cols, *ret_n, ret_host)
 		    : probe(ret_host);
+	if (r == -ENOSYS)
+		r = probe(ret_host);
 	if (r != EXIT_SUCCESS)
 		return r;
 	tables_set_host(*ret_host);
