@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # The capability catalogue (lib/capabilities.def) is the contract the schemas and the varlink
-# interface spell out by hand: the host document's capabilities block, the requirement's min and
-# features, and the interface's Capabilities and CapabilityValues types must agree with it, key
-# by key, in its orders and with its types and limits (TAP).
+# interface spell out: "make" writes their capability members from it (schema/catalogue_gen.py);
+# the host document's capabilities block, the requirement's min and features, and the
+# interface's Capabilities and CapabilityValues types as built must agree with it, key by key,
+# in its orders and with its types and limits (TAP).
 import json
 import os
 import re
@@ -12,79 +13,37 @@ sys.path.insert(0, os.path.dirname(__file__))
 from taplib import Tap  # noqa: E402
 
 srcdir = os.environ.get("srcdir", os.path.join(os.path.dirname(__file__), ".."))
+builddir = os.environ.get("builddir", ".")
 tap = Tap()
 
-COLUMNS = ["kind", "id", "key", "type", "doc", "req_max", "guest", "migratable", "metric",
-           "label", "metric_help", "column", "column_help", "unit"]
+sys.path.insert(0, os.path.join(srcdir, "schema"))
+import catalogue_gen  # noqa: E402
 
-
-def c_args(text, i):
-    """The comma-separated arguments of a macro call whose '(' is at text[i - 1]."""
-    args, cur, depth = [], "", 1
-    while True:
-        ch = text[i]
-        if ch == '"':
-            j = i + 1
-            while text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            cur += text[i:j + 1]
-            i = j + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                args.append(cur.strip())
-                return args, i + 1
-        elif ch == "," and depth == 1:
-            args.append(cur.strip())
-            cur = ""
-            i += 1
-            continue
-        cur += ch
-        i += 1
-
-
-def c_value(arg, defines):
-    """A row's argument as Python: adjacent string literals joined, numbers, names resolved."""
-    if arg.startswith('"'):
-        return "".join(json.loads('"%s"' % s) for s in re.findall(r'"((?:[^"\\]|\\.)*)"', arg))
-    if arg == "NULL":
-        return None
-    if arg in ("true", "false"):
-        return arg == "true"
-    if arg in defines:
-        return defines[arg]
-    if re.fullmatch(r"-?\d+", arg):
-        return int(arg)
-    return arg
+COLUMNS = catalogue_gen.COLUMNS
 
 
 def read_catalogue():
-    with open(os.path.join(srcdir, "lib", "vocab.h")) as f:
-        vocab = f.read()
-    defines = {m.group(1): int(m.group(2))
-               for m in re.finditer(r"#define (IOMMUCAP_\w+) (\d+)\s*$", vocab, re.M)}
-    with open(os.path.join(srcdir, "lib", "capabilities.def")) as f:
-        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
-    text = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    rows = []
-    for m in re.finditer(r"\bCAP_(MIN|FEATURE|ENUM|SET|PASID|NONE)\(", text):
-        args, _ = c_args(text, m.end())
-        row = dict(zip(COLUMNS, [m.group(1)] + [c_value(a, defines) for a in args]))
-        tap(len(args) == len(COLUMNS) - 1, "catalogue row %s has every column" % row["id"],
-            "%d arguments" % len(args))
-        rows.append(row)
+    rows = catalogue_gen.read_rows(srcdir)
+    for row in rows:
+        tap(row["n_args"] == len(COLUMNS) - 1, "catalogue row %s has every column" % row["id"],
+            "%d arguments" % row["n_args"])
     return rows
 
 
 def names_table(name):
     """A NULL-terminated name table of lib/model.c, in enum order."""
-    with open(os.path.join(srcdir, "lib", "model.c")) as f:
+    return catalogue_gen.names_table(srcdir, name)
+
+
+def built(name):
+    """A contract as "make" wrote it from its template and the catalogue, checked to be what
+    the template and this catalogue give (a stale build would test nothing)."""
+    path = os.path.join(builddir, "schema", name)
+    with open(path) as f:
         text = f.read()
-    m = re.search(r"const char \*const %s\[[^]]*\] = \{(.*?)\};" % name, text, re.S)
-    return re.findall(r'"([^"]*)"', m.group(1))
+    want = catalogue_gen.generate(srcdir, os.path.join(srcdir, "schema", name + ".in"))
+    tap(text == want, "schema/%s is what its template and the catalogue give" % name)
+    return text
 
 
 rows = read_catalogue()
@@ -114,8 +73,7 @@ stall = names_table("iommucap_stall_names")
 httu = names_table("iommucap_httu_names")
 
 # ---- host document -------------------------------------------------------------------------
-with open(os.path.join(srcdir, "schema", "host.schema.json")) as f:
-    host = json.load(f)
+host = json.loads(built("host.schema.json"))
 caps = host["$defs"]["capabilities"]
 tap(caps["required"] == doc_keys + ["unknown", "sources"],
     "host.schema.json: capabilities.required is the catalogue in DOC order",
@@ -148,8 +106,7 @@ for r in rows:
         json.dumps(caps["properties"].get(r["key"])))
 
 # ---- requirement document ------------------------------------------------------------------
-with open(os.path.join(srcdir, "schema", "requirement.schema.json")) as f:
-    req = json.load(f)
+req = json.loads(built("requirement.schema.json"))
 mins = [r for r in rows if r["kind"] == "MIN"]
 feats = [r for r in rows if r["kind"] == "FEATURE"]
 enums = [r for r in rows if r["kind"] == "ENUM"]
@@ -185,8 +142,7 @@ tap(ptable.get("enum") == names_table("iommucap_pasid_table_models"),
     json.dumps(ptable))
 
 # ---- varlink interface ---------------------------------------------------------------------
-with open(os.path.join(srcdir, "schema", "io.iommucapd.varlink")) as f:
-    idl = re.sub(r"#[^\n]*", "", f.read())
+idl = re.sub(r"#[^\n]*", "", built("io.iommucapd.varlink"))
 
 
 def idl_fields(name):
@@ -209,5 +165,31 @@ tap(idl_fields("Capabilities") == want + [("unknown", "[string]string"),
 tap(idl_fields("CapabilityValues") == want,
     "io.iommucapd.varlink: CapabilityValues is the catalogue in DOC order",
     str(idl_fields("CapabilityValues")))
+
+# ---- the generator refuses a template that writes a catalogue member by hand ----------------
+def refused(template_text, suffix):
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=suffix) as t:
+        t.write(template_text)
+        t.flush()
+        try:
+            catalogue_gen.generate(srcdir, t.name)
+        except catalogue_gen.CatalogueError as e:
+            return str(e)
+    return None
+
+
+with open(os.path.join(srcdir, "schema", "host.schema.json.in")) as f:
+    tmpl = json.load(f)
+tmpl["$defs"]["capabilities"]["properties"]["ssid_bits"] = {"type": "integer"}
+err = refused(json.dumps(tmpl), ".json.in")
+tap(err is not None and "ssid_bits" in err,
+    "catalogue_gen.py refuses ssid_bits written by hand beside @capabilities@", str(err))
+with open(os.path.join(srcdir, "schema", "requirement.schema.json.in")) as f:
+    tmpl = json.load(f)
+tmpl["$defs"]["features"]["properties"]["@features@"]["httu"]["enum"] = ["access", "all"]
+err = refused(json.dumps(tmpl), ".json.in")
+tap(err is not None and "all" in err,
+    "catalogue_gen.py refuses an enum outside the catalogue's names", str(err))
 
 sys.exit(tap.done())

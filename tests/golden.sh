@@ -72,7 +72,7 @@ for dir in "$srcdir"/tests/fixtures/*/; do
 	done
 	[ $update = 1 ] && continue
 	# Every printed document validates against the published schema.
-	if "$PYTHON3" "$srcdir/tests/validate-json" "$srcdir/schema/host.schema.json" \
+	if "$PYTHON3" "$srcdir/tests/validate-json" "$builddir/schema/host.schema.json" \
 		"$out/dump.out" 2>"$out/schema.err"; then
 		ok "$fx: dump validates against host.schema.json"
 	else

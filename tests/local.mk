@@ -23,7 +23,7 @@ EXTRA_DIST += tests/golden.sh tests/kernel-decode.py tests/cli-errors.sh tests/d
 	tests/run-test tests/deps/have \
 	tests/validate-json tests/capture-sysfs tests/make-unreadable-tree tests/gen-large-host \
 	tests/gen-broken-huge-file tests/gen-synthetic-fixtures tests/fixlib.py \
-	schema/host.schema.json schema/io.iommucapd.varlink tests/fixtures tests/expected
+	tests/fixtures tests/expected
 
 # The suite with every run of our programs under valgrind (leaks and invalid accesses fail it):
 # the C test programs (CMOCKA_WRAPPER) and the scripts that run iommuctl, the daemon or a test
@@ -49,8 +49,7 @@ check-valgrind: all
 
 TESTS += tests/requirement-schema.py tests/check-cases.py tests/suggest.py tests/qemu-judge.py
 EXTRA_DIST += tests/suggest.py tests/qemu-judge.py schema/suggestion.schema.json
-EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/requirement.schema.json \
-	schema/check-result.schema.json
+EXTRA_DIST += tests/requirement-schema.py tests/check-cases.py schema/check-result.schema.json
 
 # Odd but real trees: no PCI bus, no groups, no units; bytes that are not UTF-8.
 TESTS += tests/odd-trees.sh

@@ -171,7 +171,7 @@ def main():
         with open(os.path.join(work, "doc.json"), "wb") as f:
             f.write(out)
         v = subprocess.run(["/usr/bin/python3", os.path.join(SRCDIR, "tests", "validate-json"),
-                            os.path.join(SRCDIR, "schema", "host.schema.json"),
+                            os.path.join(BUILDDIR, "schema", "host.schema.json"),
                             os.path.join(work, "doc.json")], capture_output=True, text=True)
         t(v.returncode == 0, "the document is valid against schema/host.schema.json", v.stderr)
         got = dict(flatten(doc))

@@ -78,7 +78,7 @@ for variant in "no-pci pci" "no-groups groups" "no-units units" "no-iommu groups
 	tree="$tmp/$name"
 	$WRAP "$IOMMUCTL" --sysroot "$tree" dump >"$tmp/$name.json" 2>"$tmp/$name.err"
 	t $? "$name: dump exits 0" || diag "$tmp/$name.err" 5
-	"$PY" "$srcdir/tests/validate-json" "$srcdir/schema/host.schema.json" "$tmp/$name.json" \
+	"$PY" "$srcdir/tests/validate-json" "$builddir/schema/host.schema.json" "$tmp/$name.json" \
 		2>"$tmp/$name.val"
 	t $? "$name: the document is valid against schema/host.schema.json" || diag "$tmp/$name.val" 5
 	units=$(count "$tree" sys/class/iommu)

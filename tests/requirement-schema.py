@@ -67,7 +67,7 @@ def print_requirement(option, value):
 
 
 def main():
-    with open(os.path.join(srcdir, "schema", "requirement.schema.json")) as f:
+    with open(os.path.join(builddir, "schema", "requirement.schema.json")) as f:
         schema = json.load(f)
     cls = jsonschema.validators.validator_for(schema)
     try:

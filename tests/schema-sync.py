@@ -6,7 +6,8 @@ import os
 import re
 import sys
 
-srcdir = os.environ.get("srcdir", os.path.join(os.path.dirname(__file__), ".."))
+# Both are written by "make" from schema/*.in and lib/capabilities.def: the build tree's.
+builddir = os.environ.get("builddir", ".")
 
 
 def parse_idl(text):
@@ -113,8 +114,8 @@ def compare(schema, idl, vname, snode):
 
 
 def main():
-    schema = json.load(open(os.path.join(srcdir, "schema", "host.schema.json")))
-    idl = parse_idl(open(os.path.join(srcdir, "schema", "io.iommucapd.varlink")).read())
+    schema = json.load(open(os.path.join(builddir, "schema", "host.schema.json")))
+    idl = parse_idl(open(os.path.join(builddir, "schema", "io.iommucapd.varlink")).read())
     check("Host" in idl, "the interface has a Host type")
     compare(schema, idl, "Host", schema)
     # Every type of the interface is reached from Host, except the Monitor event.

@@ -108,7 +108,7 @@ try:
     SCHEMA = json.load(open(os.path.join(srcdir, "schema", "suggestion.schema.json")))
     validator = jsonschema.Draft202012Validator(SCHEMA)
     req_validator = jsonschema.Draft202012Validator(
-        json.load(open(os.path.join(srcdir, "schema", "requirement.schema.json"))))
+        json.load(open(os.path.join(builddir, "schema", "requirement.schema.json"))))
 except ImportError:
     validator = req_validator = None
 

@@ -149,7 +149,7 @@ for opt in $("$DAEMON" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 done
 t $man_ok "man/iommu-capd.8 documents every option of iommu-capd --help"
 man_ok=0
-for m in $(sed -n 's/^\(method\|error\) \([A-Za-z]*\).*/\2/p' "$srcdir/schema/io.iommucapd.varlink"); do
+for m in $(sed -n 's/^\(method\|error\) \([A-Za-z]*\).*/\2/p' "$builddir/schema/io.iommucapd.varlink"); do
 	grep -q "^\.B \(io\.iommucapd\.\)\?$m\b" "$man" || {
 		echo "# man page lacks $m"
 		man_ok=1

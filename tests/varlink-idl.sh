@@ -115,13 +115,13 @@ rejects python "$tmp/bad-python.varlink" "a single-value enum" 'SyntaxError'
 rejects go "$tmp/bad-go.varlink" "an uppercase interface name" 'interface name'
 
 # The interfaces of the daemon.
-mapfile -t files < <(find "$srcdir/schema" -name '*.varlink' -type f | LC_ALL=C sort)
+mapfile -t files < <(find "$builddir/schema" -name '*.varlink' -type f | LC_ALL=C sort)
 if [ ${#files[@]} = 0 ]; then
 	flunk "schema/ has varlink interface files"
 fi
 for f in "${files[@]}"; do
 	for p in "${parsers[@]}"; do
-		accepts "$p" "$f" "schema/${f#"$srcdir/schema/"}"
+		accepts "$p" "$f" "schema/${f#"$builddir/schema/"}"
 	done
 done
 

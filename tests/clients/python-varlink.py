@@ -47,7 +47,7 @@ def main():
 def every_fixture(t, varlink, tmp):
     """The daemon on each fixture tree (read in place): GetHost on the wire is the offline dump,
     conforms strictly to our IDL, and reads the same through python's client."""
-    with open(os.path.join(common.srcdir, "schema", "io.iommucapd.varlink")) as f:
+    with open(os.path.join(common.builddir, "schema", "io.iommucapd.varlink")) as f:
         iface = varlink.Interface(f.read())
     host_type = iface.members["GetHost"].out_type
     for fx in sorted(os.listdir(common.FIXTURES)):
@@ -106,7 +106,7 @@ def run(t, varlink, daemon, tree, pythonpath):
                 info.get("vendor") and info.get("url", "").startswith("http"),
                 "GetInfo names product, version (as iommu-capd --version), vendor and url", info)
         desc = svc.GetInterfaceDescription("io.iommucapd").get("description")
-        with open(os.path.join(common.srcdir, "schema", "io.iommucapd.varlink")) as f:
+        with open(os.path.join(common.builddir, "schema", "io.iommucapd.varlink")) as f:
             schema = f.read()
         t.check(desc == schema, "GetInterfaceDescription(io.iommucapd) is schema/io.iommucapd.varlink verbatim",
                 common.first_difference(desc, schema))
@@ -203,7 +203,7 @@ def run(t, varlink, daemon, tree, pythonpath):
     raw = common.Raw(daemon.sock)
     reply = raw.call("io.iommucapd.GetHost")
     raw.close()
-    with open(os.path.join(common.srcdir, "schema", "io.iommucapd.varlink")) as f:
+    with open(os.path.join(common.builddir, "schema", "io.iommucapd.varlink")) as f:
         iface = varlink.Interface(f.read())
     problems = common.idl_problems(iface, iface.members["GetHost"].out_type, (reply or {}).get("parameters"))
     t.check(not problems, "GetHost on the wire conforms strictly to our IDL", "\n".join(problems))

@@ -58,7 +58,7 @@ vc introspect "$addr"
 	grep -q '^interface org.varlink.service$' "$tmp/out" && grep -q '^method Monitor() -> ($' "$tmp/out"
 ok $((rc + $?)) "introspect parses and re-formats both interfaces, without a warning" "$tmp/err" "$tmp/out"
 
-vc validate-idl "$srcdir/schema/io.iommucapd.varlink"
+vc validate-idl "$builddir/schema/io.iommucapd.varlink"
 [ ! -s "$tmp/err" ]
 ok $((rc + $?)) "validate-idl schema/io.iommucapd.varlink: no error, no warning" "$tmp/err"
 

@@ -25,7 +25,7 @@ FX = os.path.join(srcdir, "tests", "fixtures")
 sys.path.insert(0, os.path.join(srcdir, "tests", "fleet"))
 import fleet_oracle as O  # noqa: E402
 
-with open(os.path.join(srcdir, "schema", "requirement.schema.json")) as f:
+with open(os.path.join(builddir, "schema", "requirement.schema.json")) as f:
     REQ_SCHEMA = json.load(f)
 REQ_VALIDATOR = jsonschema.validators.validator_for(REQ_SCHEMA)(REQ_SCHEMA)
 

@@ -11,7 +11,7 @@ TESTS += tests/hostile/test-varlink
 check_PROGRAMS += tests/hostile/test-varlink
 
 tests_hostile_test_varlink_SOURCES = tests/hostile/test-varlink.c
-tests_hostile_test_varlink_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_hostile_test_varlink_CPPFLAGS = $(AM_CPPFLAGS) -DBUILDDIR='"$(abs_top_builddir)"'
 tests_hostile_test_varlink_CFLAGS = $(AM_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(CMOCKA_CFLAGS)
 tests_hostile_test_varlink_LDADD = varlink/libvarlink.a $(JANSSON_LIBS) $(LIBSYSTEMD_LIBS) \
 	$(CMOCKA_LIBS) -lm
