@@ -42,26 +42,26 @@ enum {
 	((c) <= IOMMUCAP_ASID_BITS ? COL_U_CAPS + (c)                                              \
 				   : COL_U_CAPS_REST + (c)-IOMMUCAP_ASID_BITS - 1)
 
-/* How each capability's column is laid out: width hint, libsmartcols flags, format, and whether
- * it is shown without -o. */
-#define LAYOUT_SSID_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
-#define LAYOUT_INPUT_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
-#define LAYOUT_OUTPUT_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, true
-#define LAYOUT_ASID_BITS	   3, SCOLS_FL_RIGHT, COLF_PLAIN, false
-#define LAYOUT_STALL		   5, 0, COLF_PLAIN, false
-#define LAYOUT_HTTU		   5, 0, COLF_PLAIN, false
-#define LAYOUT_BTM		   3, 0, COLF_PLAIN, false
-#define LAYOUT_NESTING		   3, 0, COLF_PLAIN, false
-#define LAYOUT_PRI		   3, 0, COLF_PLAIN, false
-#define LAYOUT_ATS		   3, 0, COLF_PLAIN, false
-#define LAYOUT_DIRTY_TRACKING	   3, 0, COLF_PLAIN, false
-#define LAYOUT_CACHING_MODE	   3, 0, COLF_PLAIN, false
-#define LAYOUT_COHERENT		   3, 0, COLF_PLAIN, false
-#define LAYOUT_SCALABLE_MODE	   3, 0, COLF_PLAIN, false
-#define LAYOUT_PAGE_SIZES	   0.1, 0, COLF_SIZE, false
-#define LAYOUT_PGTABLE_FORMATS	   0.2, SCOLS_FL_WRAP, COLF_PLAIN, false
-#define LAYOUT_PASID_TABLE_FORMATS 0.1, 0, COLF_PLAIN, false
-#define LAYOUT_PASID_TABLE_ALIGN   3, SCOLS_FL_RIGHT, COLF_PLAIN, false
+/* How a capability's column is laid out: width hint, libsmartcols flags, format, and whether it
+ * is shown without -o. Its TYPE gives the layout (LAYOUT_TYPE_<TYPE>); a LAYOUT_<ID> line, written
+ * "~, (...)", overrides it for one capability. */
+#define LAYOUT_TYPE_INT	       3, SCOLS_FL_RIGHT, COLF_PLAIN, false
+#define LAYOUT_TYPE_BOOL       3, 0, COLF_PLAIN, false
+#define LAYOUT_TYPE_ENUM       5, 0, COLF_PLAIN, false
+#define LAYOUT_TYPE_INT_LIST   0.1, 0, COLF_PLAIN, false
+#define LAYOUT_TYPE_STR_LIST   0.1, 0, COLF_PLAIN, false
+#define LAYOUT_SSID_BITS       ~, (3, SCOLS_FL_RIGHT, COLF_PLAIN, true)
+#define LAYOUT_INPUT_BITS      ~, (3, SCOLS_FL_RIGHT, COLF_PLAIN, true)
+#define LAYOUT_OUTPUT_BITS     ~, (3, SCOLS_FL_RIGHT, COLF_PLAIN, true)
+#define LAYOUT_PAGE_SIZES      ~, (0.1, 0, COLF_SIZE, false)
+#define LAYOUT_PGTABLE_FORMATS ~, (0.2, SCOLS_FL_WRAP, COLF_PLAIN, false)
+/* LAYOUT_<ID> when there is one (its "~," makes the override the second argument), else the
+ * TYPE's: an undefined LAYOUT_<ID> stays one token, and the second argument is the default. */
+#define LAYOUT_SECOND_(a, b, ...) b
+#define LAYOUT_SECOND(...)	  LAYOUT_SECOND_(__VA_ARGS__)
+#define LAYOUT_UNPAREN_(...)	  __VA_ARGS__
+#define LAYOUT_UNPAREN(x)	  LAYOUT_UNPAREN_ x
+#define LAYOUT(id, type)	  LAYOUT_UNPAREN(LAYOUT_SECOND(LAYOUT_##id, (LAYOUT_TYPE_##type), ~))
 
 static const struct column unit_cols[] = {
 	[COL_U_NAME] = { "NAME", 0.1, SCOLS_FL_NOEXTREMES, COLF_PLAIN, true, "unit name" },
@@ -69,7 +69,7 @@ static const struct column unit_cols[] = {
 	[COL_U_MODEL_ID] = { "MODEL-ID", 3, SCOLS_FL_RIGHT, COLF_PLAIN, false, "model number" },
 #define CAP(kind, id, key, type, doc, req_max, guest, migratable, metric, label, metric_help,      \
 	    column, column_help, unit)                                                             \
-	[COL_U_CAP(IOMMUCAP_##id)] = { column, LAYOUT_##id, column_help },
+	[COL_U_CAP(IOMMUCAP_##id)] = { column, LAYOUT(id, type), column_help },
 #include "lib/capabilities.def"
 #undef CAP
 	[COL_U_FEATURES] = { "FEATURES", 0.3, SCOLS_FL_WRAP, COLF_PLAIN, true,
