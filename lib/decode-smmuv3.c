@@ -166,3 +166,38 @@ void smmuv3_vendor_facts(const struct iommucap_unit *u, struct iommucap_vendor_f
 	f->gran[1] = VIEW_IDR(5, GRAN16K);
 	f->gran[2] = VIEW_IDR(5, GRAN64K);
 }
+
+int smmuv3_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	       const char **ret_reason)
+{
+	const struct iommucap_capval *coh = &u->caps[IOMMUCAP_COHERENT];
+	const struct iommucap_capval *ps = &u->caps[IOMMUCAP_PAGE_SIZES];
+	bool kernel_page = false;
+
+	*ret_reason = buf;
+	/* arm_smmu_sva_supported() (arm-smmu-v3-sva.c, 6.1 to 7.3; BTM has not been required since
+	 * 5.12): the SMMU must be coherent (ARM_SMMU_FEAT_COHERENCY: IDR0.COHACC, or the firmware's
+	 * word), map the kernel's PAGE_SIZE (4K, 16K or 64K), output at least the CPU's PARange and
+	 * have at least the CPU's ASID bits (ID_AA64MMFR0_EL1); a 52-bit VA kernel also needs VAX
+	 * and 64K pages, a BBML2-noabort CPU also BBML2. */
+	if (coh->source == IOMMUCAP_SRC_UNKNOWN) {
+		snprintf(buf, n, "whether the SMMU is coherent: %s", coh->reason ?: "not known");
+		return -1;
+	}
+	if (!coh->num) {
+		*ret_reason =
+			"arm_smmu_sva_supported() is false: the SMMU is not coherent (COHACC)";
+		return 0;
+	}
+	for (size_t i = 0; ps->source != IOMMUCAP_SRC_UNKNOWN && i < ps->list.n; i++)
+		kernel_page |= ps->list.nums[i] == SZ_4K || ps->list.nums[i] == SZ_16K ||
+			       ps->list.nums[i] == SZ_64K;
+	if (ps->source != IOMMUCAP_SRC_UNKNOWN && !kernel_page) {
+		*ret_reason = "arm_smmu_sva_supported() is false: the SMMU maps no page size the "
+			      "kernel's can be (4K, 16K, 64K)";
+		return 0;
+	}
+	*ret_reason = "arm_smmu_sva_supported() also compares the CPU's ID_AA64MMFR0_EL1 (PARange, "
+		      "ASIDBits) and the kernel's page size, which are not read";
+	return -1;
+}

@@ -254,8 +254,11 @@ static int cap_decode(struct jsonpath *x, json_t *caps, json_t *unknown, json_t 
 	json_t *v = json_object_get(caps, info->name), *e;
 	size_t i;
 
-	if (!v)
-		return jsonpath_bad(x, info->name, "missing");
+	/* A document written before the catalogue had this row: not known, rather than refused. */
+	if (!v) {
+		cv->reason = strdup("not in this document");
+		return cv->reason ? 0 : -ENOMEM;
+	}
 	if (json_is_null(v))
 		return doc_reason_dup(unknown, info->name, &cv->reason);
 	if (sname) {

@@ -577,9 +577,9 @@ int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h)
 	}
 	if (k < 0)
 		return k;
-	/* The VT-d page sizes depend on every unit (vtd_host_pass); then say where facts came from.
-	 */
-	k = vtd_host_pass(h);
+	/* What the decoders conclude from every unit (iommucap_host_pass); then say where facts
+	 * came from. */
+	k = iommucap_host_pass(h);
 	for (size_t i = 0; i < h->n_units && k >= 0; i++) {
 		struct iommucap_unit *u = &h->units[i];
 

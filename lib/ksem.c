@@ -183,6 +183,8 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 		return vtd_sva(h, u, buf, n, ret_reason);
 	if (u->model == IOMMUCAP_MODEL_AMD_VI)
 		return amdvi_sva(h, u, buf, n, ret_reason);
+	if (u->model == IOMMUCAP_MODEL_ARM_SMMU_V3)
+		return smmuv3_sva(h, u, buf, n, ret_reason);
 	if (u->caps[IOMMUCAP_SSID_BITS].source == IOMMUCAP_SRC_UNKNOWN) {
 		snprintf(buf, n, "PASID support: %s",
 			 u->caps[IOMMUCAP_SSID_BITS].reason ?: "not known");
@@ -194,6 +196,11 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 	}
 	*ret_reason = "the unit has PASIDs; whether it shares CPU page tables is not reported";
 	return -1;
+}
+
+int iommucap_host_pass(struct iommucap_host *h)
+{
+	return vtd_host_pass(h);
 }
 
 /* cap_audit.c check_irq_capabilities() and check_dmar_capabilities(): the kernel's feature

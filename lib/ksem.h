@@ -45,9 +45,14 @@ const char *kchange_since(const struct kchange *c, char *buf, size_t n);
 bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u);
 
 /* Shared virtual addressing as the kernel decides it for the unit (intel_svm_check,
- * amd_iommu_pasid_supported): 1 yes, 0 no, -1 unknown; *ret_reason says why (static or in buf). */
+ * amd_iommu_pasid_supported, arm_smmu_sva_supported): 1 yes, 0 no, -1 unknown; *ret_reason says
+ * why (static or in buf). */
 int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf,
 		      size_t n, const char **ret_reason);
+
+/* What the decoders conclude once every unit and the host are read: after the probe, and again
+ * after iommufd gave registers. The VT-d page sizes of first-stage DMA domains (vtd_host_pass). */
+int iommucap_host_pass(struct iommucap_host *h);
 
 /* The kernel's own boot messages that this unit's registers cause (cap_audit's "IOMMU feature X
  * inconsistent", "dmarN SVM disabled, ...", "IOMMU batching disallowed due to virtualization",

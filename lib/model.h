@@ -84,14 +84,19 @@ int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, b
 			 const struct iommucap_hostinfo *hi);
 
 /*
- * Shared virtual addressing as the kernel decides it for a VT-d unit (intel_svm_check) or an AMD-Vi
- * unit (amd_iommu_pasid_supported), from the unit's register view: 1 yes, 0 no, -1 unknown;
- * *ret_reason says why (static or in buf). iommucap_unit_sva() (ksem.h) is the model-neutral one.
+ * Shared virtual addressing as the kernel decides it for a VT-d unit (intel_svm_check), an AMD-Vi
+ * unit (amd_iommu_pasid_supported) or an SMMUv3 (arm_smmu_sva_supported), from the unit's register
+ * view: 1 yes, 0 no, -1 unknown; *ret_reason says why (static or in buf). iommucap_unit_sva()
+ * (ksem.h) is the model-neutral one.
  */
 int vtd_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
 	    const char **ret_reason);
 int amdvi_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
 	      const char **ret_reason);
+/* SMMUv3 (arm_smmu_sva_supported): no when the SMMU is not coherent or maps none of the page
+ * sizes a kernel can have; otherwise unknown, the CPU's ID registers being not read. */
+int smmuv3_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *buf, size_t n,
+	       const char **ret_reason);
 
 /*
  * What QEMU's host checks compare of a unit's vendor registers, read from its register view by the

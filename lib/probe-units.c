@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include "ksem.h"
 #include "model.h"
 #include "probe.h"
 #include "sysfs.h"
@@ -198,6 +199,6 @@ int probe_units(struct iommucap_root *r, struct iommucap_host *h)
 	}
 	strv_free(names, n);
 	if (k >= 0)
-		k = vtd_host_pass(h);
+		k = iommucap_host_pass(h);
 	return k < 0 ? k : 0;
 }

@@ -206,6 +206,28 @@ static void test_document_optional(void **state)
 	json_decref(doc);
 }
 
+/* A document written before a capability was catalogued lacks its member: it reads as unknown,
+ * "not in this document" (docs/hacking.md), and is written back as null with that reason. */
+static void test_document_older_capabilities(void **state)
+{
+	json_t *doc = load_doc(), *back = NULL;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	const struct iommucap_capval *v;
+
+	edit(doc, "units/0/capabilities/pri", NULL);
+	edit(doc, "units/0/capabilities/sources/pri", NULL);
+	assert_int_equal(iommucap_host_from_json(doc, &h, NULL), 0);
+	v = &h->units[0].caps[IOMMUCAP_PRI];
+	assert_int_equal(v->source, IOMMUCAP_SRC_UNKNOWN);
+	assert_string_equal(v->reason, "not in this document");
+	assert_int_equal(iommucap_host_to_json(h, &back), 0);
+	assert_true(json_is_null(json_object_get(
+		json_object_get(json_array_get(json_object_get(back, "units"), 0), "capabilities"),
+		"pri")));
+	json_decref(back);
+	json_decref(doc);
+}
+
 /* A unit summary has its number of devices for their names, and values without reasons. */
 static void test_document_summaries(void **state)
 {
@@ -378,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_document_writes_back),
 		cmocka_unit_test(test_document_refusals),
 		cmocka_unit_test(test_document_optional),
+		cmocka_unit_test(test_document_older_capabilities),
 		cmocka_unit_test(test_document_summaries),
 		cmocka_unit_test(test_document_unit_rows),
 		cmocka_unit_test(test_document_device_units),

@@ -419,6 +419,34 @@ static void test_pri_ats_btm(void **state)
 	unit_done(&u);
 }
 
+/* arm_smmu_sva_supported() (arm-smmu-v3-sva.c, 6.1 to 7.3): feat_mask always holds
+ * ARM_SMMU_FEAT_COHERENCY (IDR0.COHACC, bit 4), and the kernel's PAGE_SIZE must be in
+ * pgsize_bitmap (IDR5.GRAN4K bit 4, GRAN16K bit 5, GRAN64K bit 6); the rest compares the CPU's
+ * ID_AA64MMFR0_EL1, which is not read: unknown. */
+static void test_sva(void **state)
+{
+	const struct {
+		uint32_t idr0, idr5;
+		int want;
+	} cases[] = {
+		{ S1_AA64, bit(4), 0 },		  /* not coherent */
+		{ S1_AA64 | bit(4), bit(4), -1 }, /* coherent, 4K: the CPU decides */
+		{ S1_AA64 | bit(4), bit(6), -1 }, /* coherent, 64K only */
+		{ S1_AA64, bit(4) | bit(6), 0 },  /* not coherent, whatever the granules */
+	};
+	struct iommucap_host h = { 0 };
+	struct iommucap_unit u;
+	const char *why;
+	char buf[256];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		caps(&u, cases[i].idr0, 0, cases[i].idr5, 0);
+		assert_int_equal(smmuv3_sva(&h, &u, buf, sizeof(buf), &why), cases[i].want);
+		assert_non_null(strstr(why, "arm_smmu_sva_supported()"));
+		unit_done(&u);
+	}
+}
+
 static void test_aarch32_tables(void **state)
 {
 	struct iommucap_unit u;
@@ -569,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_httu_and_dirty_tracking),
 		cmocka_unit_test(test_cd_tables_and_asid),
 		cmocka_unit_test(test_pri_ats_btm),
+		cmocka_unit_test(test_sva),
 		cmocka_unit_test(test_aarch32_tables),
 		cmocka_unit_test(test_errata_by_iidr),
 	};
