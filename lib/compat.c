@@ -574,22 +574,24 @@ static void eval_lists(struct eval *e)
 	}
 }
 
-/* SVA as the kernel decides it (intel_svm_check, amd_iommu_pasid_supported): the model's
- * per-unit verdict, iommucap_unit_sva(). */
+/* SVA as the kernel decides it (intel_svm_check, amd_iommu_pasid_supported,
+ * arm_smmu_sva_supported): the unit's sva fact, which the decoders set (iommucap_host_pass);
+ * an unknown one with their reason. */
 static void eval_sva(struct eval *e)
 {
-	char buf[256];
-	const char *why_sva;
-	int v;
+	bool sva = capv(e, IOMMUCAP_SVA)->num;
 
 	if (e->req->sva != IOMMUCAP_WANT_TRUE)
 		return;
-	v = iommucap_unit_sva(e->h, e->u, buf, sizeof(buf), &why_sva);
-	add(e, "sva.capable", "sva", json_true(), v < 0 ? json_null() : json_boolean(v > 0),
-	    v > 0    ? IOMMUCAP_PASS
-	    : v == 0 ? IOMMUCAP_FAIL
-		     : IOMMUCAP_UNKNOWN,
-	    "%s", why_sva);
+	add(e, "sva.capable", iommucap_cap_info(IOMMUCAP_SVA)->name, json_true(),
+	    avail(e, IOMMUCAP_SVA),
+	    !known(e, IOMMUCAP_SVA) ? IOMMUCAP_UNKNOWN
+	    : sva		    ? IOMMUCAP_PASS
+				    : IOMMUCAP_FAIL,
+	    "%s",
+	    !known(e, IOMMUCAP_SVA) ? why(e, IOMMUCAP_SVA)
+	    : sva		    ? "this kernel allows SVA on the unit (capabilities.sva)"
+		  : "this kernel does not allow SVA on the unit (capabilities.sva)");
 }
 
 /*

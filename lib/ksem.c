@@ -200,7 +200,19 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 
 int iommucap_host_pass(struct iommucap_host *h)
 {
-	return vtd_host_pass(h);
+	int k = vtd_host_pass(h);
+
+	/* sva: the decoders' verdict for this kernel and CPU; unknown with their reason. */
+	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
+		struct iommucap_unit *u = &h->units[i];
+		const char *why;
+		char buf[256];
+		int v = iommucap_unit_sva(h, u, buf, sizeof(buf), &why);
+
+		k = v < 0 ? cap_set_unknown(u, IOMMUCAP_SVA, "%s", why)
+			  : cap_set_bool(u, IOMMUCAP_SVA, v > 0, IOMMUCAP_SRC_DRIVER);
+	}
+	return k;
 }
 
 /* cap_audit.c check_irq_capabilities() and check_dmar_capabilities(): the kernel's feature

@@ -77,6 +77,10 @@ def main():
             u = units[m.group(1)]
             check(doc["host"]["cpu"]["flags"]["pdpe1gb"] and u["fields"]["cap"]["fl1gp"] == 0,
                   f"{fx}: {m.group(1)} SVM-disabled reason (pdpe1gb without fl1gp) agrees")
+            # intel_svm_check() left the unit without VTD_FLAG_SVM_CAPABLE: no SVA on it.
+            check(u["capabilities"]["sva"] is False and u["capabilities"]["sources"]["sva"] ==
+                  "driver", f"{fx}: {m.group(1)} capabilities.sva is false, as the kernel says",
+                  json.dumps({k: u["capabilities"][k] for k in ("sva", "unknown", "sources")}))
 
         # "IOMMU batching disallowed due to virtualization": caching mode.
         if "IOMMU batching disallowed due to virtualization" in text:

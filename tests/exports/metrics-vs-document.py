@@ -24,7 +24,7 @@ FAMILIES = [
     "iommu_capd_unit_pasid_table_align_bytes", "iommu_capd_unit_nesting", "iommu_capd_unit_pri",
     "iommu_capd_unit_ats", "iommu_capd_unit_dirty_tracking", "iommu_capd_unit_caching_mode",
     "iommu_capd_unit_coherent", "iommu_capd_unit_scalable_mode", "iommu_capd_unit_btm",
-    "iommu_capd_unit_stall_info", "iommu_capd_unit_httu_info", "iommu_capd_unit_page_size_info",
+    "iommu_capd_unit_sva", "iommu_capd_unit_stall_info", "iommu_capd_unit_httu_info", "iommu_capd_unit_page_size_info",
     "iommu_capd_unit_pgtable_format_info", "iommu_capd_unit_pasid_table_format_info",
     "iommu_capd_group_info", "iommu_capd_group_devices",
     "iommu_capd_device_info", "iommu_capd_device_pasid_width",
@@ -45,6 +45,7 @@ SCALARS = {
     "coherent": "iommu_capd_unit_coherent",
     "scalable_mode": "iommu_capd_unit_scalable_mode",
     "btm": "iommu_capd_unit_btm",
+    "sva": "iommu_capd_unit_sva",
 }
 # capabilities.KEY -> (the info metric of its values, its label).
 LABELLED = {

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "tree.h"
 #include "regs-amdvi.h"
+#include "ksem.h"
 
 #define BIT(n) (UINT64_C(1) << (n))
 
@@ -22,6 +23,7 @@
 #define EFR_GIOSUP	 BIT(48)
 #define EFR_HASUP	 BIT(49)
 #define EFR_HDSUP	 BIT(52)
+#define EFR_SNP		 BIT(63)
 #define EFR2_GCR3TRPMODE BIT(3)
 #define CAP_IOTLB	 BIT(24)
 #define CAP_NPCACHE	 BIT(26)
@@ -241,6 +243,48 @@ static void test_amdvi_pri_is_gt_ppr_by_release(void **state)
 	/* QEMU's amd-iommu (EFR 0x29d3: PPR, GT, no EPHSup): PRI on 6.1, not on 6.12. */
 	assert_pri(QEMU_EFR, "6.1.0-56-amd64", true);
 	assert_pri(QEMU_EFR, "6.12.95+deb12-amd64", false);
+}
+
+/* capabilities.sva, set by the decoders' host pass: amd_iommu_pasid_supported() of the release
+ * (amd/init.c) = amd_iommu_gt_ppr_supported() (as for PRI above), an LA57 CPU only with 5-level
+ * guest tables (EFR.GATS 1), and not with SEV-SNP enabled (EFR.SNP: its state is not read). */
+static void assert_sva(uint64_t efr, const char *rel, bool la57, int want)
+{
+	struct iommucap_host h = { .info = release(rel) };
+	struct iommucap_unit u;
+	const struct iommucap_capval *v = &u.caps[IOMMUCAP_SVA];
+
+	decode(&u, false, 0, true, efr, true, 0, &h.info);
+	assert_int_equal(reg_decode(&amdvi_efr_reg, efr, &u), 0); /* the field view it reads */
+	u.model = IOMMUCAP_MODEL_AMD_VI;
+	u.name = (char *)"ivhd0";
+	h.info.cpu_flags_known = true;
+	h.info.cpu_flags[IOMMUCAP_CPU_LA57] = la57;
+	h.units = &u;
+	h.n_units = 1;
+	assert_int_equal(iommucap_host_pass(&h), 0);
+	if (want < 0) {
+		assert_int_equal(v->source, IOMMUCAP_SRC_UNKNOWN);
+		assert_non_null(strstr(v->reason, "SNP"));
+	} else {
+		assert_int_equal(v->source, IOMMUCAP_SRC_DRIVER);
+		assert_int_equal(v->num, want);
+	}
+	u.name = NULL;
+	unit_done(&u);
+}
+
+static void test_amdvi_sva_by_release(void **state)
+{
+	assert_sva(EFR_PPR, "6.9.0", false, 0); /* no GT */
+	assert_sva(EFR_GT | EFR_PPR, "6.9.0", false, 1);
+	assert_sva(EFR_GT | EFR_PPR, "6.10.0", false, 0); /* EPHSup from 48dc345a23b9 */
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.12.0", false, 1);
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.17.0", false, 0); /* GIOSup in 6.17 */
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.17.0", false, 1);
+	assert_sva(QEMU_EFR, "6.1.0-56-amd64", false, 1);
+	assert_sva(QEMU_EFR, "6.12.95+deb12-amd64", false, 0);
+	assert_sva(EFR_GT | EFR_PPR | EFR_SNP, "6.9.0", false, -1);
 }
 
 static void assert_dirty(uint64_t efr, const char *rel, bool want)
@@ -592,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_amdvi_pasmax_15_is_16_bits),
 		cmocka_unit_test(test_amdvi_pasmax_without_gt_is_0),
 		cmocka_unit_test(test_amdvi_pri_is_gt_ppr_by_release),
+		cmocka_unit_test(test_amdvi_sva_by_release),
 		cmocka_unit_test(test_amdvi_dirty_tracking_by_release),
 		cmocka_unit_test(test_amdvi_nesting_by_release),
 		cmocka_unit_test(test_amdvi_dirty_tracking_is_hdsup),
