@@ -497,13 +497,14 @@ static void eval_stall_httu(struct eval *e)
 {
 	const struct iommucap_requirement *r = e->req;
 
-	if (r->stall) {
+	if (r->has_stall) {
 		const struct iommucap_capval *v = capv(e, IOMMUCAP_STALL);
-		int want = iommucap_stall_from_name(r->stall), have;
+		const char *stall = iommucap_stall_names[r->stall];
+		int want = (int)r->stall, have;
 		bool ok;
 
 		if (!known(e, IOMMUCAP_STALL))
-			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall), json_null(),
+			add(e, RULE_OF(IOMMUCAP_STALL), json_string(stall), json_null(),
 			    IOMMUCAP_UNKNOWN, "stall: %s", why(e, IOMMUCAP_STALL));
 		else {
 			have = (int)v->num;
@@ -515,24 +516,23 @@ static void eval_stall_httu(struct eval *e)
 				ok = have == IOMMUCAP_STALL_FORCE;
 			else
 				ok = have != IOMMUCAP_STALL_FORCE;
-			add(e, RULE_OF(IOMMUCAP_STALL), json_string(r->stall),
+			add(e, RULE_OF(IOMMUCAP_STALL), json_string(stall),
 			    avail(e, IOMMUCAP_STALL), ok ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
-			    "stall %s required, the unit's is %s", r->stall,
+			    "stall %s required, the unit's is %s", stall,
 			    iommucap_stall_names[v->num]);
 		}
 	}
-	if (r->httu) {
+	if (r->has_httu) {
 		const struct iommucap_capval *v = capv(e, IOMMUCAP_HTTU);
+		const char *httu = iommucap_httu_names[r->httu];
 
 		if (!known(e, IOMMUCAP_HTTU))
-			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(r->httu), json_null(),
+			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(httu), json_null(),
 			    IOMMUCAP_UNKNOWN, "httu: %s", why(e, IOMMUCAP_HTTU));
 		else
-			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(r->httu),
-			    avail(e, IOMMUCAP_HTTU),
-			    v->num >= iommucap_httu_from_name(r->httu) ? IOMMUCAP_PASS
-								       : IOMMUCAP_FAIL,
-			    "httu %s required, the unit offers %s", r->httu,
+			add(e, RULE_OF(IOMMUCAP_HTTU), json_string(httu), avail(e, IOMMUCAP_HTTU),
+			    v->num >= (int64_t)r->httu ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+			    "httu %s required, the unit offers %s", httu,
 			    iommucap_httu_names[v->num]);
 	}
 }

@@ -209,13 +209,16 @@ static int stall_set(enum iommucap_stall s)
 }
 
 /* The one stall requirement a set stands for: the unit's own model, or what a meet keeps. */
+static enum iommucap_stall stall_of(int64_t set)
+{
+	return set & stall_bits[IOMMUCAP_STALL_FORCE]	  ? IOMMUCAP_STALL_FORCE
+	       : set & stall_bits[IOMMUCAP_STALL_ENABLED] ? IOMMUCAP_STALL_ENABLED
+							  : IOMMUCAP_STALL_DISABLED;
+}
+
 static const char *stall_name(int64_t set)
 {
-	if (set & stall_bits[IOMMUCAP_STALL_FORCE])
-		return iommucap_stall_names[IOMMUCAP_STALL_FORCE];
-	return iommucap_stall_names[set & stall_bits[IOMMUCAP_STALL_ENABLED]
-					    ? IOMMUCAP_STALL_ENABLED
-					    : IOMMUCAP_STALL_DISABLED];
+	return iommucap_stall_names[stall_of(set)];
 }
 
 static int value_from_cap(struct iommucap_offer_value *v, enum kind k,
@@ -557,11 +560,15 @@ int iommucap_offer_to_requirement(const struct iommucap_offer *o, struct iommuca
 			    K_BOOL))
 			r->features[f] = IOMMUCAP_WANT_TRUE;
 	v = &o->f[IOMMUCAP_OF_STALL];
-	if (requires(v, K_STALL) && !(r->stall = strdup(stall_name(v->num))))
-		goto oom;
+	if (requires(v, K_STALL)) {
+		r->has_stall = true;
+		r->stall = stall_of(v->num);
+	}
 	v = &o->f[IOMMUCAP_OF_HTTU];
-	if (requires(v, K_HTTU) && !(r->httu = strdup(iommucap_httu_names[v->num])))
-		goto oom;
+	if (requires(v, K_HTTU)) {
+		r->has_httu = true;
+		r->httu = (enum iommucap_httu)v->num;
+	}
 
 	/* Lists: only what the requirement schema can hold (format names, powers of two). */
 	v = &o->f[IOMMUCAP_OF_PGTABLE_FORMATS];

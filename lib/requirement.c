@@ -24,7 +24,8 @@ static const enum iommucap_cap feature_caps[_IOMMUCAP_FEAT_MAX] = {
 };
 
 /* A requirement asks for some httu: "none" asks nothing. */
-static const char *const *const httu_values = iommucap_httu_names + IOMMUCAP_HTTU_ACCESS;
+#define HTTU_REQUIRABLE IOMMUCAP_HTTU_ACCESS
+static const char *const *const httu_values = iommucap_httu_names + HTTU_REQUIRABLE;
 
 /* The QEMU devices, in the order of enum iommucap_vmm_kind (from IOMMUCAP_VMM_QEMU_INTEL_IOMMU). */
 static const char *const vmm_devices[] = { "intel-iommu", "arm-smmuv3", "virtio-iommu-pci",
@@ -120,8 +121,6 @@ struct iommucap_requirement *iommucap_requirement_free(struct iommucap_requireme
 	free(r->unit);
 	free(r->device);
 	free(r->pasid_table.model);
-	free(r->stall);
-	free(r->httu);
 	for (size_t i = 0; i < r->n_pgtable_formats; i++)
 		free(r->pgtable_formats[i]);
 	free(r->pgtable_formats);
@@ -256,6 +255,25 @@ static int get_enum(struct jsonpath *x, json_t *o, const char *key, const char *
 		return -ENOMEM;
 	free(*ret);
 	*ret = s;
+	return 0;
+}
+
+/* A name of an enum's table (lib/vocab.h), by its lookup, as the value: *ret_has and *ret set
+ * when present; a value below min, or not a name, is refused listing names. */
+static int get_enum_value(struct jsonpath *x, json_t *o, const char *key,
+			  int (*lookup)(const char *), int min, const char *const *names,
+			  bool *ret_has, int *ret)
+{
+	json_t *v = json_object_get(o, key);
+	int i;
+
+	if (!v)
+		return 0;
+	i = json_is_string(v) ? lookup(json_string_value(v)) : -1;
+	if (i < min)
+		return list_error(x, key, names);
+	*ret_has = true;
+	*ret = i;
 	return 0;
 }
 
@@ -395,7 +413,7 @@ static int parse_features(struct jsonpath *x, json_t *o, struct iommucap_require
 	const char *stall = iommucap_cap_info(IOMMUCAP_STALL)->name;
 	const char *httu = iommucap_cap_info(IOMMUCAP_HTTU)->name;
 	const char *keys[_IOMMUCAP_FEAT_MAX + 2];
-	int k;
+	int k, s = 0, h = 0;
 
 	if (!json_is_object(o))
 		return jsonpath_bad(x, NULL, "expected an object");
@@ -408,9 +426,13 @@ static int parse_features(struct jsonpath *x, json_t *o, struct iommucap_require
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
 		if ((k = get_want(x, o, keys[f], &r->features[f])) < 0)
 			return k;
-	if ((k = get_enum(x, o, stall, iommucap_stall_names, &r->stall)) < 0 ||
-	    (k = get_enum(x, o, httu, httu_values, &r->httu)) < 0)
+	if ((k = get_enum_value(x, o, stall, iommucap_stall_from_name, 0, iommucap_stall_names,
+				&r->has_stall, &s)) < 0 ||
+	    (k = get_enum_value(x, o, httu, iommucap_httu_from_name, HTTU_REQUIRABLE, httu_values,
+				&r->has_httu, &h)) < 0)
 		return k;
+	r->stall = (enum iommucap_stall)s;
+	r->httu = (enum iommucap_httu)h;
 	return 0;
 }
 
@@ -690,10 +712,12 @@ static json_t *features_json(const struct iommucap_requirement *r)
 		if (r->features[f] != IOMMUCAP_WANT_ANY)
 			ok = put(o, iommucap_cap_info(feature_caps[f])->name,
 				 want_json(r->features[f]));
-	if (ok && r->stall)
-		ok = put(o, iommucap_cap_info(IOMMUCAP_STALL)->name, json_string(r->stall));
-	if (ok && r->httu)
-		ok = put(o, iommucap_cap_info(IOMMUCAP_HTTU)->name, json_string(r->httu));
+	if (ok && r->has_stall)
+		ok = put(o, iommucap_cap_info(IOMMUCAP_STALL)->name,
+			 json_string(iommucap_stall_names[r->stall]));
+	if (ok && r->has_httu)
+		ok = put(o, iommucap_cap_info(IOMMUCAP_HTTU)->name,
+			 json_string(iommucap_httu_names[r->httu]));
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -80,8 +80,12 @@ struct iommucap_requirement {
 
 	struct iommucap_opt_int min[_IOMMUCAP_MIN_MAX];
 	enum iommucap_want features[_IOMMUCAP_FEAT_MAX];
-	char *stall; /* enabled, disabled, force, or NULL */
-	char *httu;  /* access, access+dirty, or NULL */
+	/* features.stall and features.httu, when has_stall, has_httu: by the name tables of
+	 * lib/vocab.h (httu IOMMUCAP_HTTU_ACCESS or IOMMUCAP_HTTU_ACCESS_DIRTY: none asks nothing).
+	 */
+	bool has_stall, has_httu;
+	enum iommucap_stall stall;
+	enum iommucap_httu httu;
 
 	char **pgtable_formats;
 	size_t n_pgtable_formats;

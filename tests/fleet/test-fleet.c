@@ -427,14 +427,17 @@ static void test_baseline(void)
 	ok(!s && k == -ENODATA, "baseline of no host: -ENODATA");
 }
 
-static int stall_rank(const char *s)
+static int stall_rank(const struct iommucap_requirement *r)
 {
-	return !s ? -1 : streq(s, "disabled") ? 0 : streq(s, "enabled") ? 1 : 2;
+	return !r->has_stall			     ? -1
+	       : r->stall == IOMMUCAP_STALL_DISABLED ? 0
+	       : r->stall == IOMMUCAP_STALL_ENABLED  ? 1
+						     : 2;
 }
 
-static int httu_rank(const char *s)
+static int httu_rank(const struct iommucap_requirement *r)
 {
-	return !s ? 0 : streq(s, "access") ? 1 : 2;
+	return !r->has_httu ? 0 : r->httu == IOMMUCAP_HTTU_ACCESS ? 1 : 2;
 }
 
 /* x asks no more than y, field by field (stall as a feature: disabled < enabled < force). */
@@ -446,7 +449,7 @@ static bool narrower(const struct iommucap_requirement *x, const struct iommucap
 	for (int f = 0; f < _IOMMUCAP_FEAT_MAX; f++)
 		if (x->features[f] == IOMMUCAP_WANT_TRUE && y->features[f] != IOMMUCAP_WANT_TRUE)
 			return false;
-	if (stall_rank(x->stall) > stall_rank(y->stall) || httu_rank(x->httu) > httu_rank(y->httu))
+	if (stall_rank(x) > stall_rank(y) || httu_rank(x) > httu_rank(y))
 		return false;
 	if (x->has_pasid_table &&
 	    (!y->has_pasid_table || !streq(x->pasid_table.model, y->pasid_table.model)))

@@ -298,8 +298,10 @@ static void test_full_model(void **state)
 	assert_int_equal(r->features[IOMMUCAP_FEAT_NESTING], IOMMUCAP_WANT_TRUE);
 	assert_int_equal(r->features[IOMMUCAP_FEAT_PRI], IOMMUCAP_WANT_FALSE);
 	assert_int_equal(r->features[IOMMUCAP_FEAT_ATS], IOMMUCAP_WANT_ANY);
-	assert_string_equal(r->stall, "force");
-	assert_string_equal(r->httu, "access");
+	assert_true(r->has_stall);
+	assert_int_equal(r->stall, IOMMUCAP_STALL_FORCE);
+	assert_true(r->has_httu);
+	assert_int_equal(r->httu, IOMMUCAP_HTTU_ACCESS);
 	assert_int_equal(r->n_pgtable_formats, 2);
 	assert_string_equal(r->pgtable_formats[1], "v7s");
 	assert_int_equal(r->n_page_sizes, 1);
