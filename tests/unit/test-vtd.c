@@ -545,6 +545,57 @@ static void test_vtd_page_sizes_from_sllps(void **state)
 	unit_done(&u);
 }
 
+/*
+ * The page sizes of a unit's DMA domains follow the table stage first_level_by_default() picks:
+ * first-stage (4K, 2M, and 1G with cap.FL1GP) when scalable mode and ecap.FLTS hold, up to 6.13
+ * for every VT-d unit of the host (cap_audit's intel_cap_smts_sanity()/intel_cap_flts_sanity(),
+ * ad3d19029979), from 6.14 for the unit itself (c2206299401b); otherwise SLLPS.
+ */
+static void assert_host_page_sizes(const char *rel, uint64_t ecap_b, size_t n_want,
+				   const uint64_t *want)
+{
+	const uint64_t smts = BIT(43), flts = BIT(47), fl1gp = BIT(56);
+	struct iommucap_unit units[2];
+	struct iommucap_host h = { .info = release(rel), .units = units, .n_units = 2 };
+	const struct iommucap_capval *v;
+
+	decode(&units[0], true, fl1gp, true, smts | flts, &h.info); /* SLLPS 0: 4K second stage */
+	decode(&units[1], true, 0, true, ecap_b, &h.info);
+	/* The register view, as the probe fills it from sysfs. */
+	assert_int_equal(reg_decode(&vtd_cap_reg, fl1gp, &units[0]), 0);
+	assert_int_equal(reg_decode(&vtd_ecap_reg, smts | flts, &units[0]), 0);
+	assert_int_equal(reg_decode(&vtd_cap_reg, 0, &units[1]), 0);
+	assert_int_equal(reg_decode(&vtd_ecap_reg, ecap_b, &units[1]), 0);
+	units[0].model = units[1].model = IOMMUCAP_MODEL_INTEL_VTD;
+	assert_int_equal(vtd_host_pass(&h), 0);
+	v = &units[0].caps[IOMMUCAP_PAGE_SIZES];
+	assert_int_equal(v->source, IOMMUCAP_SRC_REGISTER);
+	assert_int_equal(v->list.n, n_want);
+	for (size_t i = 0; i < n_want; i++)
+		assert_int_equal(v->list.nums[i], want[i]);
+	unit_done(&units[0]);
+	unit_done(&units[1]);
+}
+
+static void test_vtd_dma_domain_stage_by_release(void **state)
+{
+	const uint64_t smts = BIT(43), flts = BIT(47);
+	const uint64_t second[] = { SZ_4K }, first[] = { SZ_4K, SZ_2M, SZ_1G };
+
+	/* The other unit lacks FLTS: host-wide second stage up to 6.13, per unit from 6.14. */
+	assert_host_page_sizes("5.12.19", smts, 1, second);
+	assert_host_page_sizes("5.13.0", smts, 1, second);
+	assert_host_page_sizes("6.13.12", smts, 1, second);
+	assert_host_page_sizes("6.14.0", smts, 3, first);
+	/* Both units in scalable mode with FLTS: first stage on every release. */
+	assert_host_page_sizes("6.1.0-56-amd64", smts | flts, 3, first);
+	assert_host_page_sizes("6.13.12", smts | flts, 3, first);
+	assert_host_page_sizes("6.14.0", smts | flts, 3, first);
+	/* The other unit in legacy mode. */
+	assert_host_page_sizes("6.13.12", flts, 1, second);
+	assert_host_page_sizes("6.14.0", flts, 3, first);
+}
+
 static void test_vtd_sp_off_gives_4k_only(void **state)
 {
 	struct iommucap_hostinfo hi = { .kernel_major = 6, .kernel_minor = 12 };
@@ -870,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_vtd_caching_mode_is_cm),
 		cmocka_unit_test(test_vtd_input_bits_is_mgaw),
 		cmocka_unit_test(test_vtd_page_sizes_from_sllps),
+		cmocka_unit_test(test_vtd_dma_domain_stage_by_release),
 		cmocka_unit_test(test_vtd_sp_off_gives_4k_only),
 		cmocka_unit_test(test_vtd_sm_off_disables_scalable_caps),
 		cmocka_unit_test(test_vtd_coherency_source_bit),
