@@ -78,6 +78,9 @@ static const struct iommucap_rule rules[] = {
 	  "this release, 5-level guest tables (GATS 1) with LA57, SEV-SNP off; others: PASID bits",
 	  "use a host whose IOMMU first-level tables match the CPU's page sizes and paging "
 	  "levels" },
+	{ "host.iommufd", "the host has iommufd (/dev/iommu) for a VMM that opens it",
+	  "iommufd implies host.dev_iommu",
+	  "load the iommufd module (CONFIG_IOMMUFD), or run the VM without iommufd" },
 	{ "sva.lam", "LAM and SVA in one process", "sva and lam both requested",
 	  "call arch_prctl(ARCH_FORCE_TAGGED_SVA) before binding (Linux 6.4 and later)" },
 	{ "host.uniform", "what the kernel does when VT-d units differ",
@@ -984,6 +987,19 @@ static void eval_host(struct eval *e)
 	}
 }
 
+/* libvirt 12.9.0 opens /dev/iommu for <iommufd enabled='yes'/> (qemuProcessOpenIommuFd()) and
+ * refuses to start without it: "IOMMUFD is not supported by host kernel". Per unit, as the
+ * verdict is: no unit can back a VMM that cannot open /dev/iommu. */
+static void eval_iommufd(struct eval *e)
+{
+	bool have = e->h->info.dev_iommu;
+
+	if (e->req->iommufd == IOMMUCAP_WANT_TRUE)
+		add(e, "host.iommufd", "host.dev_iommu", json_true(), json_boolean(have),
+		    have ? IOMMUCAP_PASS : IOMMUCAP_FAIL,
+		    have ? "/dev/iommu present" : "IOMMUFD is not supported by host kernel");
+}
+
 static void eval_unit(struct eval *e, const struct iommucap_unit *u)
 {
 	e->u = u;
@@ -994,6 +1010,7 @@ static void eval_unit(struct eval *e, const struct iommucap_unit *u)
 	eval_stall_httu(e);
 	eval_lists(e);
 	eval_sva(e);
+	eval_iommufd(e);
 	eval_qemu(e);
 }
 

@@ -43,8 +43,8 @@
  *
  * Attributes libvirt 12.9.0 does not have for the model (the scalable_mode, fsts and pasid_bits
  * posted for 12.8.0 were not merged by 12.9.0; ssidSize is not libvirt's spelling) are refused.
- * <iommufd enabled='yes|no'/> (the domain's, libvirt 12.x) is checked against the schema
- * (virYesNo); it asks the host for /dev/iommu only through QEMU's own rules.
+ * <iommufd enabled='yes'/> (the domain's, libvirt 12.x: libvirt opens /dev/iommu and hands it
+ * to QEMU) asks the host for iommufd: the requirement's "iommufd": true.
  */
 
 enum atype {
@@ -346,8 +346,9 @@ static int libvirt_validate(const struct model *m, const struct driver *d, xmlNo
 	return 0;
 }
 
-/* <iommufd enabled='yes|no' [fdgroup='...']/> of the domain (domaincommon.rng, virYesNo). */
-static int iommufd(xmlNode *domain, char **error)
+/* <iommufd enabled='yes|no' [fdgroup='...']/> of the domain (domaincommon.rng, virYesNo):
+ * *ret_want is whether libvirt opens /dev/iommu for the domain. */
+static int iommufd(xmlNode *domain, enum iommucap_want *ret_want, char **error)
 {
 	xmlNode *fd = domain ? first_child(domain, "iommufd") : NULL;
 	xmlChar *enabled;
@@ -356,8 +357,9 @@ static int iommufd(xmlNode *domain, char **error)
 	if (!fd)
 		return 0;
 	enabled = xmlGetNoNsProp(fd, (const xmlChar *)"enabled");
-	if (!enabled ||
-	    (!streq((const char *)enabled, "yes") && !streq((const char *)enabled, "no")))
+	if (enabled && streq((const char *)enabled, "yes"))
+		*ret_want = IOMMUCAP_WANT_TRUE;
+	else if (!enabled || !streq((const char *)enabled, "no"))
 		k = fail(error, "iommufd/@enabled: expected yes or no, not \"%s\"",
 			 enabled ? (const char *)enabled : "");
 	xmlFree(enabled);
@@ -400,8 +402,6 @@ static int iommu_to_qemu(xmlNode *iommu, xmlNode *domain, char **ret, char **err
 	}
 	if (k == 0)
 		k = libvirt_validate(m, &d, domain, error);
-	if (k == 0)
-		k = iommufd(domain, error);
 	if (k < 0) {
 		free(d.arg);
 		return k;
@@ -523,6 +523,8 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 	k = iommucap_requirement_from_qemu(arg, &r, &qerror);
 	if (k == -EINVAL)
 		k = fail(&error, "iommu: %s", qerror ? qerror : "invalid");
+	if (k == 0)
+		k = iommufd(domain, &r->iommufd, &error);
 out:
 	free(arg);
 	free(qerror);

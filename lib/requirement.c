@@ -541,10 +541,9 @@ static int parse_doc(struct jsonpath *x, json_t *doc, struct iommucap_requiremen
 {
 	const char *formats = iommucap_cap_info(IOMMUCAP_PGTABLE_FORMATS)->name;
 	const char *sizes = iommucap_cap_info(IOMMUCAP_PAGE_SIZES)->name;
-	const char *const keys[] = {
-		"schema_version", "unit", "device", "pasid_table", "min", "features",
-		formats,	  sizes,  "sva",    "lam",	   "qemu"
-	};
+	const char *const keys[] = { "schema_version", "unit",	"device", "pasid_table", "min",
+				     "features",       formats, sizes,	  "sva",	 "lam",
+				     "iommufd",	       "qemu" };
 	int64_t version;
 	json_t *v;
 	size_t saved;
@@ -606,7 +605,8 @@ static int parse_doc(struct jsonpath *x, json_t *doc, struct iommucap_requiremen
 			return k;
 	}
 	if ((k = get_want(x, doc, "sva", &r->sva)) < 0 ||
-	    (k = get_want(x, doc, "lam", &r->lam)) < 0)
+	    (k = get_want(x, doc, "lam", &r->lam)) < 0 ||
+	    (k = get_want(x, doc, "iommufd", &r->iommufd)) < 0)
 		return k;
 	v = json_object_get(doc, "qemu");
 	if (v) {
@@ -794,6 +794,8 @@ int iommucap_requirement_to_json(const struct iommucap_requirement *r, json_t **
 		ok = put(o, "sva", want_json(r->sva));
 	if (ok && r->lam != IOMMUCAP_WANT_ANY)
 		ok = put(o, "lam", want_json(r->lam));
+	if (ok && r->iommufd != IOMMUCAP_WANT_ANY)
+		ok = put(o, "iommufd", want_json(r->iommufd));
 	if (ok && vmm_device_name(r->vmm.kind))
 		ok = put(o, "qemu", vmm_json(&r->vmm));
 	if (!ok) {

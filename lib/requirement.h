@@ -95,6 +95,9 @@ struct iommucap_requirement {
 	bool has_page_sizes;
 
 	enum iommucap_want sva, lam;
+	/* The VMM opens /dev/iommu: libvirt's <iommufd enabled='yes'/> (12.x), QEMU's
+	 * -object iommufd. */
+	enum iommucap_want iommufd;
 
 	struct iommucap_vmm vmm;
 };

@@ -131,6 +131,10 @@ CASES = [
     ("sva.capable fail (VT-d: FL1GP 0, the CPU has 1 GiB pages)", I, R(sva=True), "incompatible", ["sva.capable"], [], []),
     ("sva.capable fail (AMD-Vi: no EPHSup, GIOSup)", A, R(sva=True), "incompatible", ["sva.capable"], [], []),
     ("sva.capable unknown + sva.lam warning", S, R(sva=True, lam=True), "indeterminate", [], ["sva.capable"], ["sva.lam"]),
+    # libvirt 12.9.0 opens /dev/iommu for <iommufd enabled='yes'/>; the fixture I has none, SP has one.
+    ("host.iommufd fail (no /dev/iommu)", I, R(iommufd=True), "incompatible", ["host.iommufd"], [], []),
+    ("host.iommufd pass (/dev/iommu)", SP, R(iommufd=True), "compatible", [], [], []),
+    ("iommufd false asks nothing", I, R(iommufd=False), "compatible", [], [], []),
     ("host.uniform warning (units differ in PASID); the PASID units are candidates", L, R(min=dict(ssid_bits=1)),
      "compatible", ["min.ssid_bits"], [], ["host.uniform"]),
     # vtd_dev_set_iommu_device() (QEMU 10.2 on): an assigned device needs caching-mode=on,

@@ -283,7 +283,7 @@ static void test_full_model(void **state)
 		" \"features\": {\"nesting\": true, \"pri\": false, \"stall\": \"force\","
 		"  \"httu\": \"access\"},"
 		" \"pgtable_formats\": [\"lpae-64\", \"v7s\"], \"page_sizes\": [65536],"
-		" \"sva\": false, \"lam\": true}");
+		" \"sva\": false, \"lam\": true, \"iommufd\": true}");
 
 	assert_string_equal(r->device, "0000:3b:00.0");
 	assert_true(r->has_pasid_table);
@@ -308,6 +308,7 @@ static void test_full_model(void **state)
 	assert_int_equal(r->page_sizes[0], 65536);
 	assert_int_equal(r->sva, IOMMUCAP_WANT_FALSE);
 	assert_int_equal(r->lam, IOMMUCAP_WANT_TRUE);
+	assert_int_equal(r->iommufd, IOMMUCAP_WANT_TRUE);
 	iommucap_requirement_free(r);
 }
 
@@ -315,7 +316,8 @@ static void test_full_model(void **state)
 static void test_print_order_is_stable(void **state)
 {
 	struct iommucap_requirement *r =
-		parse_ok("{\"lam\": true, \"features\": {\"httu\": \"access\", \"ats\": true},"
+		parse_ok("{\"iommufd\": false, \"lam\": true, \"features\": {\"httu\": \"access\", "
+			 "\"ats\": true},"
 			 " \"min\": {\"asid_bits\": 8, \"ssid_bits\": 4}, \"unit\": \"dmar1\","
 			 " \"schema_version\": 1}");
 	json_t *j = NULL;
@@ -325,7 +327,7 @@ static void test_print_order_is_stable(void **state)
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	assert_string_equal(s, "{\"schema_version\":1,\"unit\":\"dmar1\",\"min\":{\"ssid_bits\":4,"
 			       "\"asid_bits\":8},\"features\":{\"ats\":true,\"httu\":\"access\"},"
-			       "\"lam\":true}");
+			       "\"lam\":true,\"iommufd\":false}");
 	free(s);
 	json_decref(j);
 	iommucap_requirement_free(r);
@@ -1061,6 +1063,11 @@ static void test_libvirt_domain_rules(void **state)
 	snprintf(xml, sizeof(xml),
 		 "%s<iommufd enabled='yes'/><devices><iommu model='virtio'/>"
 		 "</devices></domain>",
+		 head);
+	assert_libvirt(xml, "{\"schema_version\": 1, \"iommufd\": true,"
+			    " \"qemu\": {\"device\": \"virtio-iommu-pci\"}}");
+	snprintf(xml, sizeof(xml),
+		 "%s<iommufd enabled='no'/><devices><iommu model='virtio'/></devices></domain>",
 		 head);
 	assert_libvirt(xml,
 		       "{\"schema_version\": 1, \"qemu\": {\"device\": \"virtio-iommu-pci\"}}");
