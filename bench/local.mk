@@ -109,13 +109,14 @@ bench-monitor: bench/monitor/bench-monitor$(EXEEXT)
 	./bench/monitor/bench-monitor$(EXEEXT)
 .PHONY: bench-monitor
 
-# ---- One device's change followed alone (bench/update/README.md) ---------------------------------
+# ---- One device's, unit's or group's change followed alone (bench/update/README.md) --------------
 #
 # bench-update removes and puts back one endpoint of a generated tree (5,000 units, 21,250 PCI
-# devices by default) and times, in CPU time, the full probe and diff the daemon made for every
-# change against iommucap_host_update_devices() and the diff of what it touched; each update's
-# model and events must equal the full probe's. bench-update-smoke (make check) does that on 8
-# units and asserts no timing.
+# devices by default), then its IOMMU unit, and changes its group's type and back; it times, in
+# CPU time, the full probe and diff the daemon made for every change against
+# iommucap_host_update() and the diff of what it touched; each update's model and events must
+# equal the full probe's. bench-update-smoke (make check) does that on 8 units and asserts no
+# timing.
 
 noinst_PROGRAMS += bench/update/bench-update
 bench_update_bench_update_SOURCES = bench/update/bench-update.c bench/gen-tree.c bench/gen-tree.h \

@@ -62,18 +62,24 @@ struct daemon {
 	struct udev_monitor *udev_monitor;
 	sd_event_source *udev_source, *inotify_source, *rescan_timer;
 	int inotify_fd;
-	int pci_watch, groups_watch; /* sys/bus/pci/devices, sys/kernel/iommu_groups (--sysroot) */
+	int pci_watch, groups_watch, units_watch; /* sys/bus/pci/devices, sys/kernel/iommu_groups,
+						      sys/class/iommu (--sysroot) */
 	bool socket_activated;
 	unsigned long long probes, updates;
-	/* What changed since the last probe: these PCI devices only, or (full) anything else. */
+	/* What changed since the last probe: these PCI devices, units and groups, or (full)
+	 * anything else. */
 	char **changed;
 	size_t n_changed;
-	int *changed_groups; /* group directories that came or went: the devices must cover them */
+	char **changed_units;
+	size_t n_changed_units;
+	int *changed_groups;
 	size_t n_changed_groups;
 	bool full;
 };
 
-#define CHANGED_MAX 64 /* devices followed one by one; beyond, probe everything */
+#define CHANGED_MAX                                                                                \
+	64 /* devices, units or groups followed one by one; beyond, probe everything               \
+	    */
 
 #define REPLY_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
@@ -219,6 +225,11 @@ static void forget_changes(struct daemon *d)
 		free(d->changed[i]);
 	free(d->changed);
 	d->changed = NULL;
+	for (size_t i = 0; i < d->n_changed_units; i++)
+		free(d->changed_units[i]);
+	free(d->changed_units);
+	d->changed_units = NULL;
+	d->n_changed_units = 0;
 	free(d->changed_groups);
 	d->changed_groups = NULL;
 	d->n_changed_groups = 0;
@@ -226,32 +237,50 @@ static void forget_changes(struct daemon *d)
 	d->full = false;
 }
 
-/* A uevent or inotify event about one PCI device; NULL: about anything else. */
-static void note_change(struct daemon *d, const char *device)
+/* Add name to the list (once); too many, or no memory: probe everything. */
+static void note_name(struct daemon *d, char ***list, size_t *n, const char *name)
 {
 	char *copy, **v;
 
 	if (d->full)
 		return;
-	if (!device || d->n_changed >= CHANGED_MAX) {
+	if (*n >= CHANGED_MAX) {
 		d->full = true;
 		return;
 	}
-	for (size_t i = 0; i < d->n_changed; i++)
-		if (streq(d->changed[i], device))
+	for (size_t i = 0; i < *n; i++)
+		if (streq((*list)[i], name))
 			return;
-	copy = strdup(device);
-	v = copy ? realloc(d->changed, (d->n_changed + 1) * sizeof(*v)) : NULL;
+	copy = strdup(name);
+	v = copy ? realloc(*list, (*n + 1) * sizeof(*v)) : NULL;
 	if (!v) {
 		free(copy);
 		d->full = true;
 		return;
 	}
-	d->changed = v;
-	d->changed[d->n_changed++] = copy;
+	*list = v;
+	v[(*n)++] = copy;
 }
 
-/* A group directory came or went (--sysroot): followed only with a device that was or is in it. */
+/* A uevent or inotify event about one PCI device; NULL: about anything else. */
+static void note_change(struct daemon *d, const char *device)
+{
+	if (!device)
+		d->full = true;
+	else
+		note_name(d, &d->changed, &d->n_changed, device);
+}
+
+/* An IOMMU unit's class device came, went or changed ("iommu" uevent, sys/class/iommu entry). */
+static void note_unit_change(struct daemon *d, const char *name)
+{
+	if (!name)
+		d->full = true;
+	else
+		note_name(d, &d->changed_units, &d->n_changed_units, name);
+}
+
+/* A group directory came or went (--sysroot). */
 static void note_group_change(struct daemon *d, const char *name)
 {
 	char *end;
@@ -265,6 +294,9 @@ static void note_group_change(struct daemon *d, const char *name)
 		d->full = true;
 		return;
 	}
+	for (size_t i = 0; i < d->n_changed_groups; i++)
+		if (d->changed_groups[i] == (int)id)
+			return;
 	v = realloc(d->changed_groups, (d->n_changed_groups + 1) * sizeof(*v));
 	if (!v) {
 		d->full = true;
@@ -296,8 +328,10 @@ static void verify_update(struct daemon *d)
 			iommucap_host_free(d->host);
 			d->host = TAKE_PTR(h);
 		} else
-			log_msg(LOG_DEBUG, "Update %llu of %zu devices: the same as a full probe",
-				d->updates, d->n_changed);
+			log_msg(LOG_DEBUG,
+				"Update %llu of %zu devices, %zu units, %zu groups: the same as a "
+				"full probe",
+				d->updates, d->n_changed, d->n_changed_units, d->n_changed_groups);
 	}
 	json_decref(a);
 	json_decref(b);
@@ -305,17 +339,24 @@ static void verify_update(struct daemon *d)
 }
 
 /*
- * Only some PCI devices changed: read them, their units and groups again and patch the model
- * (iommucap_host_update_devices); the events come from what it touched, not from two whole
- * documents. -EAGAIN when the change is not one it can follow.
+ * Only some PCI devices, units or groups changed: read them (and what they list or are in)
+ * again and patch the model (iommucap_host_update); the events come from what it touched, not
+ * from two whole documents. -EAGAIN when the change is not one it can follow.
  */
 static int update(struct daemon *d)
 {
 	json_t *before = NULL, *after = NULL;
 	bool listening = monitor_subscribers(d->monitor) > 0;
-	int k = iommucap_host_update_devices(d->root, d->host, d->changed, d->n_changed,
-					     d->changed_groups, d->n_changed_groups,
-					     listening ? &before : NULL, listening ? &after : NULL);
+	const struct iommucap_change c = {
+		.devices = d->changed,
+		.n_devices = d->n_changed,
+		.units = d->changed_units,
+		.n_units = d->n_changed_units,
+		.groups = d->changed_groups,
+		.n_groups = d->n_changed_groups,
+	};
+	int k = iommucap_host_update(d->root, d->host, &c, listening ? &before : NULL,
+				     listening ? &after : NULL);
 
 	if (k < 0)
 		return k;
@@ -333,16 +374,18 @@ static int update(struct daemon *d)
 	return 0;
 }
 
-/* Follow what changed: the devices alone when that is all, else probe everything. */
+/* Follow what changed: those entries alone when that is all, else probe everything. */
 static int reprobe(struct daemon *d)
 {
 	int k = -EAGAIN;
 
-	if (d->host && !d->full && d->n_changed > 0)
+	if (d->host && !d->full && d->n_changed + d->n_changed_units + d->n_changed_groups > 0)
 		k = update(d);
 	if (k < 0 && k != -EAGAIN)
-		log_msg(LOG_WARNING, "Following the change of %zu devices failed: %s; probing all",
-			d->n_changed, strerror(-k));
+		log_msg(LOG_WARNING,
+			"Following the change of %zu devices, %zu units and %zu groups failed: %s; "
+			"probing all",
+			d->n_changed, d->n_changed_units, d->n_changed_groups, strerror(-k));
 	forget_changes(d);
 	return k < 0 ? full_probe(d) : 0;
 }
@@ -639,7 +682,10 @@ static int udev_handler(sd_event_source *s, int fd, uint32_t revents, void *user
 	struct daemon *d = userdata;
 	struct udev_device *dev;
 
-	/* Drain; a PCI device's event is followed for that device, any other by a full probe. */
+	/*
+	 * Drain; a PCI device's event is followed for that device, an IOMMU unit's ("iommu": its
+	 * class device, iommu_device_sysfs_add()) for that unit, any other by a full probe.
+	 */
 	while ((dev = udev_monitor_receive_device(d->udev_monitor))) {
 		const char *action = udev_device_get_action(dev);
 		const char *subsystem = udev_device_get_subsystem(dev);
@@ -647,9 +693,12 @@ static int udev_handler(sd_event_source *s, int fd, uint32_t revents, void *user
 		if (action &&
 		    (streq(action, "add") || streq(action, "remove") || streq(action, "change") ||
 		     streq(action, "bind") || streq(action, "unbind"))) {
-			note_change(d, subsystem && streq(subsystem, "pci")
-					       ? udev_device_get_sysname(dev)
-					       : NULL);
+			if (subsystem && streq(subsystem, "pci"))
+				note_change(d, udev_device_get_sysname(dev));
+			else if (subsystem && streq(subsystem, "iommu"))
+				note_unit_change(d, udev_device_get_sysname(dev));
+			else
+				note_change(d, NULL);
 			schedule_rescan(d);
 		}
 		udev_device_unref(dev);
@@ -688,7 +737,8 @@ static int inotify_handler(sd_event_source *s, int fd, uint32_t revents, void *u
 	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
-	/* An entry of sys/bus/pci/devices is that device; anything else (or an overflow): all. */
+	/* An entry of sys/bus/pci/devices, sys/class/iommu or sys/kernel/iommu_groups is that
+	 * device, unit or group; anything else (or an overflow): all. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -699,6 +749,8 @@ static int inotify_handler(sd_event_source *s, int fd, uint32_t revents, void *u
 				note_change(d, ev->name);
 			else if (entry && ev->wd == d->groups_watch)
 				note_group_change(d, ev->name);
+			else if (entry && ev->wd == d->units_watch)
+				note_unit_change(d, ev->name);
 			else
 				note_change(d, NULL);
 			p += sizeof(*ev) + ev->len;
@@ -734,6 +786,8 @@ static int setup_inotify(struct daemon *d)
 			d->pci_watch = wd;
 		else if (streq(dirs[i], "sys/kernel/iommu_groups"))
 			d->groups_watch = wd;
+		else
+			d->units_watch = wd;
 	}
 	return sd_event_add_io(d->event, &d->inotify_source, d->inotify_fd, EPOLLIN,
 			       inotify_handler, d);
@@ -807,7 +861,9 @@ static void raise_fd_limit(void)
 
 static int run(void)
 {
-	struct daemon d = { .inotify_fd = -1, .pci_watch = -1, .groups_watch = -1 };
+	struct daemon d = {
+		.inotify_fd = -1, .pci_watch = -1, .groups_watch = -1, .units_watch = -1
+	};
 	int k, taken;
 
 	raise_fd_limit();

@@ -241,8 +241,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 
-	/* Following a "change" of devices that did not change must leave the document as it was
-	 * (iommucap_host_update_devices reads them, their units and groups again). */
+	/* Following a "change" of devices, a unit or a group that did not change must leave the
+	 * document as it was (iommucap_host_update reads them, their units, groups and members
+	 * again). */
 	for (size_t i = 0; i < h->n_devices && i < 3; i++) {
 		char *addr[1] = { h->devices[i * h->n_devices / 3].address };
 		_cleanup_free_ char *was = dump(h), *now = NULL;
@@ -250,7 +251,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		addr[0] = strdup(addr[0]);
 		if (!addr[0])
 			abort();
-		k = iommucap_host_update_devices(r, h, addr, 1, NULL, 0, NULL, NULL);
+		k = iommucap_host_update(
+			r, h, &(struct iommucap_change){ .devices = addr, .n_devices = 1 }, NULL,
+			NULL);
 		if (k < 0 && k != -EAGAIN) {
 			fprintf(stderr, "update of %s failed: %s\n", addr[0], strerror(-k));
 			abort();
@@ -262,6 +265,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		free(addr[0]);
+	}
+	if (h->n_units > 0 || h->n_groups > 0) {
+		char *unit[1] = { h->n_units > 0 ? strdup(h->units[h->n_units / 2].name) : NULL };
+		int group[1] = { h->n_groups > 0 ? h->groups[h->n_groups / 2].id : -1 };
+		struct iommucap_change c = { .units = unit,
+					     .n_units = h->n_units > 0,
+					     .groups = group,
+					     .n_groups = h->n_groups > 0 };
+		_cleanup_free_ char *was = dump(h), *now = NULL;
+
+		if (h->n_units > 0 && !unit[0])
+			abort();
+		k = iommucap_host_update(r, h, &c, NULL, NULL);
+		if (k < 0 && k != -EAGAIN) {
+			fprintf(stderr, "update of a unit and a group failed: %s\n", strerror(-k));
+			abort();
+		}
+		now = dump(h);
+		if (k == 0 && !streq(was, now)) {
+			fprintf(stderr,
+				"update of unit %s and group %d changed the document:\n%s\n%s\n",
+				unit[0] ? unit[0] : "-", group[0], was, now);
+			abort();
+		}
+		free(unit[0]);
 	}
 
 	iommucap_host_free(back);

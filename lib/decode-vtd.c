@@ -280,31 +280,35 @@ static int64_t vtd_first_stage_bits(const struct iommucap_unit *u, int64_t mgaw)
 	return (mgaw < 48 ? mgaw : 48) - 1;
 }
 
+int vtd_unit_pass(const struct iommucap_host *h, struct iommucap_unit *u)
+{
+	uint64_t sizes[3] = { SZ_4K, SZ_2M, SZ_1G };
+	size_t n = 2;
+	int64_t mgaw;
+
+	if (u->model != IOMMUCAP_MODEL_INTEL_VTD || !vtd_dma_first_stage(h, u))
+		return 0;
+	mgaw = view_num(u, &vtd_cap_reg, VTD_CAP_MGAW);
+	if (u->caps[IOMMUCAP_INPUT_BITS].source == IOMMUCAP_SRC_REGISTER && mgaw > 0 &&
+	    cap_set_num(u, IOMMUCAP_INPUT_BITS, vtd_first_stage_bits(u, mgaw),
+			IOMMUCAP_SRC_REGISTER) < 0)
+		return -ENOMEM;
+	if (u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER)
+		return 0;
+	/* First-stage tables map 2 MiB pages always and 1 GiB pages only with cap.fl1gp (the
+	 * first-stage domain drops SZ_1G from pgsize_bitmap without it); SLLPS is the second
+	 * stage's. */
+	if (view_bit(u, &vtd_cap_reg, VTD_CAP_FL1GP))
+		n = 3;
+	return cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n, IOMMUCAP_SRC_REGISTER) < 0 ? -ENOMEM
+											 : 0;
+}
+
 int vtd_host_pass(struct iommucap_host *h)
 {
-	for (size_t i = 0; i < h->n_units; i++) {
-		struct iommucap_unit *u = &h->units[i];
-		uint64_t sizes[3] = { SZ_4K, SZ_2M, SZ_1G };
-		size_t n = 2;
-		int64_t mgaw;
-
-		if (u->model != IOMMUCAP_MODEL_INTEL_VTD || !vtd_dma_first_stage(h, u))
-			continue;
-		mgaw = view_num(u, &vtd_cap_reg, VTD_CAP_MGAW);
-		if (u->caps[IOMMUCAP_INPUT_BITS].source == IOMMUCAP_SRC_REGISTER && mgaw > 0 &&
-		    cap_set_num(u, IOMMUCAP_INPUT_BITS, vtd_first_stage_bits(u, mgaw),
-				IOMMUCAP_SRC_REGISTER) < 0)
+	for (size_t i = 0; i < h->n_units; i++)
+		if (vtd_unit_pass(h, &h->units[i]) < 0)
 			return -ENOMEM;
-		if (u->caps[IOMMUCAP_PAGE_SIZES].source != IOMMUCAP_SRC_REGISTER)
-			continue;
-		/* First-stage tables map 2 MiB pages always and 1 GiB pages only with cap.fl1gp
-		 * (the first-stage domain drops SZ_1G from pgsize_bitmap without it); SLLPS is
-		 * the second stage's. */
-		if (view_bit(u, &vtd_cap_reg, VTD_CAP_FL1GP))
-			n = 3;
-		if (cap_set_nums(u, IOMMUCAP_PAGE_SIZES, sizes, n, IOMMUCAP_SRC_REGISTER) < 0)
-			return -ENOMEM;
-	}
 	return 0;
 }
 

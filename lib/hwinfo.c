@@ -501,7 +501,8 @@ static const char *why_absent(struct iommucap_root *r, const struct iommucap_hos
 	       "(CONFIG_VFIO_DEVICE_CDEV)";
 }
 
-static int note_absent(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_unit *u)
+static int note_absent(struct iommucap_root *r, const struct iommucap_host *h,
+		       struct iommucap_unit *u)
 {
 	const char *why = why_absent(r, h, u);
 
@@ -580,15 +581,19 @@ int probe_iommufd(struct iommucap_root *r, struct iommucap_host *h)
 	/* What the decoders conclude from every unit (iommucap_host_pass); then say where facts
 	 * came from. */
 	k = iommucap_host_pass(h);
-	for (size_t i = 0; i < h->n_units && k >= 0; i++) {
-		struct iommucap_unit *u = &h->units[i];
-
-		if (u->hw_info_from) {
-			for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++)
-				if (u->caps[c].source == IOMMUCAP_SRC_REGISTER)
-					u->caps[c].source = IOMMUCAP_SRC_IOMMUFD;
-		} else if (u->model == IOMMUCAP_MODEL_ARM_SMMU_V3 && !u->property_dir)
-			k = note_absent(r, h, u);
-	}
+	for (size_t i = 0; i < h->n_units && k >= 0; i++)
+		k = hwinfo_unit_pass(r, h, &h->units[i]);
 	return k;
+}
+
+int hwinfo_unit_pass(struct iommucap_root *r, const struct iommucap_host *h,
+		     struct iommucap_unit *u)
+{
+	if (u->hw_info_from) {
+		for (int c = 0; c < _IOMMUCAP_CAP_MAX; c++)
+			if (u->caps[c].source == IOMMUCAP_SRC_REGISTER)
+				u->caps[c].source = IOMMUCAP_SRC_IOMMUFD;
+	} else if (u->model == IOMMUCAP_MODEL_ARM_SMMU_V3 && !u->property_dir)
+		return note_absent(r, h, u);
+	return 0;
 }

@@ -260,18 +260,27 @@ struct iommucap_root *iommucap_root_free(struct iommucap_root *r);
 /* Probe everything; the host is complete even when parts could not be read (see warnings). */
 int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret);
 
+/* What changed in the tree since the model was made: the entries seen to come, go or change. */
+struct iommucap_change {
+	char *const *devices; /* PCI bus addresses (sys/bus/pci/devices) */
+	size_t n_devices;
+	char *const *units; /* IOMMU unit names (sys/class/iommu) */
+	size_t n_units;
+	const int *groups; /* IOMMU group numbers (sys/kernel/iommu_groups) */
+	size_t n_groups;
+};
+
 /*
- * Follow a change of these PCI devices (bus addresses, each once) without probing everything:
- * each is read again with the units and groups it was and is in, and h is patched. -EAGAIN
- * when the change is not one this follows (a warning before or after, a new unit, iommufd
- * hw_info, bytes to escape, more than 64 devices, one of groups -- group directories seen to
- * change -- that none of the devices was or is in): then probe everything. ret_before and
- * ret_after (when not NULL) get {"units", "devices", "groups"} of what it touched, before and
- * after, as the host document has them.
+ * Follow a change without probing everything: each device is read again with the units and
+ * groups it was and is in; each unit whole (or dropped), each group, and the PCI devices either
+ * listed before or lists now; then h is patched. -EAGAIN when the change is not one this
+ * follows (a warning before or after, iommufd hw_info, bytes to escape, more than 256 devices
+ * in all, a link naming what is not re-read): then probe everything. ret_before and ret_after
+ * (when not NULL) get {"units", "devices", "groups"} of what it touched, before and after, as
+ * the host document has them.
  */
-int iommucap_host_update_devices(struct iommucap_root *r, struct iommucap_host *h,
-				 char *const *addrs, size_t n, const int *groups, size_t n_groups,
-				 json_t **ret_before, json_t **ret_after);
+int iommucap_host_update(struct iommucap_root *r, struct iommucap_host *h,
+			 const struct iommucap_change *c, json_t **ret_before, json_t **ret_after);
 
 /* Now in seconds since the epoch, or SOURCE_DATE_EPOCH when set (reproducible tests, builds). */
 int64_t iommucap_now(void);

@@ -156,6 +156,12 @@ static bool sm_unit(const struct iommucap_unit *u)
 	return v->source != IOMMUCAP_SRC_UNKNOWN && v->num;
 }
 
+bool vtd_unit_first_stage_capable(const struct iommucap_unit *u)
+{
+	return u->model != IOMMUCAP_MODEL_INTEL_VTD ||
+	       (sm_unit(u) && fbit(u, &vtd_ecap_reg, VTD_ECAP_FLTS));
+}
+
 bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u)
 {
 	/* first_level_by_default(): in scalable mode with first-stage support DMA domains use
@@ -164,14 +170,9 @@ bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_un
 	 * scalable_mode_support()/first_level_support() over every unit); from 6.14 the unit's. */
 	if (kernel_has(&h->info, &kc_vtd_cap_audit_removed))
 		return sm_unit(u) && fbit(u, &vtd_ecap_reg, VTD_ECAP_FLTS);
-	for (size_t i = 0; i < h->n_units; i++) {
-		const struct iommucap_unit *o = &h->units[i];
-
-		if (o->model != IOMMUCAP_MODEL_INTEL_VTD)
-			continue;
-		if (!sm_unit(o) || !fbit(o, &vtd_ecap_reg, VTD_ECAP_FLTS))
+	for (size_t i = 0; i < h->n_units; i++)
+		if (!vtd_unit_first_stage_capable(&h->units[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -196,6 +197,19 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 	}
 	*ret_reason = "the unit has PASIDs; whether it shares CPU page tables is not reported";
 	return -1;
+}
+
+int iommucap_unit_pass(const struct iommucap_host *h, struct iommucap_unit *u)
+{
+	const char *why;
+	char buf[256];
+	int k = vtd_unit_pass(h, u), v;
+
+	if (k < 0)
+		return k;
+	v = iommucap_unit_sva(h, u, buf, sizeof(buf), &why);
+	return v < 0 ? cap_set_unknown(u, IOMMUCAP_SVA, "%s", why)
+		     : cap_set_bool(u, IOMMUCAP_SVA, v > 0, IOMMUCAP_SRC_DRIVER);
 }
 
 int iommucap_host_pass(struct iommucap_host *h)

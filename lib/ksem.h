@@ -43,6 +43,9 @@ const char *kchange_since(const struct kchange *c, char *buf, size_t n);
  * (first_level_by_default): host-wide AND of SMTS and FLTS up to 6.13 (cap_audit's sanitised
  * values, and before 5.13 the global scalable/first-level checks), per unit from 6.14. */
 bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u);
+/* Not VT-d, or in scalable mode with first-stage tables: what the host-wide answer above (before
+ * 6.14) asks of every unit. */
+bool vtd_unit_first_stage_capable(const struct iommucap_unit *u);
 
 /* Shared virtual addressing as the kernel decides it for the unit (intel_svm_check,
  * amd_iommu_pasid_supported, arm_smmu_sva_supported): 1 yes, 0 no, -1 unknown; *ret_reason says
@@ -53,6 +56,8 @@ int iommucap_unit_sva(const struct iommucap_host *h, const struct iommucap_unit 
 /* What the decoders conclude once every unit and the host are read: after the probe, and again
  * after iommufd gave registers. The VT-d page sizes of first-stage DMA domains (vtd_host_pass). */
 int iommucap_host_pass(struct iommucap_host *h);
+/* The same for one unit of h, the others as they are (a unit probed again alone). */
+int iommucap_unit_pass(const struct iommucap_host *h, struct iommucap_unit *u);
 
 /* The kernel's own boot messages that this unit's registers cause (cap_audit's "IOMMU feature X
  * inconsistent", "dmarN SVM disabled, ...", "IOMMU batching disallowed due to virtualization",

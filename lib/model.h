@@ -79,6 +79,8 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		       uint64_t ecap, const struct iommucap_hostinfo *hi);
 /* What needs every unit first: the page sizes of VT-d DMA domains on first-stage tables. */
 int vtd_host_pass(struct iommucap_host *h);
+/* The same for one unit of h (the others as they are). */
+int vtd_unit_pass(const struct iommucap_host *h, struct iommucap_unit *u);
 int amdvi_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, bool have_efr,
 			 uint64_t efr, bool have_efr2, uint64_t efr2,
 			 const struct iommucap_hostinfo *hi);

@@ -72,7 +72,7 @@ static int find_property_dir(struct iommucap_root *r, const char *dir, char **re
 	return k < 0 ? k : 0;
 }
 
-static int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_unit *u)
+int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_unit *u)
 {
 	_cleanup_free_ char *propdir = NULL, *devdir = NULL;
 	const char *dir;

@@ -1,8 +1,9 @@
-/* A change of a few PCI devices followed without probing everything again. */
+/* A change of a few PCI devices, IOMMU units or groups followed without probing everything. */
 #include "config.h"
 
 #include <sys/stat.h>
 
+#include "ksem.h"
 #include "model.h"
 #include "parse.h"
 #include "probe.h"
@@ -11,28 +12,44 @@
 /*
  * The kernel adds or removes a PCI device together with its links: the unit's devices/<dev>
  * (iommu_device_link()) and the group's devices/<dev> (iommu_group_add_device()), and a group
- * directory with its first device or without its last. So a change of device D reads again D,
- * the units and the groups D was and is in, and nothing else. Anything beyond that shape --
- * a warning before or after, a byte to escape, a unit that is not known, a device with
- * iommufd hw_info (its unit learns from it), a stale listing elsewhere -- is -EAGAIN: the
- * caller probes everything, as before. The model is patched only once all is read and checked.
+ * directory with its first device or without its last. An IOMMU unit comes with its class
+ * device (iommu_device_sysfs_add(), drivers/iommu/iommu-sysfs.c: one "iommu" uevent) and then
+ * links the devices behind it, which get their groups (iommu_device_register() probing the bus,
+ * drivers/iommu/iommu.c); it goes the other way. So a change reads again:
+ *   - a device D: D, the units and the groups D was and is in;
+ *   - a unit U: all of U, and as a device each PCI device U listed or lists now;
+ *   - a group G: G, and as a device each PCI device G listed or lists now;
+ * and nothing else. Anything beyond that shape -- a warning before or after, a byte to escape,
+ * a unit that is not known, a device with iommufd hw_info (its unit learns from it), a VT-d unit
+ * that changes what every unit's DMA domains use (vtd_dma_first_stage(), before 6.14), a stale
+ * listing elsewhere -- is -EAGAIN: the caller probes everything, as before. The model is
+ * patched only once all is read and checked.
  */
 
-#define UPDATE_MAX 64
+#define UPDATE_MAX	  256 /* PCI devices read again, the units' and groups' members included */
+#define UPDATE_UNITS_MAX  64
+#define UPDATE_GROUPS_MAX 256
 
 struct unit_listing {
-	struct iommucap_unit *u;
+	struct iommucap_unit *u; /* a unit of the model, not one of the units changed */
+	const char *name;	 /* its name (u moves when the units are patched; this stays) */
 	char **devices;
 	size_t n_devices;
 };
 
 struct update {
 	struct iommucap_host scratch; /* warnings go here; any is a reason to probe it all */
-	char **addrs;
+	char **addrs;		      /* every PCI device read again, sorted, each once */
 	size_t n_addrs;
-	struct unit_listing *units;
+	struct listed *listed; /* for each of addrs: the listings after the update */
+	unsigned *kept_groups; /* for each of addrs: groups not read again that list it */
+	char **unit_names;     /* the units that came, went or changed, sorted (strcmp) */
+	size_t n_unit_names;
+	struct iommucap_unit *new_units; /* those of them there now, probed, in that order */
+	size_t n_new_units;
+	struct unit_listing *units; /* other units whose devices/ was read again */
 	size_t n_units;
-	int *group_ids; /* every group the devices were or are in, sorted */
+	int *group_ids; /* every group read again, sorted */
 	size_t n_group_ids;
 	struct iommucap_group *groups; /* their new state, for the ids still present, sorted */
 	size_t n_groups;
@@ -43,6 +60,12 @@ struct update {
 static void update_done(struct update *up)
 {
 	strv_free(up->addrs, up->n_addrs);
+	free(up->listed);
+	free(up->kept_groups);
+	strv_free(up->unit_names, up->n_unit_names);
+	for (size_t i = 0; i < up->n_new_units; i++)
+		unit_done(&up->new_units[i]);
+	free(up->new_units);
 	for (size_t i = 0; i < up->n_units; i++)
 		strv_free(up->units[i].devices, up->units[i].n_devices);
 	free(up->units);
@@ -68,9 +91,14 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static char **find_str(char **v, size_t n, const char *name)
+{
+	return n > 0 ? bsearch(&name, v, n, sizeof(*v), cmp_str) : NULL;
+}
+
 static bool listed_in(char **v, size_t n, const char *name)
 {
-	return n > 0 && bsearch(&name, v, n, sizeof(*v), cmp_str);
+	return find_str(v, n, name);
 }
 
 static struct iommucap_device *find_device(struct iommucap_device *v, size_t n, const char *addr)
@@ -108,6 +136,41 @@ static int add_group_id(struct update *up, int id)
 	return 0;
 }
 
+/* Sorted (strcmp), each once: how many are left. */
+static size_t strv_sort_uniq(char **v, size_t *n)
+{
+	size_t m = 0;
+
+	if (*n > 1)
+		qsort(v, *n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < *n; i++)
+		if (m > 0 && streq(v[m - 1], v[i]))
+			free(v[i]);
+		else
+			v[m++] = v[i];
+	return *n = m;
+}
+
+static bool unit_changed(const struct update *up, const char *name)
+{
+	return listed_in(up->unit_names, up->n_unit_names, name);
+}
+
+static const struct iommucap_unit *new_unit(const struct update *up, const char *name)
+{
+	for (size_t i = 0; i < up->n_new_units; i++)
+		if (streq(up->new_units[i].name, name))
+			return &up->new_units[i];
+	return NULL;
+}
+
+/* The unit of that name once the update is made. */
+static const struct iommucap_unit *unit_after(const struct update *up,
+					      const struct iommucap_host *h, const char *name)
+{
+	return unit_changed(up, name) ? new_unit(up, name) : iommucap_host_find_unit(h, name);
+}
+
 static struct unit_listing *find_listing(const struct update *up, const struct iommucap_unit *u)
 {
 	for (size_t i = 0; i < up->n_units; i++)
@@ -116,15 +179,137 @@ static struct unit_listing *find_listing(const struct update *up, const struct i
 	return NULL;
 }
 
-/* Read the unit's devices/ again (as probe_unit() does). */
+static bool valid_name(const char *name)
+{
+	return name[0] && !strchr(name, '/') && !streq(name, ".") && !streq(name, "..");
+}
+
+/* A PCI device to read again (each once: addrs is sorted and made unique before reading). */
+static int add_addr(struct update *up, const char *addr)
+{
+	if (!valid_name(addr))
+		return -EAGAIN;
+	return strv_push(&up->addrs, &up->n_addrs, strdup(addr));
+}
+
+/* A unit's or group's member: read again if it is a PCI device, before or now. */
+static int add_member(struct update *up, struct iommucap_root *r, const struct iommucap_host *h,
+		      const char *name)
+{
+	_cleanup_free_ char *entry = NULL;
+	struct stat st;
+
+	if (host_has_pci_device(h, name))
+		return add_addr(up, name);
+	if (!valid_name(name))
+		return 0; /* not a PCI device name either */
+	entry = path_join("sys/bus/pci/devices", name);
+	if (!entry)
+		return -ENOMEM;
+	return sysfs_stat(r, entry, &st) < 0 ? 0 : add_addr(up, name);
+}
+
+/* The units that came, went or changed: each probed as it is now, with its members. */
+static int add_units(struct update *up, struct iommucap_root *r, const struct iommucap_host *h,
+		     char *const *names, size_t n)
+{
+	size_t m = 0;
+	int k;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!valid_name(names[i]))
+			return -EAGAIN;
+		k = strv_push(&up->unit_names, &up->n_unit_names, strdup(names[i]));
+		if (k < 0)
+			return k;
+	}
+	m = strv_sort_uniq(up->unit_names, &up->n_unit_names);
+	if (m > UPDATE_UNITS_MAX)
+		return -EAGAIN;
+	up->new_units = calloc(m ? m : 1, sizeof(*up->new_units));
+	if (!up->new_units)
+		return -ENOMEM;
+	for (size_t i = 0; i < m; i++) {
+		const struct iommucap_unit *old = iommucap_host_find_unit(h, up->unit_names[i]);
+		_cleanup_free_ char *entry = path_join("sys/class/iommu", up->unit_names[i]);
+		struct iommucap_unit *u;
+		struct stat st;
+
+		if (!entry)
+			return -ENOMEM;
+		if (old && old->hw_info_from)
+			return -EAGAIN; /* it learnt from a device: probe_iommufd() again */
+		for (size_t j = 0; old && j < old->n_devices; j++)
+			if ((k = add_member(up, r, h, old->devices[j])) < 0)
+				return k;
+		if (sysfs_stat(r, entry, &st) < 0)
+			continue; /* gone */
+		u = &up->new_units[up->n_new_units++];
+		u->name = strdup(up->unit_names[i]);
+		if (!u->name)
+			return -ENOMEM;
+		k = probe_unit(r, &up->scratch, u);
+		if (k < 0)
+			return k;
+		for (size_t j = 0; j < u->n_devices; j++)
+			if ((k = add_member(up, r, h, u->devices[j])) < 0)
+				return k;
+	}
+	return 0;
+}
+
+/* The groups whose directories came or went: read again, with their members. */
+static int add_groups(struct update *up, struct iommucap_root *r, const struct iommucap_host *h,
+		      const int *ids, size_t n)
+{
+	int k;
+
+	if (n > UPDATE_GROUPS_MAX)
+		return -EAGAIN;
+	for (size_t i = 0; i < n; i++) {
+		const struct iommucap_group *old = host_find_group(h, ids[i]);
+		char dir[64];
+		char **now = NULL;
+		size_t n_now = 0;
+
+		if (ids[i] < 0)
+			return -EAGAIN;
+		if ((k = add_group_id(up, ids[i])) < 0)
+			return k;
+		for (size_t j = 0; old && j < old->n_devices; j++)
+			if ((k = add_member(up, r, h, old->devices[j])) < 0)
+				return k;
+		snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%d/devices", ids[i]);
+		k = sysfs_list(r, dir, &now, &n_now);
+		for (size_t j = 0; k >= 0 && j < n_now; j++)
+			k = add_member(up, r, h, now[j]);
+		strv_free(now, n_now);
+		if (k == -ENOENT)
+			k = 0; /* the group is gone */
+		if (k < 0)
+			return k == -ENOMEM || k == -EAGAIN ? k : -EAGAIN;
+	}
+	return 0;
+}
+
+/* Sorted, each once, and not too many. */
+static int settle_addrs(struct update *up)
+{
+	return strv_sort_uniq(up->addrs, &up->n_addrs) > UPDATE_MAX ? -EAGAIN : 0;
+}
+
+/* Read the devices/ of a unit of the model again (as probe_unit() does). */
 static int add_unit(struct update *up, struct iommucap_root *r, struct iommucap_host *h,
 		    const char *name)
 {
-	struct iommucap_unit *u = (struct iommucap_unit *)iommucap_host_find_unit(h, name);
+	struct iommucap_unit *u;
 	_cleanup_free_ char *devdir = NULL;
 	struct unit_listing *n;
 	int k;
 
+	if (unit_changed(up, name))
+		return 0; /* read whole already (or gone) */
+	u = (struct iommucap_unit *)iommucap_host_find_unit(h, name);
 	if (!u || !u->path)
 		return -EAGAIN; /* a unit that was not there: its class entry changed too */
 	if (find_listing(up, u))
@@ -134,7 +319,7 @@ static int add_unit(struct update *up, struct iommucap_root *r, struct iommucap_
 		return -ENOMEM;
 	up->units = n;
 	n = &up->units[up->n_units++];
-	*n = (struct unit_listing){ .u = u };
+	*n = (struct unit_listing){ .u = u, .name = u->name };
 	devdir = path_join(u->path, "devices");
 	if (!devdir)
 		return -ENOMEM;
@@ -169,36 +354,67 @@ static int note_links(struct update *up, struct iommucap_root *r, struct iommuca
 	return 0;
 }
 
-/* What a device listed by these units and groups (the new listings where read again) gets. */
-static struct listed listing_of(const struct update *up, const struct iommucap_host *h,
-				const char *addr)
+/* Count the listing's members among addrs (as probe_devices() marks the bus's devices). */
+static void mark(const struct update *up, char **members, size_t m, const char *unit, int group,
+		 bool kept)
 {
-	struct listed l = { .group = -1 };
+	for (size_t j = 0; up->n_addrs > 0 && j < m; j++) {
+		char **p = find_str(up->addrs, up->n_addrs, members[j]);
+		size_t i = p ? (size_t)(p - up->addrs) : 0;
 
-	for (size_t i = 0; i < h->n_units; i++) {
-		const struct unit_listing *ul = find_listing(up, &h->units[i]);
-		bool in = ul ? listed_in(ul->devices, ul->n_devices, addr)
-			     : listed_in(h->units[i].devices, h->units[i].n_devices, addr);
-
-		if (in) {
-			l.unit = h->units[i].name;
-			l.n_units++;
-		}
-	}
-	for (size_t i = 0; i < h->n_groups; i++) {
-		const struct iommucap_group *g = &h->groups[i];
-
-		if (has_group_id(up, g->id) || !listed_in(g->devices, g->n_devices, addr))
+		if (!p)
 			continue;
-		l.group = g->id;
-		l.n_groups++;
-	}
-	for (size_t i = 0; i < up->n_groups; i++)
-		if (listed_in(up->groups[i].devices, up->groups[i].n_devices, addr)) {
-			l.group = up->groups[i].id;
-			l.n_groups++;
+		if (unit) {
+			up->listed[i].unit = unit;
+			up->listed[i].n_units++;
+		} else {
+			up->listed[i].group = group;
+			up->listed[i].n_groups++;
+			up->kept_groups[i] += kept;
 		}
-	return l;
+	}
+}
+
+/*
+ * What the units and groups list of each device read again, once the update is made: the new
+ * listings where read again, the model's elsewhere. One walk of every listing, not one a device.
+ */
+static int mark_listings(struct update *up, const struct iommucap_host *h)
+{
+	up->listed = calloc(up->n_addrs ? up->n_addrs : 1, sizeof(*up->listed));
+	up->kept_groups = calloc(up->n_addrs ? up->n_addrs : 1, sizeof(*up->kept_groups));
+	if (!up->listed || !up->kept_groups)
+		return -ENOMEM;
+	for (size_t i = 0; i < up->n_addrs; i++)
+		up->listed[i].group = -1;
+	for (size_t i = 0; i < h->n_units; i++) {
+		const struct iommucap_unit *u = &h->units[i];
+		const struct unit_listing *ul;
+
+		if (unit_changed(up, u->name))
+			continue;
+		ul = find_listing(up, u);
+		if (ul)
+			mark(up, ul->devices, ul->n_devices, u->name, -1, false);
+		else
+			mark(up, u->devices, u->n_devices, u->name, -1, false);
+	}
+	for (size_t i = 0; i < up->n_new_units; i++)
+		mark(up, up->new_units[i].devices, up->new_units[i].n_devices,
+		     up->new_units[i].name, -1, false);
+	for (size_t i = 0; i < h->n_groups; i++)
+		if (!has_group_id(up, h->groups[i].id))
+			mark(up, h->groups[i].devices, h->groups[i].n_devices, NULL,
+			     h->groups[i].id, true);
+	for (size_t i = 0; i < up->n_groups; i++)
+		mark(up, up->groups[i].devices, up->groups[i].n_devices, NULL, up->groups[i].id,
+		     false);
+	return 0;
+}
+
+static const struct listed *listing_of(const struct update *up, const char *addr)
+{
+	return &up->listed[find_str(up->addrs, up->n_addrs, addr) - up->addrs];
 }
 
 /* Is addr a PCI device once the update is made? */
@@ -216,32 +432,29 @@ static int check_links(const struct update *up, struct iommucap_root *r,
 	for (size_t i = 0; i < up->n_devices; i++) {
 		const struct iommucap_device *d = &up->devices[i];
 
-		if (d->unit && !iommucap_host_find_unit(h, d->unit))
+		if (d->unit && !unit_after(up, h, d->unit))
 			return -EAGAIN;
 		if (d->group >= 0 && !find_group(up->groups, up->n_groups, d->group) &&
 		    (has_group_id(up, d->group) || !host_find_group(h, d->group)))
 			return -EAGAIN;
 	}
-	/* A group that is gone must be named by no device left. */
-	for (size_t i = 0; i < up->n_group_ids; i++) {
-		int id = up->group_ids[i];
+	/* A unit changed or a group gone must be named by no device left as it was. */
+	for (size_t j = 0; j < h->n_devices; j++) {
+		const struct iommucap_device *d = &h->devices[j];
 
-		if (find_group(up->groups, up->n_groups, id))
+		if (listed_in(up->addrs, up->n_addrs, d->address))
 			continue;
-		for (size_t j = 0; j < h->n_devices; j++)
-			if (h->devices[j].group == id &&
-			    !listed_in(up->addrs, up->n_addrs, h->devices[j].address))
-				return -EAGAIN;
+		if (d->unit && unit_changed(up, d->unit))
+			return -EAGAIN; /* not listed by it before or now, yet named by its link */
+		if (d->group >= 0 && has_group_id(up, d->group) &&
+		    !find_group(up->groups, up->n_groups, d->group))
+			return -EAGAIN;
 	}
 	/* A device that is gone must be listed by no group left as it was. */
-	for (size_t i = 0; i < up->n_addrs; i++) {
-		if (find_device(up->devices, up->n_devices, up->addrs[i]))
-			continue;
-		for (size_t j = 0; j < h->n_groups; j++)
-			if (!has_group_id(up, h->groups[j].id) &&
-			    listed_in(h->groups[j].devices, h->groups[j].n_devices, up->addrs[i]))
-				return -EAGAIN;
-	}
+	for (size_t i = 0; i < up->n_addrs; i++)
+		if (up->kept_groups[i] > 0 &&
+		    !find_device(up->devices, up->n_devices, up->addrs[i]))
+			return -EAGAIN;
 	/* Members of the groups read again that are not PCI devices must lead somewhere. */
 	for (size_t i = 0; i < up->n_groups; i++) {
 		const struct iommucap_group *g = &up->groups[i];
@@ -262,11 +475,35 @@ static int check_links(const struct update *up, struct iommucap_root *r,
 	return 0;
 }
 
+/*
+ * Before 6.14 a VT-d unit's DMA domains use first-stage tables only if every unit can
+ * (vtd_dma_first_stage()), which sets the page sizes of all (vtd_host_pass()): a change of
+ * units that turns that answer needs them all.
+ */
+static int check_vtd(const struct update *up, const struct iommucap_host *h)
+{
+	bool before = true, after = true;
+
+	if (up->n_unit_names == 0)
+		return 0;
+	for (size_t i = 0; i < h->n_units; i++) {
+		bool ok = vtd_unit_first_stage_capable(&h->units[i]);
+
+		before = before && ok;
+		if (!unit_changed(up, h->units[i].name))
+			after = after && ok;
+	}
+	for (size_t i = 0; i < up->n_new_units; i++)
+		after = after && vtd_unit_first_stage_capable(&up->new_units[i]);
+	return before == after ? 0 : -EAGAIN;
+}
+
 /* Would escaping change a byte of what was read? Then it needs the whole walk. */
 static int check_bytes(struct update *up)
 {
 	struct iommucap_host view = { 0 };
-	struct iommucap_unit *units = calloc(up->n_units ? up->n_units : 1, sizeof(*units));
+	size_t n = up->n_units + up->n_new_units;
+	struct iommucap_unit *units = calloc(n ? n : 1, sizeof(*units));
 	bool changed = false;
 	int k = 0;
 
@@ -274,24 +511,28 @@ static int check_bytes(struct update *up)
 		return -ENOMEM;
 	view.units = units;
 	for (size_t i = 0; i < up->n_units; i++) {
-		units[i].name = strdup(up->units[i].u->name);
+		units[i].name = strdup(up->units[i].name);
 		units[i].devices = up->units[i].devices;
 		units[i].n_devices = up->units[i].n_devices;
 		view.n_units++;
 		if (!units[i].name)
 			k = -ENOMEM;
 	}
+	for (size_t i = 0; i < up->n_new_units; i++)
+		units[view.n_units++] = up->new_units[i];
 	view.groups = up->groups;
 	view.n_groups = up->n_groups;
 	view.devices = up->devices;
 	view.n_devices = up->n_devices;
 	if (k >= 0)
 		k = host_escape_bytes(&view, &changed);
-	for (size_t i = 0; i < view.n_units; i++) {
+	for (size_t i = 0; i < up->n_units; i++) {
 		/* An escaped listing would have been replaced: keep whichever is there now. */
 		up->units[i].devices = units[i].devices;
 		free(units[i].name);
 	}
+	for (size_t i = 0; i < up->n_new_units; i++)
+		up->new_units[i] = units[up->n_units + i];
 	free(units);
 	strv_free(view.warnings, view.n_warnings);
 	if (k < 0)
@@ -331,6 +572,8 @@ static int read_all(struct update *up, struct iommucap_root *r, struct iommucap_
 		if (!up->devices[up->n_devices - 1].address)
 			return -ENOMEM;
 	}
+	if (up->n_group_ids > UPDATE_GROUPS_MAX)
+		return -EAGAIN;
 
 	/* The groups, as probe_groups() reads each. */
 	up->groups = calloc(up->n_group_ids ? up->n_group_ids : 1, sizeof(*up->groups));
@@ -352,15 +595,17 @@ static int read_all(struct update *up, struct iommucap_root *r, struct iommucap_
 	}
 
 	/* The devices, as probe_devices() and the steps after it read each. */
+	k = mark_listings(up, h);
+	if (k < 0)
+		return k;
 	for (size_t i = 0; i < up->n_devices; i++) {
 		struct iommucap_device *d = &up->devices[i];
-		struct listed l = listing_of(up, h, d->address);
 
-		k = probe_device(r, &up->scratch, d, &l);
+		k = probe_device(r, &up->scratch, d, listing_of(up, d->address));
 		if (k < 0)
 			return k;
 		/* Its unit and group must be ones read again (or none). */
-		if (d->unit) {
+		if (d->unit && !unit_changed(up, d->unit)) {
 			const struct iommucap_unit *u = iommucap_host_find_unit(h, d->unit);
 
 			if (!u || !find_listing(up, u))
@@ -373,16 +618,27 @@ static int read_all(struct update *up, struct iommucap_root *r, struct iommucap_
 			return k;
 		if (d->hw_info.read)
 			return -EAGAIN; /* its unit may learn from it (probe_iommufd) */
-		k = device_effective_pasid(h, d);
-		if (k < 0)
-			return k;
 	}
 	if (up->scratch.n_warnings > 0)
 		return -EAGAIN;
 	k = check_links(up, r, h);
 	if (k < 0)
 		return k;
+	k = check_vtd(up, h);
+	if (k < 0)
+		return k;
 	return check_bytes(up);
+}
+
+/* Is this unit of h (before or after the patch) one the update touches? */
+static bool unit_touched(const struct update *up, const struct iommucap_unit *u)
+{
+	if (unit_changed(up, u->name))
+		return true;
+	for (size_t i = 0; i < up->n_units; i++)
+		if (streq(up->units[i].name, u->name))
+			return true;
+	return false;
 }
 
 /* {"units": [...], "devices": [...], "groups": [...]} of what the update touches, as it is. */
@@ -396,7 +652,7 @@ static int touched_doc(const struct update *up, const struct iommucap_host *h, j
 	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
 		json_t *j = NULL;
 
-		if (!find_listing(up, &h->units[i]))
+		if (!unit_touched(up, &h->units[i]))
 			continue;
 		k = iommucap_unit_to_json(&h->units[i], &j);
 		if (k >= 0 && json_array_append_new(units, j) < 0)
@@ -431,23 +687,125 @@ static int touched_doc(const struct update *up, const struct iommucap_host *h, j
 	return 0;
 }
 
-/* Patch the model: nothing here can fail once the arrays have room. */
-static int commit(struct update *up, struct iommucap_host *h)
+/*
+ * The sorted array v (n of size each) without the entries gone(), merged with the sorted
+ * array add (n_add): one pass, into out (room for n + n_add).
+ */
+static void merge_sorted(void *out, void *v, size_t *n, void *add, size_t n_add, size_t size,
+			 int (*cmp)(const void *, const void *),
+			 bool (*gone)(void *e, const void *userdata), const void *userdata)
 {
-	size_t n_dev = h->n_devices + up->n_devices, n_grp = h->n_groups + up->n_groups;
-	struct iommucap_device *dv = reallocarray(h->devices, n_dev ? n_dev : 1, sizeof(*dv));
-	struct iommucap_group *gv;
+	/* An empty array may be NULL, which no offset may be added to. */
+	char *o = out, *a = v, *b = add, *a_end = a ? a + *n * size : a,
+	     *b_end = b ? b + n_add * size : b;
 
-	if (!dv)
-		return -ENOMEM;
-	h->devices = dv;
-	gv = reallocarray(h->groups, n_grp ? n_grp : 1, sizeof(*gv));
-	if (!gv)
-		return -ENOMEM;
-	h->groups = gv;
+	while (a < a_end || b < b_end) {
+		if (a < a_end && gone(a, userdata)) {
+			a += size;
+			continue;
+		}
+		if (b >= b_end || (a < a_end && cmp(a, b) < 0)) {
+			memcpy(o, a, size);
+			a += size;
+		} else {
+			memcpy(o, b, size);
+			b += size;
+		}
+		o += size;
+	}
+	*n = (size_t)(o - (char *)out) / size;
+}
 
+/* Gone from the model (and freed): a device read again, a group read again. */
+static bool device_replaced(void *e, const void *userdata)
+{
+	const struct update *up = userdata;
+	struct iommucap_device *d = e;
+
+	if (!listed_in(up->addrs, up->n_addrs, d->address))
+		return false;
+	device_done(d);
+	return true;
+}
+
+static bool group_replaced(void *e, const void *userdata)
+{
+	struct iommucap_group *g = e;
+
+	if (!has_group_id(userdata, g->id))
+		return false;
+	group_done(g);
+	return true;
+}
+
+/* The units changed out, their new state in (uv: h->units with room for them). */
+static int commit_units(struct update *up, struct iommucap_host *h, struct iommucap_unit *uv)
+{
+	size_t m = 0;
+	int k = 0;
+
+	h->units = uv;
+	for (size_t i = 0; i < h->n_units; i++)
+		if (unit_changed(up, uv[i].name))
+			unit_done(&uv[i]);
+		else
+			uv[m++] = uv[i];
+	for (size_t i = 0; i < up->n_new_units; i++)
+		uv[m++] = up->new_units[i];
+	h->n_units = m;
+	up->n_new_units = 0;
+	host_sort_units(h);
+	for (size_t i = 0; i < up->n_unit_names && k >= 0; i++) {
+		struct iommucap_unit *u =
+			(struct iommucap_unit *)iommucap_host_find_unit(h, up->unit_names[i]);
+
+		if (u)
+			k = iommucap_unit_pass(h, u);
+	}
+	return k;
+}
+
+/* The passes of the probe after every device is read, for what changed. */
+static int commit_passes(struct update *up, struct iommucap_root *r, struct iommucap_host *h)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < up->n_addrs && k >= 0; i++) {
+		struct iommucap_device *d = find_device(h->devices, h->n_devices, up->addrs[i]);
+
+		if (d)
+			k = device_effective_pasid(h, d);
+	}
+	for (size_t i = 0; i < up->n_unit_names && k >= 0; i++) {
+		struct iommucap_unit *u =
+			(struct iommucap_unit *)iommucap_host_find_unit(h, up->unit_names[i]);
+
+		if (u)
+			k = hwinfo_unit_pass(r, h, u);
+	}
+	return k;
+}
+
+/* Patch the model: once the arrays have room, only the passes after it can fail (ENOMEM). */
+static int commit(struct update *up, struct iommucap_root *r, struct iommucap_host *h)
+{
+	size_t n_dev = h->n_devices, n_grp = h->n_groups, n_units = h->n_units + up->n_new_units;
+	struct iommucap_device *dv = calloc(n_dev + up->n_devices ?: 1, sizeof(*dv));
+	struct iommucap_group *gv = calloc(n_grp + up->n_groups ?: 1, sizeof(*gv));
+	struct iommucap_unit *uv = reallocarray(h->units, n_units ?: 1, sizeof(*uv));
+	int k;
+
+	if (uv)
+		h->units = uv;
+	if (!dv || !gv || !uv) {
+		free(dv);
+		free(gv);
+		return -ENOMEM;
+	}
+	/* The listings first, by name (h->units may have moved), before commit_units() reorders. */
 	for (size_t i = 0; i < up->n_units; i++) {
-		struct iommucap_unit *u = up->units[i].u;
+		struct iommucap_unit *u =
+			(struct iommucap_unit *)iommucap_host_find_unit(h, up->units[i].name);
 
 		strv_free(u->devices, u->n_devices);
 		u->devices = TAKE_PTR(up->units[i].devices);
@@ -455,34 +813,24 @@ static int commit(struct update *up, struct iommucap_host *h)
 		up->units[i].n_devices = 0;
 	}
 	/* Out with the old state of every device and group touched, in with the new. */
-	for (size_t i = 0; i < up->n_addrs; i++) {
-		struct iommucap_device *d = find_device(h->devices, h->n_devices, up->addrs[i]);
-
-		if (!d)
-			continue;
-		device_done(d);
-		memmove(d, d + 1, (size_t)(&h->devices[h->n_devices] - (d + 1)) * sizeof(*d));
-		h->n_devices--;
-	}
-	for (size_t i = 0; i < up->n_group_ids; i++) {
-		struct iommucap_group *g = find_group(h->groups, h->n_groups, up->group_ids[i]);
-
-		if (!g)
-			continue;
-		group_done(g);
-		memmove(g, g + 1, (size_t)(&h->groups[h->n_groups] - (g + 1)) * sizeof(*g));
-		h->n_groups--;
-	}
-	for (size_t i = 0; i < up->n_devices; i++)
-		h->devices[h->n_devices++] = up->devices[i];
+	merge_sorted(dv, h->devices, &n_dev, up->devices, up->n_devices, sizeof(*dv), device_cmp,
+		     device_replaced, up);
+	free(h->devices);
+	h->devices = dv;
+	h->n_devices = n_dev;
 	up->n_devices = 0;
-	for (size_t i = 0; i < up->n_groups; i++)
-		h->groups[h->n_groups++] = up->groups[i];
+	merge_sorted(gv, h->groups, &n_grp, up->groups, up->n_groups, sizeof(*gv), group_cmp,
+		     group_replaced, up);
+	free(h->groups);
+	h->groups = gv;
+	h->n_groups = n_grp;
 	up->n_groups = 0;
-	if (h->n_devices > 1)
-		qsort(h->devices, h->n_devices, sizeof(*h->devices), device_cmp);
-	if (h->n_groups > 1)
-		qsort(h->groups, h->n_groups, sizeof(*h->groups), group_cmp);
+	k = up->n_unit_names > 0 ? commit_units(up, h, uv) : 0;
+	if (k < 0)
+		return k;
+	k = commit_passes(up, r, h);
+	if (k < 0)
+		return k;
 
 	free(h->info.domain_type);
 	free(h->info.domain_mode);
@@ -492,44 +840,32 @@ static int commit(struct update *up, struct iommucap_host *h)
 	return derive_domain_mode(h);
 }
 
-int iommucap_host_update_devices(struct iommucap_root *r, struct iommucap_host *h,
-				 char *const *addrs, size_t n, const int *groups, size_t n_groups,
-				 json_t **ret_before, json_t **ret_after)
+int iommucap_host_update(struct iommucap_root *r, struct iommucap_host *h,
+			 const struct iommucap_change *c, json_t **ret_before, json_t **ret_after)
 {
 	struct update up = { 0 };
 	json_t *before = NULL, *after = NULL;
 	int k = 0;
 
-	if (n == 0 || n > UPDATE_MAX || h->n_warnings > 0)
+	if ((c->n_devices == 0 && c->n_units == 0 && c->n_groups == 0) ||
+	    c->n_devices > UPDATE_MAX || h->n_warnings > 0)
 		return -EAGAIN;
 	sysfs_forget_dirs(r);
 	up.scratch.info = h->info; /* read only (hw_info needs the kernel release) */
-	up.addrs = calloc(n, sizeof(char *));
-	if (!up.addrs)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && k >= 0; i++) {
-		if (!addrs[i][0] || strchr(addrs[i], '/') || streq(addrs[i], ".") ||
-		    streq(addrs[i], ".."))
-			k = -EAGAIN;
-		else if (!(up.addrs[up.n_addrs++] = strdup(addrs[i])))
-			k = -ENOMEM;
-	}
-	if (k >= 0) {
-		strv_sort(up.addrs, up.n_addrs);
-		for (size_t i = 1; i < up.n_addrs; i++)
-			if (streq(up.addrs[i - 1], up.addrs[i]))
-				k = -EAGAIN; /* the caller gives each once */
-	}
+	for (size_t i = 0; i < c->n_devices && k >= 0; i++)
+		k = add_addr(&up, c->devices[i]);
+	if (k >= 0)
+		k = add_units(&up, r, h, c->units, c->n_units);
+	if (k >= 0)
+		k = add_groups(&up, r, h, c->groups, c->n_groups);
+	if (k >= 0)
+		k = settle_addrs(&up);
 	if (k >= 0)
 		k = read_all(&up, r, h);
-	/* Groups seen to change must be ones these devices were or are in. */
-	for (size_t i = 0; k >= 0 && i < n_groups; i++)
-		if (!has_group_id(&up, groups[i]))
-			k = -EAGAIN;
 	if (k >= 0 && ret_before)
 		k = touched_doc(&up, h, &before);
 	if (k >= 0)
-		k = commit(&up, h);
+		k = commit(&up, r, h);
 	if (k >= 0 && ret_after)
 		k = touched_doc(&up, h, &after);
 	up.scratch.info = (struct iommucap_hostinfo){ 0 };

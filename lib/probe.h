@@ -34,6 +34,12 @@ int probe_device(struct iommucap_root *r, struct iommucap_host *h, struct iommuc
 		 const struct listed *l);
 /* The last path component of the link dir/name (unit name, driver name, group number). */
 int link_name(struct iommucap_root *r, const char *dir, const char *name, char **ret);
+/* The end of probe_iommufd for one unit, once the devices are probed: where its facts came
+ * from, or why iommufd said nothing (hwinfo.c). */
+int hwinfo_unit_pass(struct iommucap_root *r, const struct iommucap_host *h,
+		     struct iommucap_unit *u);
+/* One unit (its name set) as probe_units() reads each, but for vtd_host_pass (probe-units.c). */
+int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct iommucap_unit *u);
 /* probe_iommufd for one device, learning nothing for its unit (hwinfo.c). */
 int probe_iommufd_device(struct iommucap_root *r, struct iommucap_host *h,
 			 struct iommucap_device *d);

@@ -751,18 +751,53 @@ def _(d):
     return problems
 
 
+def verifying_daemon(d, prefix, name):
+    """The bench's generated tree (the kernel's layout with real links, where the fixtures'
+    captured links are files: 8 units, 34 devices, a group per endpoint), served by a daemon that
+    probes everything after each update it follows alone and compares (IOMMU_CAPD_VERIFY_UPDATES):
+    (work directory, tree, daemon)."""
+    work = tempfile.mkdtemp(prefix=prefix, dir=os.path.dirname(d.path))
+    tree = os.path.join(work, "tree")
+    subprocess.run([os.path.join(BUILDDIR, "bench", "bench-probe"), "--generate", "8", tree],
+                   check=True, stdout=subprocess.DEVNULL)
+    os.environ["IOMMU_CAPD_VERIFY_UPDATES"] = "1"
+    try:
+        return work, tree, Daemon(tree, work, name)
+    finally:
+        del os.environ["IOMMU_CAPD_VERIFY_UPDATES"]
+
+
+def verified_stop(m, work):
+    """Stop that daemon and remove its tree: (problems, the updates it followed alone)."""
+    problems = []
+    rc, took = m.stop()
+    if rc != 0:
+        problems.append(f"the daemon exited with {rc} after SIGTERM")
+    err = m.stderr()
+    problems += [line for line in err.splitlines() if "BUG" in line]
+    problems += sanitizer_reports(m)
+    shutil.rmtree(work, ignore_errors=True)
+    return problems, [line for line in err.splitlines() if "the same as a full probe" in line]
+
+
+def monitor_events(c, n, timeout=5):
+    """Up to n Monitor events as (kind, action, name), fewer if none comes within timeout."""
+    got = []
+    while len(got) < n:
+        r = c.message(timeout)
+        ev = ((r or {}).get("parameters") or {}).get("event")
+        if not ev:
+            break
+        got.append((ev.get("kind"), ev.get("action"), ev.get("name")))
+    return got
+
+
 @check("a device removed and added back as the kernel does it: followed alone, the same model as a full probe")
 def _(d):
     # hot removal takes the device's links with it: the unit's devices/<dev> (iommu_device_unlink(),
     # drivers/iommu/iommu-sysfs.c) and its group, which goes with its last device
-    # (iommu_group_remove_device(), drivers/iommu/iommu.c, 6.12). IOMMU_CAPD_VERIFY_UPDATES makes
-    # the daemon probe everything after each update it follows alone and compare.
-    # The bench's generated tree: the kernel's layout with real links (the fixtures' captured
-    # links are files), 8 units, 34 devices, a group per endpoint.
-    work = tempfile.mkdtemp(prefix="update.", dir=os.path.dirname(d.path))
-    tree = os.path.join(work, "tree")
-    subprocess.run([os.path.join(BUILDDIR, "bench", "bench-probe"), "--generate", "8", tree],
-                   check=True, stdout=subprocess.DEVNULL)
+    # (iommu_group_remove_device(), drivers/iommu/iommu.c, 6.12).
+    work, tree, m = verifying_daemon(d, "update.", "upd")
     addr = "0000:01:01.0"
     bus = os.path.join(tree, "sys", "bus", "pci", "devices")
     real = os.path.normpath(os.path.join(bus, os.readlink(os.path.join(bus, addr))))
@@ -771,22 +806,7 @@ def _(d):
     unit = os.path.basename(unit_dir)
     group_dir = os.path.join(tree, "sys", "kernel", "iommu_groups", group)
     links = {p: os.readlink(p) for p in (os.path.join(unit_dir, "devices", addr), os.path.join(bus, addr))}
-    os.environ["IOMMU_CAPD_VERIFY_UPDATES"] = "1"
-    try:
-        m = Daemon(tree, work, "upd")
-    finally:
-        del os.environ["IOMMU_CAPD_VERIFY_UPDATES"]
     problems = []
-
-    def events(c, want):
-        got = []
-        while len(got) < len(want):
-            r = c.message(3)
-            ev = ((r or {}).get("parameters") or {}).get("event")
-            if not ev:
-                break
-            got.append((ev.get("kind"), ev.get("action"), ev.get("name")))
-        return got
 
     try:
         c = m.conn()
@@ -801,7 +821,7 @@ def _(d):
         shutil.move(real, os.path.join(work, "device"))
         m.proc.send_signal(signal.SIGCONT)
         want = [("unit", "changed", unit), ("device", "removed", addr), ("group", "removed", group)]
-        got = events(c, want)
+        got = monitor_events(c, len(want))
         if got != want:
             problems.append(f"removal: events {got}, want {want}")
         m.proc.send_signal(signal.SIGSTOP)
@@ -811,20 +831,93 @@ def _(d):
             os.symlink(target, p)
         m.proc.send_signal(signal.SIGCONT)
         want = [("unit", "changed", unit), ("device", "added", addr), ("group", "added", group)]
-        got = events(c, want)
+        got = monitor_events(c, len(want))
         if got != want:
             problems.append(f"addition: events {got}, want {want}")
         c.close()
     finally:
-        rc, took = m.stop()
-        if rc != 0:
-            problems.append(f"the daemon exited with {rc} after SIGTERM")
-        err = m.stderr()
-        problems += [line for line in err.splitlines() if "BUG" in line]
-        if "the same as a full probe" not in err:
+        p, followed = verified_stop(m, work)
+        problems += p
+        if not followed:
             problems.append("no change was followed alone (every one probed everything)")
-        problems += sanitizer_reports(m)
-        shutil.rmtree(work, ignore_errors=True)
+    return problems
+
+
+@check("a unit removed and added back, a group's type changed: followed alone, the same model as a full probe")
+def _(d):
+    # iommu_device_unregister() releases every device behind the unit: each loses its "iommu"
+    # link and the unit's devices/<dev> link (iommu_device_unlink(), drivers/iommu/iommu-sysfs.c)
+    # and its group, which goes with its last device (iommu_group_remove_device(),
+    # drivers/iommu/iommu.c, 6.12); iommu_device_sysfs_remove() then takes the class device. The
+    # daemon is told the unit (its "iommu" uevent; here the sys/class/iommu entry) and the
+    # groups (sys/kernel/iommu_groups entries), not the devices. A group's "type" is written
+    # through sysfs (iommu_group_store_type(), drivers/iommu/iommu.c): here the group is named.
+    work, tree, m = verifying_daemon(d, "unit.", "unit")
+    classdir = os.path.join(tree, "sys", "class", "iommu")
+    unit = "dmar2"
+    unit_link = os.path.join(classdir, unit)
+    unit_target = os.readlink(unit_link)
+    unit_dir = os.path.realpath(unit_link)
+    addrs = sorted(os.listdir(os.path.join(unit_dir, "devices")))
+    links, groups = {}, []
+    for a in addrs:
+        dev = os.path.realpath(os.path.join(unit_dir, "devices", a))
+        for p in (os.path.join(unit_dir, "devices", a), os.path.join(dev, "iommu"),
+                  os.path.join(dev, "iommu_group")):
+            links[p] = os.readlink(p)
+        groups.append(int(os.path.basename(os.readlink(os.path.join(dev, "iommu_group")))))
+    groups.sort()
+    gdir = lambda g: os.path.join(tree, "sys", "kernel", "iommu_groups", str(g))
+    problems = []
+
+    try:
+        c = m.conn()
+        c.send(encode(f"{IFACE}.Monitor", more=True))
+        time.sleep(0.2)
+        m.proc.send_signal(signal.SIGSTOP)  # one burst, as the kernel's one uevent
+        for p in links:
+            os.unlink(p)
+        for g in groups:
+            shutil.move(gdir(g), os.path.join(work, f"group{g}"))
+        os.unlink(unit_link)
+        shutil.move(unit_dir, os.path.join(work, "unit"))
+        m.proc.send_signal(signal.SIGCONT)
+        want = [("unit", "removed", unit)] + [("device", "changed", a) for a in addrs] + \
+            [("group", "removed", str(g)) for g in groups]
+        got = monitor_events(c, len(want))
+        if got != want:
+            problems.append(f"unit removal: events {got}, want {want}")
+        m.proc.send_signal(signal.SIGSTOP)
+        shutil.move(os.path.join(work, "unit"), unit_dir)
+        os.symlink(unit_target, unit_link)
+        for g in groups:
+            shutil.move(os.path.join(work, f"group{g}"), gdir(g))
+        for p, target in links.items():
+            os.symlink(target, p)
+        m.proc.send_signal(signal.SIGCONT)
+        want = [("unit", "added", unit)] + [("device", "changed", a) for a in addrs] + \
+            [("group", "added", str(g)) for g in groups]
+        got = monitor_events(c, len(want))
+        if got != want:
+            problems.append(f"unit added back: events {got}, want {want}")
+        # The group's type: inotify does not see inside the group's directory, so its entry is
+        # touched as well (IN_ATTRIB names it), as the daemon would be told of the group.
+        m.proc.send_signal(signal.SIGSTOP)
+        with open(os.path.join(gdir(groups[0]), "type"), "w") as f:
+            f.write("identity\n")
+        os.utime(gdir(groups[0]))
+        m.proc.send_signal(signal.SIGCONT)
+        want = [("group", "changed", str(groups[0]))]
+        got = monitor_events(c, 1)
+        if got != want:
+            problems.append(f"group type: events {got}, want {want}")
+        c.close()
+    finally:
+        p, followed = verified_stop(m, work)
+        problems += p
+        for what in (f"0 devices, 1 units, {len(groups)} groups", "0 devices, 0 units, 1 groups"):
+            if not any(what in line for line in followed):
+                problems.append(f"no change of {what} was followed alone: {followed}")
     return problems
 
 
