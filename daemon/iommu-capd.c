@@ -471,19 +471,161 @@ static int vl_method_get_host(struct vl_call *call, json_t *params, void *userda
 	return reply_written(call, userdata, "host");
 }
 
+/*
+ * ListUnits, ListDevices and ListGroups with "more": one element a reply, in the model's order,
+ * the last one final (an empty list: one final reply without an element). A list over the
+ * message limit is so had in parts. The stream goes on as the client reads (no more than
+ * VL_BACKLOG_MAX unsent at a time), and follows the model as it changes meanwhile: the next
+ * element is the first after the last one sent, by its identity (then the final reply may come
+ * without an element).
+ */
+struct stream {
+	struct daemon *d;
+	struct vl_call *call;
+	enum iommucap_host_array array;
+	char *last; /* the last unit's name or device's address sent */
+	int last_group;
+	bool started, busy, gone;
+};
+
+static void stream_free(struct stream *s)
+{
+	vl_call_set_gone_callback(s->call, NULL, NULL);
+	vl_call_set_drain_callback(s->call, NULL, NULL);
+	vl_call_unref(s->call);
+	free(s->last);
+	free(s);
+}
+
+/* The index of the first element after the last one sent (h's arrays are sorted). */
+static size_t stream_next(const struct stream *s, const struct iommucap_host *h, size_t *ret_n)
+{
+	size_t lo = 0, hi;
+
+	*ret_n = hi = s->array == IOMMUCAP_HOST_UNITS	  ? h->n_units
+		      : s->array == IOMMUCAP_HOST_DEVICES ? h->n_devices
+							  : h->n_groups;
+	if (!s->started)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		bool after = s->array == IOMMUCAP_HOST_UNITS
+				     ? strverscmp(h->units[mid].name, s->last) > 0
+			     : s->array == IOMMUCAP_HOST_DEVICES
+				     ? strcmp(h->devices[mid].address, s->last) > 0
+				     : h->groups[mid].id > s->last_group;
+
+		if (after)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Element i as JSON, remembered as the last one sent. */
+static int stream_element(struct stream *s, const struct iommucap_host *h, size_t i, json_t **ret)
+{
+	const char *name = NULL;
+	int k;
+
+	if (s->array == IOMMUCAP_HOST_UNITS) {
+		name = h->units[i].name;
+		k = iommucap_unit_to_json(&h->units[i], ret);
+	} else if (s->array == IOMMUCAP_HOST_DEVICES) {
+		name = h->devices[i].address;
+		k = iommucap_device_to_json(&h->devices[i], ret);
+	} else {
+		s->last_group = h->groups[i].id;
+		k = iommucap_group_to_json(&h->groups[i], ret);
+	}
+	if (k >= 0 && name) {
+		free(s->last);
+		s->last = strdup(name);
+		if (!s->last)
+			k = -ENOMEM;
+	}
+	s->started = true;
+	return k;
+}
+
+/* Send what the client has room for; the final reply ends the stream. */
+static void stream_more(struct stream *s)
+{
+	const char *key = iommucap_host_array_key(s->array);
+	bool done = false;
+
+	s->busy = true;
+	while (!s->gone && !done && vl_call_unsent(s->call) <= VL_BACKLOG_MAX) {
+		const struct iommucap_host *h = s->d->host;
+		size_t n, i = stream_next(s, h, &n);
+		json_t *e = NULL;
+		int k;
+
+		if (i >= n) {
+			k = vl_call_reply(s->call, json_pack("{s:[]}", key));
+			done = true;
+		} else if (stream_element(s, h, i, &e) < 0) {
+			json_decref(e);
+			k = vl_call_error(s->call, "io.systemd.System",
+					  json_pack("{s:i}", "errno", ENOMEM));
+			done = true;
+		} else if (i + 1 >= n) {
+			k = vl_call_reply(s->call, json_pack("{s:[o]}", key, e));
+			done = true;
+		} else
+			k = vl_call_notify(s->call, json_pack("{s:[o]}", key, e));
+		if (k < 0)
+			done = true; /* the connection is closed: gone */
+	}
+	s->busy = false;
+	if (done || s->gone)
+		stream_free(s);
+}
+
+static void stream_drain(struct vl_call *call, void *userdata)
+{
+	stream_more(userdata);
+}
+
+static void stream_gone(struct vl_call *call, void *userdata)
+{
+	struct stream *s = userdata;
+
+	s->gone = true;
+	if (!s->busy)
+		stream_free(s);
+}
+
+static int list_method(struct vl_call *call, struct daemon *d, enum iommucap_host_array array)
+{
+	struct stream *s;
+
+	if (!vl_call_more(call) || vl_call_oneway(call))
+		return reply_written(call, d, iommucap_host_array_key(array));
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct stream){ .d = d, .call = vl_call_ref(call), .array = array };
+	vl_call_set_gone_callback(call, stream_gone, s);
+	vl_call_set_drain_callback(call, stream_drain, s);
+	stream_more(s);
+	return 0;
+}
+
 static int vl_method_list_units(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_written(call, userdata, "units");
+	return list_method(call, userdata, IOMMUCAP_HOST_UNITS);
 }
 
 static int vl_method_list_devices(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_written(call, userdata, "devices");
+	return list_method(call, userdata, IOMMUCAP_HOST_DEVICES);
 }
 
 static int vl_method_list_groups(struct vl_call *call, json_t *params, void *userdata)
 {
-	return reply_written(call, userdata, "groups");
+	return list_method(call, userdata, IOMMUCAP_HOST_GROUPS);
 }
 
 /* {"KEY": one element} (a tree of one unit or device is small). */

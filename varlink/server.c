@@ -95,6 +95,8 @@ struct vl_call {
 	bool more, oneway, answered;
 	void (*gone)(struct vl_call *, void *);
 	void *gone_userdata;
+	void (*drain)(struct vl_call *, void *);
+	void *drain_userdata;
 };
 
 struct vl_listener {
@@ -600,6 +602,18 @@ bool vl_call_more(const struct vl_call *c)
 bool vl_call_oneway(const struct vl_call *c)
 {
 	return c->oneway;
+}
+
+void vl_call_set_drain_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
+				void *userdata)
+{
+	c->drain = cb;
+	c->drain_userdata = userdata;
+}
+
+size_t vl_call_unsent(const struct vl_call *c)
+{
+	return c->conn && !c->conn->test ? out_pending(c->conn) : 0;
 }
 
 bool vl_call_answered(const struct vl_call *c)
@@ -1222,6 +1236,20 @@ static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *user
 		if (k < 0) {
 			conn_close(c);
 			return 0;
+		}
+		/* A stream waiting for its peer to read: room again, so it goes on. */
+		if (c->pending && c->pending->drain && !c->pending->answered &&
+		    out_pending(c) <= VL_BACKLOG_MAX) {
+			struct vl_call *call = vl_call_ref(c->pending);
+
+			c->dispatching = true;
+			call->drain(call, call->drain_userdata);
+			c->dispatching = false;
+			vl_call_unref(call);
+			if (c->close_requested) {
+				conn_close(c);
+				return 0;
+			}
 		}
 	}
 	if (revents & EPOLLIN) {

@@ -97,6 +97,14 @@ struct vl_call *vl_call_unref(struct vl_call *c);
 void vl_call_set_gone_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
 			       void *userdata);
 bool vl_call_answered(const struct vl_call *c);
+/*
+ * A stream too big to queue at once (a list sent one element a reply): the bytes of the call's
+ * connection not yet sent, and a callback run once they are down to VL_BACKLOG_MAX again, after
+ * a write (only while the call is unanswered; it may notify and reply).
+ */
+size_t vl_call_unsent(const struct vl_call *c);
+void vl_call_set_drain_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
+				void *userdata);
 
 /*
  * Feed one connection's bytes straight in, as if read from a socket, and collect what the

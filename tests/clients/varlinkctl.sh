@@ -104,10 +104,20 @@ vc call "$addr" io.iommucapd.Monitor '{}'
 ok $? "call Monitor without --more: exit 1, ExpectedMore" "$tmp/out" "$tmp/err"
 
 # --more on a method that does not stream: one record, no "continues", exit 0.
-vc call --more "$addr" io.iommucapd.ListGroups '{}'
+vc call --more "$addr" io.iommucapd.GetUnit "{\"name\":\"$unit\"}"
 [ "$(head -c1 "$tmp/out" | od -An -tx1 | tr -d ' ')" = 1e ] && [ "$(grep -c . "$tmp/out")" = 1 ] &&
-	tr -d '\036' <"$tmp/out" >"$tmp/rec" && json_check "$tmp/rec" 'o == {"groups": d["groups"]}'
+	tr -d '\036' <"$tmp/out" >"$tmp/rec" && json_check "$tmp/rec" 'o == {"unit": d["units"][0]}'
 ok $((rc + $?)) "call --more of a method that does not stream: one JSON-SEQ record" "$tmp/out" "$tmp/err"
+
+# --more on ListGroups: one record a group (JSON-SEQ, RFC 7464: RS, the text, LF), the dump's.
+vc call --more "$addr" io.iommucapd.ListGroups '{}'
+tr '\036' '\n' <"$tmp/out" | grep . >"$tmp/recs" &&
+	"$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[2]))
+recs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if len(recs) == len(d["groups"]) > 1 and [g for r in recs for g in r["groups"]] == d["groups"] else 1)' "$tmp/recs" "$tmp/dump.json" 2>>"$tmp/err"
+ok $((rc + $?)) "call --more ListGroups: one JSON-SEQ record a group, the dump's groups" "$tmp/out" "$tmp/err"
 
 vc call --oneway "$addr" io.iommucapd.GetHost '{}'
 [ ! -s "$tmp/out" ]

@@ -970,6 +970,36 @@ def _(d):
         r = a.message(20)
         if (r or {}).get("error") != f"{IFACE}.ReplyTooLarge":
             problems.append(f"ListGroups: {r!r:.300}")
+        # With more, the same groups come one a reply (each well under the limit), in order,
+        # the last without continues. The client reads slowly: 20 MiB queued at once would be
+        # over the 16 MiB a connection may leave unread, so the daemon must wait for it.
+        want = sorted(int(n) for n in os.listdir(os.path.join(tree, "sys", "kernel", "iommu_groups")))
+        a.send(encode(f"{IFACE}.ListGroups", more=True))
+        got, biggest = [], 0
+        while True:
+            time.sleep(0.001 if len(got) % 20 else 0.05)
+            r = a.message(20)
+            if not r or "error" in r:
+                problems.append(f"ListGroups with more, after {len(got)} groups: {r!r:.300}")
+                break
+            biggest = max(biggest, len(json.dumps(r)))
+            gs = (r.get("parameters") or {}).get("groups")
+            if not isinstance(gs, list) or len(gs) > 1:
+                problems.append(f"ListGroups with more: a reply of {gs!r:.200}")
+                break
+            got += [g.get("id") for g in gs]
+            if not r.get("continues"):
+                break
+        if got != want:
+            problems.append(f"ListGroups with more: {len(got)} groups {got[:5]}..., want {len(want)}")
+        else:
+            note(f"ListGroups with more: {len(got)} replies, the biggest {biggest} bytes")
+        # A client that leaves in the middle of the stream: the daemon goes on without it.
+        e = m.conn()
+        e.send(encode(f"{IFACE}.ListGroups", more=True))
+        if not all(e.message(20) for _ in range(3)):
+            problems.append("ListGroups with more: no three replies for the client that leaves")
+        e.close()
         # And a client that was connected meanwhile is answered.
         b.send(encode(f"{IFACE}.GetDevice", {"address": "0000:01:00.0"}))
         r = b.message(5)
@@ -1137,6 +1167,35 @@ check("Monitor without more but with a bad parameter -> ExpectedMore (checked fi
 check("GetUnit with a uint64 name -> InvalidParameter (not a closed connection)")(
     _error_check(b'{"method":"io.iommucapd.GetUnit","parameters":{"name":18446744073709551615}}\0',
                  f"{SERVICE}.InvalidParameter", {"parameter": "name"}))
+
+
+@check("ListUnits, ListDevices, ListGroups with more: the same elements as without, one a reply, the last final")
+def _(d):
+    # The interface's comment on ListUnits (schema/io.iommucapd.varlink): with 'more', one
+    # element a reply, the last without continues; varlink's "more" lets a method reply any
+    # number of times, each reply with "continues" but the last (varlink.org, Method Call).
+    problems = []
+    c = d.conn()
+    for method, key in (("ListUnits", "units"), ("ListDevices", "devices"), ("ListGroups", "groups")):
+        c.send(encode(f"{IFACE}.{method}"))
+        whole = ((c.message() or {}).get("parameters") or {}).get(key)
+        c.send(encode(f"{IFACE}.{method}", more=True))
+        parts = []
+        while True:
+            r = c.message()
+            p = (r or {}).get("parameters") or {}
+            if not r or "error" in r or set(p) != {key} or len(p[key]) > 1:
+                problems.append(f"{method} with more: {r!r:.300}")
+                break
+            parts += p[key]
+            if not r.get("continues"):
+                break
+        if not whole or parts != whole:
+            problems.append(f"{method} with more: {len(parts)} elements, without: {len(whole or [])}")
+    if c.settle(0.05) or c.buf:
+        problems.append(f"after the streams: {'EOF' if c.eof else repr(c.buf[:200])}")
+    c.close()
+    return problems
 
 
 @check("more on a method without streaming: one reply, no continues")
