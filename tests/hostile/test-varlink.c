@@ -49,6 +49,10 @@ static const char test_idl[] =
 	"# [Supports 'more' flag]\n"
 	"method Count(n: int) -> (i: int)\n"
 	"\n"
+	"# With more: n replies of 64 KiB each, sent as the client reads (a drain callback).\n"
+	"# [Supports 'more' flag]\n"
+	"method Many(n: int) -> (i: int, pad: string)\n"
+	"\n"
 	"# Stays open; the test sends the ticks.\n"
 	"# [Requires 'more' flag]\n"
 	"method Watch() -> (tick: int)\n"
@@ -117,6 +121,45 @@ static int m_count(struct vl_call *call, json_t *params, void *userdata)
 	return vl_call_reply(call, n > 0 ? json_pack("{s:I}", "i", n - 1) : NULL);
 }
 
+/* Many: the next replies while no more than VL_BACKLOG_MAX is unsent, then wait for a drain. */
+struct many {
+	struct vl_call *call;
+	json_int_t i, n;
+	size_t most_unsent;
+};
+
+static struct many many;
+
+static void many_more(struct vl_call *call, void *userdata)
+{
+	static char pad[64 * 1024];
+	struct many *m = userdata;
+
+	memset(pad, 'p', sizeof(pad) - 1);
+	while (m->call && vl_call_unsent(call) <= VL_BACKLOG_MAX) {
+		json_t *p = json_pack("{s:I, s:s}", "i", m->i, "pad", pad);
+		int k;
+
+		k = ++m->i == m->n ? vl_call_reply(call, p) : vl_call_notify(call, p);
+		assert_int_equal(k, 0);
+		if (vl_call_unsent(call) > m->most_unsent)
+			m->most_unsent = vl_call_unsent(call);
+		if (m->i == m->n) {
+			vl_call_set_drain_callback(call, NULL, NULL);
+			m->call = vl_call_unref(m->call);
+		}
+	}
+}
+
+static int m_many(struct vl_call *call, json_t *params, void *userdata)
+{
+	many = (struct many){ .call = vl_call_ref(call),
+			      .n = json_integer_value(json_object_get(params, "n")) };
+	vl_call_set_drain_callback(call, many_more, &many);
+	many_more(call, &many);
+	return 0;
+}
+
 static int m_hold(struct vl_call *call, json_t *params, void *userdata)
 {
 	assert_null(held);
@@ -151,9 +194,9 @@ static int m_types(struct vl_call *call, json_t *params, void *userdata)
 }
 
 static const struct vl_method test_methods[] = {
-	{ "Echo", m_echo },	{ "Fail", m_fail },   { "Count", m_count },
-	{ "Watch", m_hold },	{ "Hold", m_hold },   { "Broken", m_broken },
-	{ "Params", m_params }, { "Types", m_types }, { "Text", m_text },
+	{ "Echo", m_echo }, { "Fail", m_fail },	    { "Count", m_count },   { "Watch", m_hold },
+	{ "Hold", m_hold }, { "Broken", m_broken }, { "Params", m_params }, { "Types", m_types },
+	{ "Text", m_text }, { "Many", m_many },
 };
 
 /* ---- a client connection, in memory or over a socketpair -------------------------------- */
@@ -761,6 +804,41 @@ static void test_undeclared_error(void **state)
 			 -EINVAL);
 	assert_int_equal(vl_server_set_reply_too_large_error(f->server, "org.example.test.Failed"),
 			 -EINVAL);
+}
+
+/*
+ * 400 replies of 64 KiB (25 MiB: over the 16 MiB a client may leave unread) sent as the client
+ * reads, through the drain callback: all arrive, in order, the last final, and the server never
+ * holds much more than VL_BACKLOG_MAX unsent for it.
+ */
+static void test_stream_by_drain(void **state)
+{
+	struct fixture *f = F(state);
+	json_int_t want = 0;
+	bool last = false;
+
+	peer_call(
+		&f->peer,
+		"{\"method\":\"org.example.test.Many\",\"parameters\":{\"n\":400},\"more\":true}");
+	while (!last) {
+		json_t *m = next_message(&f->peer);
+
+		if (!m) {
+			assert_false(f->peer.closed);
+			if (!pump(&f->peer))
+				fail_msg("the stream stopped after %lld replies", (long long)want);
+			continue;
+		}
+		assert_int_equal(
+			json_integer_value(json_object_get(json_object_get(m, "parameters"), "i")),
+			want++);
+		last = !json_is_true(json_object_get(m, "continues"));
+		json_decref(m);
+	}
+	assert_int_equal(want, 400);
+	assert_null(many.call);
+	if (many.most_unsent > VL_BACKLOG_MAX + 80 * 1024)
+		fail_msg("%zu KiB unsent at once", many.most_unsent >> 10);
 }
 
 static void test_notify_needs_more(void **state)
@@ -2073,6 +2151,7 @@ int main(void)
 		BOTH(test_expected_more),
 		BOTH(test_expected_more_before_parameters),
 		BOTH(test_stream_by_notify),
+		BOTH(test_stream_by_drain),
 		BOTH(test_notify_needs_more),
 		BOTH(test_stream_peer_gone),
 		BOTH(test_invalid_parameter_names),
