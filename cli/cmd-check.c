@@ -67,6 +67,8 @@ static int load_requirement(struct iommucap_requirement **ret)
 	}
 	if (k == -ENOMEM)
 		return fail(EXIT_FAILURE, "out of memory");
+	if (k == -ELIBACC)
+		return fail(EXIT_FAILURE, "%s", error ?: "cannot load libxml2");
 	if (k < 0)
 		return fail(EX_INVALID_REQUIREMENT, "invalid requirement (%s): %s", what,
 			    error ?: "?");

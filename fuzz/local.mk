@@ -51,7 +51,7 @@ CLEANFILES += $(FUZZ_TARGETS)
 # fuzz-requirement: the requirement parser and printer, and both importers (libxml2).
 FUZZ_REQUIREMENT_SRC = $(top_srcdir)/lib/requirement.c $(top_srcdir)/lib/jsonpath.c \
 	$(top_srcdir)/lib/import-qemu.c \
-	$(top_srcdir)/lib/import-libvirt.c $(FUZZ_LIBSRC)
+	$(top_srcdir)/lib/import-libvirt.c $(top_srcdir)/lib/libxml-dl.c $(FUZZ_LIBSRC)
 
 EXTRA_DIST += fuzz/fuzz-requirement.c
 

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "libxml-dl.h"
 #include "macro.h"
 #include "requirement.h"
 
@@ -467,6 +468,14 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 	char *arg = NULL, *error = NULL, *qerror = NULL;
 	int k;
 
+	k = iommucap_libxml_load(&error);
+	if (k < 0) {
+		if (ret_error)
+			*ret_error = error;
+		else
+			free(error);
+		return k;
+	}
 	if (len > INT_MAX) {
 		k = fail(&error, "the domain XML is too large");
 		goto out;

@@ -77,7 +77,7 @@ tests_unit_test_props_LDADD = $(UNIT_LDADD)
 # The importers pull in libxml2; the test reads the examples in tests/requirements.
 tests_unit_test_requirement_SOURCES = tests/unit/test-requirement.c tests/unit/unit.h
 tests_unit_test_requirement_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_requirement_LDADD = lib/libiommucap.a $(JANSSON_LIBS) $(LIBXML_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_requirement_LDADD = lib/libiommucap.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 endif
 
 EXTRA_DIST += tests/requirements
