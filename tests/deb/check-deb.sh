@@ -137,6 +137,16 @@ for cmd in show tree; do
 	}
 done
 
+# libxml2 is loaded only for --libvirt (lib/libxml-dl.h): the package's Depends brings it.
+cp "$srcdir/tests/requirements/libvirt-intel.xml" "$root/tmp/"
+in_root iommuctl check --libvirt /tmp/libvirt-intel.xml --print-requirement \
+	>"$work/libvirt.out" 2>"$log/libvirt"
+diff -u "$srcdir/tests/requirements/libvirt-intel.json" "$work/libvirt.out" >"$log/libvirt.diff"
+t $? "iommuctl check --libvirt reads a domain XML (libxml2 installed as a dependency)" || {
+	diag "$log/libvirt.diff"
+	diag "$log/libvirt"
+}
+
 # 6. The units where systemd looks, naming programs that are there.
 units_ok=0
 for u in iommu-capd.socket iommu-capd.service iommu-capd-textfile.service \
