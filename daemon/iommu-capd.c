@@ -53,9 +53,10 @@ struct daemon {
 	 * GetHost costs 0.3 ms on a small host and 140 ms on 1024 units: rewritten for every call,
 	 * 64 clients asking over and over would keep a new client waiting for 64 of them; kept,
 	 * each is a copy. ListUnitRows is written with each probe (what every "iommuctl show" asks
-	 * for). A text is kept only up to TEXT_KEEP_MAX, and all of them up to TEXTS_KEEP_MAX (the
-	 * 1024-unit host's first five are 8.6 MB; a bigger host's would weigh on the memory
-	 * budget): beyond, it is written again for each call.
+	 * for). A text is kept only up to TEXT_KEEP_MAX, and all of them up to TEXTS_KEEP_MAX:
+	 * beyond, it is written again for each call. The 1024-unit host's first five are 8.6 MB;
+	 * keeping all eight took the daemon from 12.8 to 21.9 MiB, 2 MiB in all keeps it at
+	 * 14.7 MiB (bench/README.md, "Scale"), while GetHost there is written for each call.
 	 */
 	char *texts[ELEMENTSOF(REPLY_KEYS)];
 	size_t texts_len;
@@ -80,8 +81,8 @@ struct daemon {
 	bool full;
 };
 
-#define TEXT_KEEP_MAX  (8U * 1024 * 1024)
-#define TEXTS_KEEP_MAX (16U * 1024 * 1024)
+#define TEXT_KEEP_MAX  (2U * 1024 * 1024)
+#define TEXTS_KEEP_MAX (2U * 1024 * 1024)
 
 /* Devices, units or groups followed one by one; beyond, probe everything. */
 #define CHANGED_MAX 64
