@@ -166,7 +166,7 @@ def cross_helper(out):
         srcs = [os.path.join(SRCDIR, "tests", "hwinfo-capture.c")]
         for f in sorted(os.listdir(os.path.join(SRCDIR, "lib"))):
             p = os.path.join(SRCDIR, "lib", f)
-            if f.endswith(".c") and b"<libxml" not in open(p, "rb").read():
+            if f.endswith(".c") and b"libxml" not in open(p, "rb").read():  # <libxml/...> or libxml-dl.h
                 srcs.append(p)
         objs = []
         for src in srcs:
