@@ -93,8 +93,9 @@ static int put_element(struct stream *s, enum iommucap_host_array a, json_t *v)
 }
 
 /* The first piece: the warnings (printed now, as for the other commands), and the open head. */
-static int put_head(struct stream *s, json_t *reply)
+static int put_head(json_t *reply, void *userdata)
 {
+	struct stream *s = userdata;
 	_cleanup_free_ char *text = json_dumps(json_object_get(reply, "head"), s->flags);
 	json_t *w;
 	size_t i, len = text ? strlen(text) : 0;
@@ -130,47 +131,27 @@ static int put_end(struct stream *s)
 	return k;
 }
 
+static int put_piece(enum iommucap_host_array a, json_t *v, void *userdata)
+{
+	return put_element(userdata, a, v);
+}
+
 /* The pieces of StreamHost to f; EXIT_SUCCESS, or the exit status. -ENOSYS: a daemon without it. */
 static int stream_host(FILE *f, size_t flags)
 {
-	static const char *const keys[_IOMMUCAP_HOST_ARRAY_MAX] = {
-		[IOMMUCAP_HOST_UNITS] = "unit",
-		[IOMMUCAP_HOST_GROUPS] = "group",
-		[IOMMUCAP_HOST_DEVICES] = "device",
-	};
 	struct stream s = { .f = f, .flags = flags, .array = -1 };
 	_cleanup_free_ char *error = NULL;
 	struct vl_client *c;
-	bool continues = true, first = true;
 	int k = vl_client_connect(arg_address, &c), r = EXIT_SUCCESS;
 
 	if (k < 0)
 		return daemon_unreachable(k);
-	k = vl_client_call(c, "io.iommucapd.StreamHost", NULL, true);
-	while (k >= 0 && !error && continues) {
-		json_t *reply = NULL, *v = NULL;
-		size_t a = 0;
-
-		k = vl_client_read(c, &reply, &error, &continues);
-		if (k < 0 || error) {
-			json_decref(reply);
-			break;
-		}
-		if (first)
-			k = put_head(&s, reply);
-		else {
-			for (; a < ELEMENTSOF(keys) && !(v = json_object_get(reply, keys[a])); a++)
-				;
-			k = v ? put_element(&s, (enum iommucap_host_array)a, v) : -EBADMSG;
-		}
-		first = false;
-		json_decref(reply);
-	}
+	k = daemon_stream_host(c, put_head, put_piece, &s, &error);
 	vl_client_free(c);
 	if (k >= 0 && !error)
 		k = put_end(&s);
 	json_decref(s.warnings);
-	if (error && first && streq(error, "org.varlink.service.MethodNotFound"))
+	if (error && !s.warnings && streq(error, "org.varlink.service.MethodNotFound"))
 		r = -ENOSYS;
 	else if (error)
 		r = fail(EXIT_FAILURE, "StreamHost failed: %s", error);

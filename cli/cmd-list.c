@@ -13,15 +13,6 @@
 #include "tree.h"
 #include "varlink/client.h"
 
-static int ask(struct vl_client *c, const char *method, json_t *params, json_t **ret,
-	       char **ret_error)
-{
-	bool continues;
-	int k = vl_client_call(c, method, params, false);
-
-	return k < 0 ? k : vl_client_read(c, ret, ret_error, &continues);
-}
-
 /* A member of a reply; null when it is missing, which reading it then reports. */
 static json_t *member(json_t *reply, const char *key)
 {
@@ -35,7 +26,9 @@ static json_t *member(json_t *reply, const char *key)
  * show, the unit rows and warnings (ListUnitRows), or for "show UNIT..." each named unit alone
  * (GetUnit); devices, the devices (ListDevices), the unit rows for MODEL, and the warnings
  * (ListWarnings); groups, the groups (ListGroups), where each device sits for UNIT
- * (ListDeviceUnits), and the warnings. -ENOSYS: the daemon has not one of these methods.
+ * (ListDeviceUnits), and the warnings; a list over the daemon's message limit comes in parts.
+ * -ENOSYS: the daemon has not one of these methods, or one of the others' replies is over the
+ * limit (then the host document does).
  */
 static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t n_cols,
 		       struct iommucap_host **ret)
@@ -67,8 +60,11 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 		failed = methods[i];
 		if (asprintf(&name, "io.iommucapd.%s", methods[i]) < 0)
 			k = -ENOMEM;
+		else if (streq(methods[i], "ListDevices") || streq(methods[i], "ListGroups"))
+			k = daemon_ask_list(c, name, streq(methods[i], "ListDevices") ? "devices" : "groups",
+					    &replies[i], &error);
 		else
-			k = ask(c, name, NULL, &replies[i], &error);
+			k = daemon_ask(c, name, NULL, &replies[i], &error);
 		if (k < 0 || error)
 			continue;
 		if (streq(methods[i], "ListUnitRows")) {
@@ -88,7 +84,7 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 		p.units = units = json_array();
 	for (size_t i = 0; k >= 0 && !error && units && i < arg_n_filters; i++) {
 		failed = "GetUnit";
-		k = ask(c, "io.iommucapd.GetUnit", json_pack("{s:s}", "name", arg_filters[i]),
+		k = daemon_ask(c, "io.iommucapd.GetUnit", json_pack("{s:s}", "name", arg_filters[i]),
 			&reply, &error);
 		if (k >= 0 && error && streq(error, "io.iommucapd.NoSuchUnit")) {
 			warnx("%s: no such unit", arg_filters[i]);
@@ -104,6 +100,8 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 		r = daemon_unreachable(k);
 	else if (r == EXIT_SUCCESS && error && streq(error, "org.varlink.service.MethodNotFound"))
 		r = -ENOSYS; /* a daemon older than the method: the host document, as before */
+	else if (r == EXIT_SUCCESS && reply_too_large(error))
+		r = -ENOSYS; /* a reply that has no parts over the message limit: the same */
 	else if (r == EXIT_SUCCESS && error) {
 		warnx("%s failed: %s", failed, error);
 		r = EXIT_FAILURE;

@@ -45,6 +45,28 @@ void print_warnings(const struct iommucap_host *h);
 int daemon_unreachable(int err);
 /* One call to the daemon and its one reply; an error reply is reported and fails. */
 int daemon_call(const char *method, json_t *params, json_t **ret);
+struct vl_client;
+/* One call on an open connection (parameters stolen) and its reply: 0 or -errno; an error
+ * reply's name in *ret_error (else NULL), its parameters in *ret. */
+int daemon_ask(struct vl_client *c, const char *method, json_t *params, json_t **ret,
+	       char **ret_error);
+/* Is this error the daemon's io.iommucapd.ReplyTooLarge? */
+bool reply_too_large(const char *error);
+/*
+ * A list method (ListUnits, ListDevices, ListGroups), as daemon_ask(); when its reply would be
+ * over the daemon's message limit (ReplyTooLarge), the same list had with 'more', one element a
+ * reply, and joined: *ret is {KEY: [...]} either way.
+ */
+int daemon_ask_list(struct vl_client *c, const char *method, const char *key, json_t **ret,
+		    char **ret_error);
+/*
+ * StreamHost on an open connection: the first piece (head and warnings) to head(), then each
+ * unit, group and device to element(). 0, or -errno (the connection's, a callback's, -EBADMSG
+ * for a piece that is none of these); the daemon's error in *ret_error.
+ */
+int daemon_stream_host(struct vl_client *c, int (*head)(json_t *reply, void *userdata),
+		       int (*element)(enum iommucap_host_array a, json_t *v, void *userdata),
+		       void *userdata, char **ret_error);
 /* The same, but an error reply is the caller's: its name in *ret_error (else NULL), its
  * parameters in *ret. */
 int daemon_call_error(const char *method, json_t *params, json_t **ret, char **ret_error);

@@ -1011,6 +1011,28 @@ static void raise_fd_limit(void)
 	}
 }
 
+/*
+ * Testing aid (IOMMU_CAPD_REPLY_MAX=BYTES): a reply longer than BYTES, not 16 MiB, is
+ * ReplyTooLarge, so that a small host shows how clients get a list in parts.
+ */
+static int set_reply_max(struct vl_server *server)
+{
+	const char *v = secure_getenv("IOMMU_CAPD_REPLY_MAX");
+	unsigned long long max;
+	char *end;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	max = strtoull(v, &end, 10);
+	if (errno || end == v || *end || max == 0 || v[0] == '-') {
+		log_msg(LOG_ERR, "IOMMU_CAPD_REPLY_MAX=%s is not a number of bytes", v);
+		return -EINVAL;
+	}
+	vl_server_set_reply_max(server, max > SIZE_MAX ? SIZE_MAX : (size_t)max);
+	return 0;
+}
+
 static int run(void)
 {
 	struct daemon d = {
@@ -1057,6 +1079,9 @@ static int run(void)
 		log_msg(LOG_ERR, "Cannot set up the varlink server: %s", strerror(-k));
 		goto out;
 	}
+	k = set_reply_max(d.server);
+	if (k < 0)
+		goto out;
 	vl_server_set_idle_callback(d.server, on_idle, &d);
 
 	taken = arg_listen ? 0 : take_passed_fds(&d);

@@ -64,6 +64,44 @@ for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmu
 	done
 done
 
+# A daemon whose replies are limited to 12 KiB (IOMMU_CAPD_REPLY_MAX): on large-host GetHost,
+# ListUnits, ListDevices and ListGroups are over it (ReplyTooLarge), the unit rows and the devices'
+# units are not. iommuctl gets the lists in parts (more) and the host from StreamHost: the same
+# output as from a daemon without the limit.
+fx="$srcdir/tests/fixtures/large-host"
+start_daemon "$fx" "$tmp/full.sock"
+IOMMU_CAPD_REPLY_MAX=12288 start_daemon "$fx" "$tmp/small.sock"
+t $? "a daemon with IOMMU_CAPD_REPLY_MAX=12288 serves large-host"
+/usr/bin/python3 -c '
+import json, socket, sys
+for method in ("GetHost", "ListUnits", "ListDevices", "ListGroups"):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(json.dumps({"method": "io.iommucapd." + method}).encode() + b"\0")
+    buf = b""
+    while b"\0" not in buf:
+        data = s.recv(65536)
+        assert data, method
+        buf += data
+    r = json.loads(buf.partition(b"\0")[0])
+    p = r.get("parameters", {})
+    assert r.get("error") == "io.iommucapd.ReplyTooLarge" and p.get("limit") == 12288 \
+        and p.get("size") > 12288, (method, r)
+' "$tmp/small.sock"
+t $? "with it, GetHost, ListUnits, ListDevices and ListGroups are ReplyTooLarge (limit 12288)"
+for args in "show" "show -J" "devices" "devices -J" "devices -o DEVICE,UNIT,GROUP,PASID,EFF-PASID,ATS" \
+	"groups" "groups -J" "tree" "tree -J" "dump" "dump --format=prometheus" "suggest -q -J"; do
+	# shellcheck disable=SC2086
+	"$IOMMUCTL" --address "unix:$tmp/full.sock" $args >"$tmp/f.out" 2>"$tmp/f.err"
+	a=$?
+	# shellcheck disable=SC2086
+	"$IOMMUCTL" --address "unix:$tmp/small.sock" $args >"$tmp/s.out" 2>"$tmp/s.err"
+	b=$?
+	[ $a = 0 ] && [ $b = 0 ] && cmp -s "$tmp/f.out" "$tmp/s.out" && cmp -s "$tmp/f.err" "$tmp/s.err"
+	t $? "large-host: 'iommuctl $args' from the daemon with 12 KiB replies equals the one without"
+done
+kill "${pids[-1]}" "${pids[-2]}"
+
 # Without a daemon: one line, exit 69; --offline still works.
 "$IOMMUCTL" --address "unix:$tmp/nothing.sock" show >"$tmp/out" 2>"$tmp/err"
 [ $? = 69 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "cannot reach iommu-capd" "$tmp/err"

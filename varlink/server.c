@@ -117,6 +117,7 @@ struct vl_server {
 	unsigned n_conns;
 	unsigned connections_max, per_uid_max;
 	size_t mem, memory_max, uid_memory_max;
+	size_t reply_max; /* a final reply longer than this becomes too_large_error */
 	uint64_t message_usec;
 	struct vl_uid_use {
 		uid_t uid;
@@ -175,6 +176,7 @@ int vl_server_new(sd_event *event, struct vl_server **ret)
 	s->memory_max = VL_MEMORY_MAX;
 	s->uid_memory_max = VL_UID_MEMORY_MAX;
 	s->message_usec = VL_MESSAGE_USEC;
+	s->reply_max = VL_BUFFER_MAX;
 	if (s->per_uid_max > s->connections_max)
 		s->per_uid_max = s->connections_max / 4 * 3;
 	k = vl_server_add_interface(s, service_idl, NULL, 0, NULL);
@@ -300,6 +302,11 @@ int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error)
 	free(s->too_large_error);
 	s->too_large_error = e;
 	return 0;
+}
+
+void vl_server_set_reply_max(struct vl_server *s, size_t max)
+{
+	s->reply_max = max < VL_BUFFER_MAX ? max : VL_BUFFER_MAX;
 }
 
 size_t vl_server_memory(const struct vl_server *s)
@@ -666,8 +673,9 @@ static void call_finished(struct vl_call *call)
 
 /*
  * Write a message (msg, taken) or the final reply around ready parameters text. A final reply
- * longer than VL_BUFFER_MAX, which the peer could never be sent, becomes the server's "too large"
- * error naming the limit and the size (when it has one), not a closed connection.
+ * longer than the reply limit (VL_BUFFER_MAX, which the peer could never be sent, unless set
+ * lower) becomes the server's "too large" error naming the limit and the size (when it has one),
+ * not a closed connection.
  */
 static int call_write(struct vl_call *call, json_t *msg, const char *params_text, bool final)
 {
@@ -694,9 +702,9 @@ static int call_write(struct vl_call *call, json_t *msg, const char *params_text
 		size = lens[0] + lens[1] + lens[2];
 		n = 3;
 	}
-	if (size > VL_BUFFER_MAX && final && c->s->too_large_error) {
+	if (size > c->s->reply_max && final && c->s->too_large_error) {
 		json_t *e = json_pack("{s:s, s:{s:I, s:I}}", "error", c->s->too_large_error,
-				      "parameters", "limit", (json_int_t)VL_BUFFER_MAX, "size",
+				      "parameters", "limit", (json_int_t)c->s->reply_max, "size",
 				      (json_int_t)size);
 
 		free(text);

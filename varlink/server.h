@@ -63,6 +63,9 @@ size_t vl_server_memory(const struct vl_server *s);
 /* The error (with parameters limit and size) that replaces a reply over VL_BUFFER_MAX; without
  * one, such a reply closes the connection as sd-varlink does. */
 int vl_server_set_reply_too_large_error(struct vl_server *s, const char *error);
+/* A lower limit for the final replies that error replaces (for tests: a small host's lists
+ * become too large); "continues" replies are not limited by it. */
+void vl_server_set_reply_max(struct vl_server *s, size_t max);
 
 /* Listen on a unix socket path: a stale socket file is replaced, anything else refused (-EEXIST,
  * or -EADDRINUSE for a socket a server answers on); the socket file goes with the server. */
