@@ -209,27 +209,40 @@ def check(name, todo=None, health=True):
 
 
 def healthy(d):
-    """A fresh client gets a correct GetInfo and GetUnit("ivhd0"): a list of problems."""
+    """A fresh client gets a correct GetInfo and GetUnit("ivhd0"): a list of problems.
+
+    A call not answered in time ends its connection: its reply may still come (a loaded machine),
+    and must not be read as the next call's. The next call goes on a new connection."""
     if d.proc.poll() is not None:
         return [f"the daemon exited with {d.proc.returncode}"]
-    problems = []
+
+    def info_ok(r):
+        p = r.get("parameters") or {}
+        return interfaces_ok(p.get("interfaces")) and p.get("product") == "iommu-capd"
+
+    def unit_ok(r):
+        unit = (r.get("parameters") or {}).get("unit") or {}
+        return unit.get("name") == "ivhd0" and unit.get("model") == "amd-vi"
+
+    problems, c = [], None
     try:
-        c = d.conn()
-        c.send(encode(f"{SERVICE}.GetInfo"))
-        r = c.message()
-        p = (r or {}).get("parameters") or {}
-        if not r or "error" in r or not interfaces_ok(p.get("interfaces")) or p.get("product") != "iommu-capd":
-            problems.append(f"health: GetInfo -> {r!r:.300}")
-        c.send(encode(f"{IFACE}.GetUnit", {"name": "ivhd0"}))
-        r = c.message()
-        unit = ((r or {}).get("parameters") or {}).get("unit") or {}
-        if not r or "error" in r or unit.get("name") != "ivhd0" or unit.get("model") != "amd-vi":
-            problems.append(f"health: GetUnit(ivhd0) -> {r!r:.300}")
-        if c.settle(0.05) or c.buf:
+        for what, payload, ok in (("GetInfo", encode(f"{SERVICE}.GetInfo"), info_ok),
+                                  ("GetUnit(ivhd0)", encode(f"{IFACE}.GetUnit", {"name": "ivhd0"}), unit_ok)):
+            c = c or d.conn()
+            c.send(payload)
+            r = c.message()
+            if r is None:
+                c.close()
+                c = None
+            if not r or "error" in r or not ok(r):
+                problems.append(f"health: {what} -> {r!r:.300}")
+        if c and (c.settle(0.05) or c.buf):
             problems.append(f"health: extra output or EOF after the replies: {c.buf[:200]!r}")
-        c.close()
     except OSError as e:
         problems.append(f"health: {e!r}")
+    finally:
+        if c:
+            c.close()
     return problems
 
 
@@ -868,38 +881,40 @@ def _(d):
         groups.append(int(os.path.basename(os.readlink(os.path.join(dev, "iommu_group")))))
     groups.sort()
     gdir = lambda g: os.path.join(tree, "sys", "kernel", "iommu_groups", str(g))
+    aside = lambda g: os.path.join(work, f"group{g}")
     problems = []
+
+    def burst(c, action):
+        """The unit with its links and groups "removed", or "added" back, in one burst (as the
+        kernel's one uevent); the events must say so."""
+        m.proc.send_signal(signal.SIGSTOP)
+        if action == "removed":
+            for p in links:
+                os.unlink(p)
+            for g in groups:
+                shutil.move(gdir(g), aside(g))
+            os.unlink(unit_link)
+            shutil.move(unit_dir, os.path.join(work, "unit"))
+        else:
+            shutil.move(os.path.join(work, "unit"), unit_dir)
+            os.symlink(unit_target, unit_link)
+            for g in groups:
+                shutil.move(aside(g), gdir(g))
+            for p, target in links.items():
+                os.symlink(target, p)
+        m.proc.send_signal(signal.SIGCONT)
+        want = [("unit", action, unit)] + [("device", "changed", a) for a in addrs] + \
+            [("group", action, str(g)) for g in groups]
+        got = monitor_events(c, len(want))
+        if got != want:
+            problems.append(f"unit {action}: events {got}, want {want}")
 
     try:
         c = m.conn()
         c.send(encode(f"{IFACE}.Monitor", more=True))
         time.sleep(0.2)
-        m.proc.send_signal(signal.SIGSTOP)  # one burst, as the kernel's one uevent
-        for p in links:
-            os.unlink(p)
-        for g in groups:
-            shutil.move(gdir(g), os.path.join(work, f"group{g}"))
-        os.unlink(unit_link)
-        shutil.move(unit_dir, os.path.join(work, "unit"))
-        m.proc.send_signal(signal.SIGCONT)
-        want = [("unit", "removed", unit)] + [("device", "changed", a) for a in addrs] + \
-            [("group", "removed", str(g)) for g in groups]
-        got = monitor_events(c, len(want))
-        if got != want:
-            problems.append(f"unit removal: events {got}, want {want}")
-        m.proc.send_signal(signal.SIGSTOP)
-        shutil.move(os.path.join(work, "unit"), unit_dir)
-        os.symlink(unit_target, unit_link)
-        for g in groups:
-            shutil.move(os.path.join(work, f"group{g}"), gdir(g))
-        for p, target in links.items():
-            os.symlink(target, p)
-        m.proc.send_signal(signal.SIGCONT)
-        want = [("unit", "added", unit)] + [("device", "changed", a) for a in addrs] + \
-            [("group", "added", str(g)) for g in groups]
-        got = monitor_events(c, len(want))
-        if got != want:
-            problems.append(f"unit added back: events {got}, want {want}")
+        burst(c, "removed")
+        burst(c, "added")
         # The group's type: inotify does not see inside the group's directory, so its entry is
         # touched as well (IN_ATTRIB names it), as the daemon would be told of the group.
         m.proc.send_signal(signal.SIGSTOP)
