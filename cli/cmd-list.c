@@ -61,7 +61,8 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 		if (asprintf(&name, "io.iommucapd.%s", methods[i]) < 0)
 			k = -ENOMEM;
 		else if (streq(methods[i], "ListDevices") || streq(methods[i], "ListGroups"))
-			k = daemon_ask_list(c, name, streq(methods[i], "ListDevices") ? "devices" : "groups",
+			k = daemon_ask_list(c, name,
+					    streq(methods[i], "ListDevices") ? "devices" : "groups",
 					    &replies[i], &error);
 		else
 			k = daemon_ask(c, name, NULL, &replies[i], &error);
@@ -84,8 +85,8 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 		p.units = units = json_array();
 	for (size_t i = 0; k >= 0 && !error && units && i < arg_n_filters; i++) {
 		failed = "GetUnit";
-		k = daemon_ask(c, "io.iommucapd.GetUnit", json_pack("{s:s}", "name", arg_filters[i]),
-			&reply, &error);
+		k = daemon_ask(c, "io.iommucapd.GetUnit",
+			       json_pack("{s:s}", "name", arg_filters[i]), &reply, &error);
 		if (k >= 0 && error && streq(error, "io.iommucapd.NoSuchUnit")) {
 			warnx("%s: no such unit", arg_filters[i]);
 			r = EXIT_FAILURE;

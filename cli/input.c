@@ -111,7 +111,10 @@ int daemon_stream_host(struct vl_client *c, int (*head)(json_t *reply, void *use
 		else {
 			for (; a < ELEMENTSOF(keys) && !(v = json_object_get(reply, keys[a])); a++)
 				;
-			k = v ? element((enum iommucap_host_array)a, v, userdata) : -EBADMSG;
+			/* The final piece may hold nothing (the host changed while it streamed). */
+			k = v ? element((enum iommucap_host_array)a, v, userdata)
+			    : !continues && json_object_size(reply) == 0 ? 0
+									 : -EBADMSG;
 		}
 		first = false;
 		json_decref(reply);

@@ -496,6 +496,8 @@ struct stream {
 	char *last; /* the last unit's name or device's address sent */
 	int last_group;
 	bool started, busy, gone;
+	bool host;	/* StreamHost: the head, then every array in turn, an element a piece */
+	bool head_sent; /* (StreamHost) */
 };
 
 static void stream_free(struct stream *s)
@@ -559,32 +561,96 @@ static int stream_element(struct stream *s, const struct iommucap_host *h, size_
 	return k;
 }
 
+/* The number of elements of an array. */
+static size_t array_size(const struct iommucap_host *h, enum iommucap_host_array a)
+{
+	return a == IOMMUCAP_HOST_UNITS	    ? h->n_units
+	       : a == IOMMUCAP_HOST_DEVICES ? h->n_devices
+					    : h->n_groups;
+}
+
+/* StreamHost's first piece: the head and the warnings. */
+static int host_head_piece(const struct iommucap_host *h, json_t **ret)
+{
+	json_t *head = NULL, *w = json_array();
+	int k = w ? iommucap_host_head_to_json(h, &head) : -ENOMEM;
+
+	for (size_t i = 0; k >= 0 && i < h->n_warnings; i++)
+		if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
+			k = -ENOMEM;
+	*ret = k >= 0 ? json_pack("{s:o, s:o}", "head", head, "warnings", w) : NULL;
+	if (k < 0) {
+		json_decref(head);
+		json_decref(w);
+	}
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * The next piece: (StreamHost) the head, else the element after the last one sent, as
+ * {"units":[e]} for a list or {"unit":e} for StreamHost; *ret_last when nothing follows it in the
+ * model as it is now. Past the end, the final reply without an element ({"units":[]}, or {}).
+ */
+static int stream_piece(struct stream *s, json_t **ret, bool *ret_last)
+{
+	static const char *const piece_keys[_IOMMUCAP_HOST_ARRAY_MAX] = {
+		[IOMMUCAP_HOST_UNITS] = "unit",
+		[IOMMUCAP_HOST_GROUPS] = "group",
+		[IOMMUCAP_HOST_DEVICES] = "device",
+	};
+	const struct iommucap_host *h = s->d->host;
+	size_t n, i;
+	json_t *e = NULL;
+	bool rest_empty = true;
+
+	if (s->host && !s->head_sent) {
+		s->head_sent = true;
+		for (int a = 0; a < _IOMMUCAP_HOST_ARRAY_MAX; a++)
+			rest_empty = rest_empty && array_size(h, (enum iommucap_host_array)a) == 0;
+		*ret_last = rest_empty;
+		return host_head_piece(h, ret);
+	}
+	/* StreamHost: an array sent in full is followed by the next one. */
+	while ((i = stream_next(s, h, &n)) >= n && s->host &&
+	       s->array + 1 < _IOMMUCAP_HOST_ARRAY_MAX) {
+		s->array++;
+		s->started = false;
+	}
+	for (int a = s->array + 1; s->host && a < _IOMMUCAP_HOST_ARRAY_MAX; a++)
+		rest_empty = rest_empty && array_size(h, (enum iommucap_host_array)a) == 0;
+	*ret_last = i + 1 >= n && rest_empty;
+	if (i >= n) {
+		*ret = s->host ? json_object()
+			       : json_pack("{s:[]}", iommucap_host_array_key(s->array));
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (stream_element(s, h, i, &e) < 0) {
+		json_decref(e);
+		return -ENOMEM;
+	}
+	*ret = s->host ? json_pack("{s:o}", piece_keys[s->array], e)
+		       : json_pack("{s:[o]}", iommucap_host_array_key(s->array), e);
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* Send what the client has room for; the final reply ends the stream. */
 static void stream_more(struct stream *s)
 {
-	const char *key = iommucap_host_array_key(s->array);
 	bool done = false;
 
 	s->busy = true;
 	while (!s->gone && !done && vl_call_unsent(s->call) <= VL_BACKLOG_MAX) {
-		const struct iommucap_host *h = s->d->host;
-		size_t n, i = stream_next(s, h, &n);
-		json_t *e = NULL;
-		int k;
+		json_t *piece = NULL;
+		int k = stream_piece(s, &piece, &done);
 
-		if (i >= n) {
-			k = vl_call_reply(s->call, json_pack("{s:[]}", key));
-			done = true;
-		} else if (stream_element(s, h, i, &e) < 0) {
-			json_decref(e);
+		if (k < 0) {
 			k = vl_call_error(s->call, "io.systemd.System",
-					  json_pack("{s:i}", "errno", ENOMEM));
+					  json_pack("{s:i}", "errno", -k));
 			done = true;
-		} else if (i + 1 >= n) {
-			k = vl_call_reply(s->call, json_pack("{s:[o]}", key, e));
-			done = true;
-		} else
-			k = vl_call_notify(s->call, json_pack("{s:[o]}", key, e));
+		} else if (done)
+			k = vl_call_reply(s->call, piece);
+		else
+			k = vl_call_notify(s->call, piece);
 		if (k < 0)
 			done = true; /* the connection is closed: gone */
 	}
@@ -607,20 +673,25 @@ static void stream_gone(struct vl_call *call, void *userdata)
 		stream_free(s);
 }
 
-static int list_method(struct vl_call *call, struct daemon *d, enum iommucap_host_array array)
+static int stream_start(struct vl_call *call, struct daemon *d, enum iommucap_host_array array,
+			bool host)
 {
-	struct stream *s;
+	struct stream *s = calloc(1, sizeof(*s));
 
-	if (!vl_call_more(call) || vl_call_oneway(call))
-		return reply_written(call, d, iommucap_host_array_key(array));
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	*s = (struct stream){ .d = d, .call = vl_call_ref(call), .array = array };
+	*s = (struct stream){ .d = d, .call = vl_call_ref(call), .array = array, .host = host };
 	vl_call_set_gone_callback(call, stream_gone, s);
 	vl_call_set_drain_callback(call, stream_drain, s);
 	stream_more(s);
 	return 0;
+}
+
+static int list_method(struct vl_call *call, struct daemon *d, enum iommucap_host_array array)
+{
+	if (!vl_call_more(call) || vl_call_oneway(call))
+		return reply_written(call, d, iommucap_host_array_key(array));
+	return stream_start(call, d, array, false);
 }
 
 static int vl_method_list_units(struct vl_call *call, json_t *params, void *userdata)
@@ -672,60 +743,15 @@ static int vl_method_get_device(struct vl_call *call, json_t *params, void *user
 			     json_pack("{s:s}", "address", address));
 }
 
-/* One piece of StreamHost: {"KEY": v}, the final reply when last. */
-static int send_piece(struct vl_call *call, const char *key, json_t *v, bool last)
-{
-	json_t *p = v ? json_pack("{s:o}", key, v) : NULL;
-
-	if (!p)
-		return -ENOMEM;
-	return last ? vl_call_reply(call, p) : vl_call_notify(call, p);
-}
-
 /*
  * The head and the warnings, then each unit, group and device, one reply each, in the
  * document's order: never more than one element is a tree, and no reply nears the message limit
- * however large the host.
+ * however large the host. Sent as the client reads, following the model as it changes meanwhile
+ * (as ListUnits with more): the final reply may then hold nothing.
  */
 static int vl_method_stream_host(struct vl_call *call, json_t *params, void *userdata)
 {
-	struct daemon *d = userdata;
-	const struct iommucap_host *h = d->host;
-	size_t left = h->n_units + h->n_groups + h->n_devices;
-	json_t *head = NULL, *w = json_array(), *first;
-	int k = w ? iommucap_host_head_to_json(h, &head) : -ENOMEM;
-
-	for (size_t i = 0; k >= 0 && i < h->n_warnings; i++)
-		if (json_array_append_new(w, json_string(h->warnings[i])) < 0)
-			k = -ENOMEM;
-	first = k >= 0 ? json_pack("{s:o, s:o}", "head", head, "warnings", w) : NULL;
-	if (!first) {
-		if (k < 0) {
-			json_decref(head);
-			json_decref(w);
-		}
-		return -ENOMEM;
-	}
-	k = left == 0 ? vl_call_reply(call, first) : vl_call_notify(call, first);
-	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
-		json_t *v = NULL;
-
-		(void)iommucap_unit_to_json(&h->units[i], &v);
-		k = send_piece(call, "unit", v, --left == 0);
-	}
-	for (size_t i = 0; k >= 0 && i < h->n_groups; i++) {
-		json_t *v = NULL;
-
-		(void)iommucap_group_to_json(&h->groups[i], &v);
-		k = send_piece(call, "group", v, --left == 0);
-	}
-	for (size_t i = 0; k >= 0 && i < h->n_devices; i++) {
-		json_t *v = NULL;
-
-		(void)iommucap_device_to_json(&h->devices[i], &v);
-		k = send_piece(call, "device", v, --left == 0);
-	}
-	return k;
+	return stream_start(call, userdata, IOMMUCAP_HOST_UNITS, true);
 }
 
 static int vl_method_monitor(struct vl_call *call, json_t *params, void *userdata)

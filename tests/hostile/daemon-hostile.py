@@ -26,6 +26,7 @@ import time
 SRCDIR = os.environ.get("srcdir") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 BUILDDIR = os.environ.get("builddir") or "."
 DAEMON = os.path.join(BUILDDIR, "daemon", "iommu-capd")
+IOMMUCTL = os.path.join(BUILDDIR, "cli", "iommuctl")
 FIXTURE = os.path.join(SRCDIR, "tests", "fixtures", "x86-q72-k612-c-amd")
 
 MIB = 1024 * 1024
@@ -1011,6 +1012,23 @@ def _(d):
             problems.append(f"ListGroups with more: {len(got)} groups {got[:5]}..., want {len(want)}")
         else:
             note(f"ListGroups with more: {len(got)} replies, the biggest {biggest} bytes")
+        # StreamHost, what iommuctl dump asks for: the whole document, over 16 MiB, in pieces sent
+        # as the client reads (queued at once, they were more than a connection may leave
+        # unread, and the connection was closed). Each added group has its 1400 regions.
+        out = subprocess.run([IOMMUCTL, "--address", "unix:" + m.path, "dump", "--compact"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+        try:
+            doc = json.loads(out.stdout)
+            regions = {g["id"]: len(g["reserved_regions"]) for g in doc["groups"]}
+        except (ValueError, KeyError, TypeError) as ex:
+            doc, regions = None, {}
+            problems.append(f"iommuctl dump: exit {out.returncode}, {ex!r}, {out.stderr[-300:]!r}")
+        if doc is not None and (out.returncode != 0 or len(out.stdout) <= limit or sorted(regions) != want
+                                or any(regions[g] != 1400 for g in want[-200:])):
+            problems.append(f"iommuctl dump: exit {out.returncode}, {len(out.stdout)} bytes, groups "
+                            f"{sorted(regions)[:5]}..., {out.stderr[-300:]!r}")
+        elif doc is not None:
+            note(f"iommuctl dump (StreamHost): {len(out.stdout)} bytes")
         # A client that leaves in the middle of the stream: the daemon goes on without it.
         e = m.conn()
         e.send(encode(f"{IFACE}.ListGroups", more=True))
