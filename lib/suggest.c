@@ -793,6 +793,32 @@ static int search_form(struct search *s, char **ret_error)
 	return 0;
 }
 
+/* The first reason a pick is refused for: QEMU's defaults, with the first property at value
+ * `first` (-1: unset too). */
+static int first_refusal(struct search *s, int first, char **ret)
+{
+	int pick[MAX_KNOBS];
+	struct iommucap_compat *c = NULL;
+	char *error = NULL;
+	json_t *why;
+	int k;
+
+	for (size_t i = 0; i < s->v->n_knobs; i++)
+		pick[i] = -1;
+	pick[0] = first;
+	k = try_pick(s, s->h, pick, &c, &error);
+	if (k < 0)
+		return k;
+	why = refusal(c, error);
+	iommucap_compat_free(c);
+	free(error);
+	*ret = strdup(k				    ? "compatible"
+		      : why && json_array_size(why) ? json_string_value(json_array_get(why, 0))
+						    : "refused");
+	json_decref(why);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int iommucap_suggest(const struct iommucap_host *h, const char *device, const char *model,
 		     bool migratable, json_t **ret, char **ret_error)
 {
@@ -802,7 +828,7 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 	struct iommucap_host merged = { 0 };
 	struct iommucap_compat *best = NULL;
 	struct iommucap_requirement *req = NULL;
-	_cleanup_free_ char *qarg = NULL, *xml = NULL;
+	_cleanup_free_ char *qarg = NULL, *xml = NULL, *fallback = NULL;
 	json_t *o = NULL, *choices, *lost, *reqdoc = NULL, *units;
 	int k;
 
@@ -829,6 +855,32 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 		s.v = v = find_viommu("virtio-iommu-pci");
 	}
 	k = search_form(&s, ret_error);
+	/* The host's own vIOMMU backs no assigned device here (arm-smmuv3 without a nesting
+	 * host: accel=on is refused, and accel off refuses every assigned device): virtio-iommu,
+	 * which QEMU backs on any IOMMU, says why in "base". */
+	if (k == -ENOENT && !model && v != find_viommu("virtio-iommu-pci")) {
+		_cleanup_free_ char *plain = NULL, *first = NULL;
+
+		free(*ret_error);
+		*ret_error = NULL;
+		/* Why: QEMU's defaults, and its first property (accel) on. */
+		k = first_refusal(&s, -1, &plain);
+		if (k >= 0)
+			k = first_refusal(&s, 0, &first);
+		if (k < 0)
+			goto out;
+		if (asprintf(&fallback,
+			     "virtio-iommu-pci: no option set of %s is compatible with this host%s "
+			     "(%s: %s; %s=on: %s)",
+			     v->qemu, migratable ? " and a migratable guest" : "", v->qemu, plain,
+			     v->knobs[0].qemu, first) < 0) {
+			fallback = NULL;
+			k = -ENOMEM;
+			goto out;
+		}
+		s.v = v = find_viommu("virtio-iommu-pci");
+		k = search_form(&s, ret_error);
+	}
 	if (k < 0)
 		goto out;
 	/* The libvirt form: the same search over what libvirt can spell. */
@@ -880,7 +932,8 @@ int iommucap_suggest(const struct iommucap_host *h, const char *device, const ch
 	o = json_pack("{s:s, s:o, s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:o}", "vmm", "qemu-11.1",
 		      "device", str_or_null(device), "model", v->qemu, "libvirt_model", v->libvirt,
 		      "migratable", migratable, "qemu", qarg, "libvirt", xml, "requirement", reqdoc,
-		      "units", units, "base", str_or_null(v->base_why), "choices", choices);
+		      "units", units, "base", str_or_null(fallback ?: v->base_why), "choices",
+		      choices);
 	reqdoc = NULL;
 	if (!o) {
 		k = -ENOMEM;
@@ -946,6 +999,14 @@ int iommucap_suggest_models(const struct iommucap_host *h, const char **ret_mode
 	 * when that is the same vIOMMU, the second search is the one just made. */
 	m.v = v->unmigratable ? find_viommu("virtio-iommu-pci") : v;
 	qf = found(&s);
+	/* As iommucap_suggest() falls back to virtio-iommu-pci. */
+	if (qf == 0 && v != find_viommu("virtio-iommu-pci")) {
+		s.v = find_viommu("virtio-iommu-pci");
+		if (m.v == v)
+			m.v = s.v;
+		v = s.v;
+		qf = found(&s);
+	}
 	k = both_forms(&s, qf, ret_model);
 	if (k >= 0) {
 		struct search full = m;

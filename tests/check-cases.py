@@ -189,6 +189,10 @@ CASES = [
      "compatible", [], [], []),
     ("qemu virtio-iommu granule, page sizes unknown", "x86-q72-k612-d-virtio-iommu",
      ["--qemu", "virtio-iommu-pci,granule=64k"], "indeterminate", [], ["qemu.virtio-iommu.granule"], []),
+    # smmuv3_notify_flag_changed() (hw/arm/smmuv3.c, QEMU 11.1): without accel=on the
+    # emulated SMMUv3 refuses an assigned device's MAP notifier, on any host.
+    ("qemu arm-smmuv3 without accel: no MAP notifier", SP, ["--qemu", "arm-smmuv3,primary-bus=pcie.0"],
+     "incompatible", ["qemu.arm-smmuv3.accel"], [], []),
     ("qemu arm-smmuv3 accel on VT-d: type", I, ["--qemu", "arm-smmuv3,accel=on"], "incompatible",
      ["features.nesting", "qemu.arm-smmuv3.type"], ["min.output_bits"], []),
     ("qemu arm-smmuv3 accel within the host's SSIDSIZE and OAS", SP,
