@@ -84,6 +84,7 @@ struct vl_conn {
 	size_t out_len, out_off, out_cap;
 	size_t mem;		/* in_cap + out_cap, as counted in the server's budget */
 	sd_event_source *timer; /* the deadline of a message begun and not finished */
+	bool long_message;	/* io at SD_EVENT_PRIORITY_IDLE: in a message longer than a read */
 	struct vl_call
 		*pending; /* the call that keeps the connection busy, until its final reply */
 };
@@ -557,6 +558,20 @@ static int conn_update_events(struct vl_conn *c)
 		ev |= EPOLLIN; /* a call answered from its handler never turns reading off and on */
 	if (c->out_off < c->out_len)
 		ev |= EPOLLOUT;
+	/*
+	 * In the middle of a message longer than a read, a connection is served after the others:
+	 * a peer sending megabytes (or never finishing) makes the daemon copy them, and that must
+	 * not hold up the clients making ordinary calls, nor new ones being accepted.
+	 */
+	if (c->long_message != (c->in_len > VL_READ_SIZE)) {
+		int k = sd_event_source_set_priority(c->io, c->in_len > VL_READ_SIZE
+								    ? SD_EVENT_PRIORITY_IDLE
+								    : SD_EVENT_PRIORITY_NORMAL);
+
+		if (k < 0)
+			return k;
+		c->long_message = !c->long_message;
+	}
 	return sd_event_source_set_io_events(c->io, ev);
 }
 
@@ -1217,13 +1232,19 @@ static bool conn_over_limit(struct vl_conn *c)
 	return c->in_len > VL_BUFFER_MAX;
 }
 
-/* Read what is there into the server's buffer, then keep only that in the connection's. */
+/*
+ * Read what is there into the server's buffer, then keep only that in the connection's; or
+ * straight into the connection's, when a message begun there has room for a whole read (a long
+ * one is not copied twice).
+ */
 static int conn_read(struct vl_conn *c)
 {
+	bool direct = c->in_len > 0 && c->in_cap - c->in_len >= VL_READ_SIZE;
+	char *buf = direct ? c->in + c->in_len : c->s->read_buf;
 	ssize_t n;
 
 	do
-		n = recv(c->fd, c->s->read_buf, sizeof(c->s->read_buf), MSG_DONTWAIT);
+		n = recv(c->fd, buf, VL_READ_SIZE, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
@@ -1231,7 +1252,11 @@ static int conn_read(struct vl_conn *c)
 		c->read_eof = true;
 		return 1;
 	}
-	return conn_append(c, c->s->read_buf, (size_t)n) < 0 ? -ENOMEM : 1;
+	if (direct) {
+		c->in_len += (size_t)n;
+		return 1;
+	}
+	return conn_append(c, buf, (size_t)n) < 0 ? -ENOMEM : 1;
 }
 
 static int io_handler(sd_event_source *src, int fd, uint32_t revents, void *userdata)
