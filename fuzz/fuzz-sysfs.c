@@ -14,7 +14,7 @@
 #include "lib/macro.h"
 
 /*
- * An input is a list of records, each made under a fresh temporary root:
+ * An input is a list of records, which make a tree under a temporary root:
  *   kind (1 byte, % 3): 0 directory, 1 file bytes, 2 symbolic link
  *   path length (1 byte), path (relative; "." and ".." components drop the record)
  *   file:  offset (2 bytes LE, % 8192), length (2 bytes LE), the bytes (what is left if fewer)
@@ -52,53 +52,104 @@ static unsigned take_u16(struct input *in, bool *ok)
 	return *ok ? (unsigned)b[0] | (unsigned)b[1] << 8 : 0;
 }
 
-/* The directory fd that holds the path's last component, made on the way; -1 to drop it. */
-static int parent_dir(int root, char *path, const char **ret_name)
+/*
+ * The tree an input describes is decoded in memory first, with the semantics of making it on
+ * disk (mkdirat, openat with O_CREAT | O_NOFOLLOW, pwrite, symlinkat): then only what differs
+ * from the previous input's tree is changed on disk. Inputs mutated from one seed share most of
+ * their tree, so most executions write a few entries, not ~170 (and remove as many).
+ */
+enum node_kind { NODE_DIR, NODE_FILE, NODE_LINK };
+
+struct node {
+	char *name;
+	enum node_kind kind;
+	struct node **children; /* a directory's, in the order made */
+	size_t n_children;
+	uint8_t *bytes; /* a file's */
+	size_t len;
+	char *target; /* a link's */
+};
+
+static void node_free(struct node *n)
 {
-	int fd = dup(root);
-	char *save = NULL, *name = strtok_r(path, "/", &save);
-
-	while (fd >= 0 && name) {
-		char *next = strtok_r(NULL, "/", &save);
-		int nfd;
-
-		if (streq(name, ".") || streq(name, "..")) {
-			close(fd);
-			return -1;
-		}
-		if (!next) {
-			*ret_name = name;
-			return fd;
-		}
-		(void)mkdirat(fd, name, 0755);
-		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = nfd;
-		name = next;
-	}
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n_children; i++)
+		node_free(n->children[i]);
+	free(n->children);
+	free(n->name);
+	free(n->bytes);
+	free(n->target);
+	free(n);
 }
 
-static void make_record(int root, struct input *in)
+static struct node *node_child(const struct node *dir, const char *name)
+{
+	for (size_t i = 0; i < dir->n_children; i++)
+		if (streq(dir->children[i]->name, name))
+			return dir->children[i];
+	return NULL;
+}
+
+static struct node *node_add(struct node *dir, const char *name, enum node_kind kind)
+{
+	struct node *n = calloc(1, sizeof(*n)), **v;
+
+	v = realloc(dir->children, (dir->n_children + 1) * sizeof(*v));
+	if (!n || !v || !(n->name = strdup(name)))
+		abort();
+	n->kind = kind;
+	dir->children = v;
+	v[dir->n_children++] = n;
+	return n;
+}
+
+/* The directory that holds the path's last component, made on the way; NULL to drop it. */
+static struct node *parent_dir(struct node *root, char *path, const char **ret_name)
+{
+	struct node *dir = root;
+	char *save = NULL, *name = strtok_r(path, "/", &save);
+
+	while (name) {
+		char *next = strtok_r(NULL, "/", &save);
+		struct node *c;
+
+		if (streq(name, ".") || streq(name, ".."))
+			return NULL;
+		if (!next) {
+			*ret_name = name;
+			return dir;
+		}
+		/* mkdirat(), then openat(O_DIRECTORY | O_NOFOLLOW): a file or a link is no way on.
+		 */
+		c = node_child(dir, name) ?: node_add(dir, name, NODE_DIR);
+		if (c->kind != NODE_DIR)
+			return NULL;
+		dir = c;
+		name = next;
+	}
+	return NULL;
+}
+
+static void make_record(struct node *root, struct input *in)
 {
 	const uint8_t *kind, *plen, *pbytes, *bytes;
 	char path[256];
 	const char *name = NULL;
+	struct node *dir, *n;
 	bool ok;
-	int dfd;
 
 	if (!take(in, 1, &kind) || !take(in, 1, &plen) || !take(in, *plen, &pbytes))
 		return (void)(in->left = 0);
 	memcpy(path, pbytes, *plen);
 	path[*plen] = 0; /* a NUL inside ends the path */
-	dfd = parent_dir(root, path, &name);
+	dir = parent_dir(root, path, &name);
+	n = dir ? node_child(dir, name) : NULL;
 
 	switch (*kind % 3) {
 	case 0:
-		if (dfd >= 0)
-			(void)mkdirat(dfd, name, 0755);
+		if (dir && !n)
+			node_add(dir, name, NODE_DIR);
 		break;
 	case 1: {
 		unsigned off = take_u16(in, &ok) % MAX_FILE, len = ok ? take_u16(in, &ok) : 0;
@@ -108,15 +159,23 @@ static void make_record(int root, struct input *in)
 		if (len > in->left)
 			len = (unsigned)in->left;
 		(void)take(in, len, &bytes);
-		if (dfd >= 0) {
-			int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-					0644);
+		/* openat(O_WRONLY | O_CREAT | O_NOFOLLOW) fails on a directory or a link. */
+		if (!dir || (n && n->kind != NODE_FILE))
+			break;
+		if (!n)
+			n = node_add(dir, name, NODE_FILE);
+		if (len > 0 && off + len > n->len) { /* pwrite() past the end: zeros between */
+			uint8_t *b = realloc(n->bytes, off + len);
 
-			if (fd >= 0) {
-				(void)!pwrite(fd, bytes, len, off);
-				close(fd);
-			}
+			if (!b)
+				abort();
+			if (off > n->len)
+				memset(b + n->len, 0, off - n->len);
+			n->bytes = b;
+			n->len = off + len;
 		}
+		if (len > 0)
+			memcpy(n->bytes + off, bytes, len);
 		break;
 	}
 	default: {
@@ -127,16 +186,95 @@ static void make_record(int root, struct input *in)
 			break;
 		memcpy(target, tbytes, *tlen);
 		target[*tlen] = 0;
-		if (dfd >= 0 && target[0])
-			(void)symlinkat(target, dfd, name);
+		if (dir && !n && target[0] &&
+		    !(node_add(dir, name, NODE_LINK)->target = strdup(target)))
+			abort();
 		break;
 	}
 	}
-	if (dfd >= 0)
-		close(dfd);
 }
 
-static void remove_tree(int dfd)
+/* ---- the tree on disk: what differs from the last one made ---------------------------------- */
+
+/*
+ * What is on disk is the last input's tree, kept as that input (in static memory: libFuzzer
+ * takes memory allocated in one execution and freed in another for a leak, and runs the input
+ * again to look for it) and decoded again beside each new one.
+ */
+#define LAST_MAX (1U << 20)
+static int disk_root = -1;
+static uint8_t last_input[LAST_MAX];
+static size_t last_size;
+static bool last_known; /* false: what is on disk is not known; remove it all */
+
+static void path_join(char *buf, size_t size, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, size, "%s%s%s", dir, dir[0] ? "/" : "", name) >= size)
+		abort(); /* paths are at most 255 bytes long */
+}
+
+static int disk_remove(const char *dir, const struct node *n)
+{
+	char path[PATH_MAX];
+	int k = 0;
+
+	path_join(path, sizeof(path), dir, n->name);
+	for (size_t i = 0; i < n->n_children; i++)
+		k |= disk_remove(path, n->children[i]);
+	return k | unlinkat(disk_root, path, n->kind == NODE_DIR ? AT_REMOVEDIR : 0);
+}
+
+static int disk_write(const char *path, const struct node *n)
+{
+	int fd = openat(disk_root, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			0644);
+	bool ok = fd >= 0 && write(fd, n->bytes, n->len) == (ssize_t)n->len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static bool same_entry(const struct node *a, const struct node *b)
+{
+	return a && a->kind == b->kind && (a->kind != NODE_LINK || streq(a->target, b->target));
+}
+
+/* Make the directory at dir (was: what is on disk there, or NULL for nothing) as want is. */
+static int disk_sync(const char *dir, const struct node *was, const struct node *want)
+{
+	char path[PATH_MAX];
+	int k = 0;
+
+	for (size_t i = 0; was && i < was->n_children; i++) {
+		const struct node *o = was->children[i];
+
+		if (!same_entry(node_child(want, o->name), o))
+			k |= disk_remove(dir, o);
+	}
+	for (size_t i = 0; i < want->n_children; i++) {
+		const struct node *n = want->children[i];
+		const struct node *o = was ? node_child(was, n->name) : NULL;
+
+		if (!same_entry(o, n))
+			o = NULL; /* removed above */
+		path_join(path, sizeof(path), dir, n->name);
+		if (n->kind == NODE_DIR) {
+			if (!o)
+				k |= mkdirat(disk_root, path, 0755);
+			k |= disk_sync(path, o, n);
+		} else if (n->kind == NODE_FILE) {
+			if (!o || o->len != n->len ||
+			    (n->len && memcmp(o->bytes, n->bytes, n->len)))
+				k |= disk_write(path, n);
+		} else if (!o)
+			k |= symlinkat(n->target, disk_root, path);
+	}
+	return k;
+}
+
+/* Everything under the root, whatever it is (when what is on disk is not known). */
+static void remove_all(int dfd)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *e;
@@ -154,11 +292,44 @@ static void remove_tree(int dfd)
 				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (sub >= 0) {
-			remove_tree(sub);
+			remove_all(sub);
 			(void)unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
 		}
 	}
 	closedir(d);
+}
+
+static struct node *decode(const uint8_t *data, size_t size)
+{
+	struct input in = { data, size };
+	struct node *tree = calloc(1, sizeof(*tree));
+
+	if (!tree)
+		abort();
+	while (in.left > 0)
+		make_record(tree, &in);
+	return tree;
+}
+
+/* The tree on disk as the input describes it; a failure makes it again from nothing. */
+static void disk_make(const uint8_t *data, size_t size)
+{
+	struct node *want = decode(data, size),
+		    *was = last_known ? decode(last_input, last_size) : NULL;
+
+	bool made = was && disk_sync("", was, want) == 0;
+
+	if (!made) {
+		remove_all(dup(disk_root));
+		made = disk_sync("", NULL, want) == 0;
+	}
+	node_free(was);
+	node_free(want);
+	last_known = made && size <= LAST_MAX;
+	if (last_known) {
+		memcpy(last_input, data, size);
+		last_size = size;
+	}
 }
 
 static char *temp_root(void)
@@ -190,29 +361,52 @@ static char *dump(const struct iommucap_host *h)
 
 static char *rootpath;
 
-/* Each input's tree is removed after it; the empty root goes when the fuzzer exits. */
+/* The last input's tree stays between inputs; it and the root go when the fuzzer exits. */
 static void remove_root(void)
 {
+	remove_all(dup(disk_root));
 	(void)rmdir(rootpath);
+}
+
+/*
+ * Following a "change" (iommucap_host_update reads them, their units, groups and members
+ * again) of what did not change must leave the document as it was (text; declined, -EAGAIN,
+ * the document is taken as it is then).
+ */
+static void check_update(struct iommucap_root *r, struct iommucap_host *h,
+			 const struct iommucap_change *c, const char *what, char **text)
+{
+	int k = iommucap_host_update(r, h, c, NULL, NULL);
+	char *now;
+
+	if (k < 0 && k != -EAGAIN) {
+		fprintf(stderr, "update of %s failed: %s\n", what, strerror(-k));
+		abort();
+	}
+	now = dump(h);
+	if (k == 0 && !streq(*text, now)) {
+		fprintf(stderr, "update of %s changed the document:\n%s\n%s\n", what, *text, now);
+		abort();
+	}
+	free(*text);
+	*text = now;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
 	struct iommucap_root *r = NULL;
 	struct iommucap_host *h = NULL, *back = NULL;
-	int root, k;
+	int k;
 
 	if (!rootpath) {
 		rootpath = temp_root();
+		disk_root = open(rootpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (disk_root < 0)
+			abort();
 		atexit(remove_root);
 		setenv("SOURCE_DATE_EPOCH", "0", 1);
 	}
-	root = open(rootpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		abort();
-	while (in.left > 0)
-		make_record(root, &in);
+	disk_make(data, size);
 
 	if (iommucap_root_open(rootpath, &r) < 0)
 		abort();
@@ -241,60 +435,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 
-	/* Following a "change" of devices, a unit or a group that did not change must leave the
-	 * document as it was (iommucap_host_update reads them, their units, groups and members
-	 * again). */
+	/* Up to three devices, then a unit and a group, that did not change. */
 	for (size_t i = 0; i < h->n_devices && i < 3; i++) {
-		char *addr[1] = { h->devices[i * h->n_devices / 3].address };
-		_cleanup_free_ char *was = dump(h), *now = NULL;
+		char *addr[1] = { strdup(h->devices[i * h->n_devices / 3].address) };
 
-		addr[0] = strdup(addr[0]);
 		if (!addr[0])
 			abort();
-		k = iommucap_host_update(
-			r, h, &(struct iommucap_change){ .devices = addr, .n_devices = 1 }, NULL,
-			NULL);
-		if (k < 0 && k != -EAGAIN) {
-			fprintf(stderr, "update of %s failed: %s\n", addr[0], strerror(-k));
-			abort();
-		}
-		now = dump(h);
-		if (k == 0 && !streq(was, now)) {
-			fprintf(stderr, "update of %s changed the document:\n%s\n%s\n", addr[0],
-				was, now);
-			abort();
-		}
+		check_update(r, h, &(struct iommucap_change){ .devices = addr, .n_devices = 1 },
+			     addr[0], &text);
 		free(addr[0]);
 	}
 	if (h->n_units > 0 || h->n_groups > 0) {
 		char *unit[1] = { h->n_units > 0 ? strdup(h->units[h->n_units / 2].name) : NULL };
 		int group[1] = { h->n_groups > 0 ? h->groups[h->n_groups / 2].id : -1 };
-		struct iommucap_change c = { .units = unit,
-					     .n_units = h->n_units > 0,
-					     .groups = group,
-					     .n_groups = h->n_groups > 0 };
-		_cleanup_free_ char *was = dump(h), *now = NULL;
+		_cleanup_free_ char *what = NULL;
 
-		if (h->n_units > 0 && !unit[0])
+		if ((h->n_units > 0 && !unit[0]) ||
+		    asprintf(&what, "unit %s and group %d", unit[0] ?: "-", group[0]) < 0)
 			abort();
-		k = iommucap_host_update(r, h, &c, NULL, NULL);
-		if (k < 0 && k != -EAGAIN) {
-			fprintf(stderr, "update of a unit and a group failed: %s\n", strerror(-k));
-			abort();
-		}
-		now = dump(h);
-		if (k == 0 && !streq(was, now)) {
-			fprintf(stderr,
-				"update of unit %s and group %d changed the document:\n%s\n%s\n",
-				unit[0] ? unit[0] : "-", group[0], was, now);
-			abort();
-		}
+		check_update(r, h,
+			     &(struct iommucap_change){ .units = unit,
+							.n_units = h->n_units > 0,
+							.groups = group,
+							.n_groups = h->n_groups > 0 },
+			     what, &text);
 		free(unit[0]);
 	}
 
 	iommucap_host_free(back);
 	iommucap_host_free(h);
 	iommucap_root_free(r);
-	remove_tree(root);
 	return 0;
 }
