@@ -149,6 +149,11 @@ static const struct iommucap_rule rules[] = {
 	  "device TLBs on the host for device-iotlb=on (a warning: QEMU does not check)",
 	  "qemu.device_iotlb implies capabilities.ats and the device's ATS",
 	  "turn device-iotlb off, or use a host and device with ATS" },
+	{ "qemu.virtio-iommu.aw-bits",
+	  "the host's input bits for aw-bits (a warning: QEMU does not check)",
+	  "qemu.aw_bits <= capabilities.input_bits (virtio-iommu-pci)",
+	  "lower aw-bits to the host's input bits; above them the guest gets only reserved "
+	  "regions" },
 	{ "qemu.virtio-iommu.granule", "the host maps a page size the granule allows",
 	  "capabilities.page_sizes & -(granule) != 0", "use a smaller granule, or granule=host" },
 };
@@ -794,6 +799,24 @@ static void eval_qemu(struct eval *e)
 		return;
 	}
 	if (q->kind == IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU) {
+		/* virtio_iommu_set_host_iova_ranges() (hw/virtio/virtio-iommu.c, QEMU 9.0 on) turns
+		 * the assigned device's usable IOVA ranges into reserved regions of the guest;
+		 * aw-bits is not compared with them (the nested judge: QEMU 11.1 realises
+		 * aw-bits=64 behind an SMMUv3 with 48 input bits). A warning, as for intel-iommu's
+		 * pasid-bits. */
+		if (q->aw_bits.set && known(e, IOMMUCAP_INPUT_BITS)) {
+			v = capv(e, IOMMUCAP_INPUT_BITS)->num;
+			add(e, "qemu.virtio-iommu.aw-bits", "input_bits",
+			    json_integer(q->aw_bits.value), avail(e, IOMMUCAP_INPUT_BITS),
+			    v < q->aw_bits.value ? IOMMUCAP_WARN : IOMMUCAP_PASS,
+			    v < q->aw_bits.value
+				    ? "QEMU does not compare aw-bits %" PRId64
+				      " with the host; the guest can map only the host's %" PRId64
+				      " input bits (the rest are reserved regions)"
+				    : "aw-bits %" PRId64 " within the host's %" PRId64
+				      " input bits",
+			    q->aw_bits.value, v);
+		}
 		eval_virtio_granule(e);
 		return;
 	}

@@ -33,7 +33,8 @@
  *                    ats=on             features.ats, qemu.ats
  *                    ril=on|off         qemu.ril
  *                    "auto": no minimum, QEMU takes the host's value
- *   virtio-iommu-pci aw-bits=N          min.input_bits N, qemu.aw_bits N
+ *   virtio-iommu-pci aw-bits=N          qemu.aw_bits N (QEMU does not compare it with the
+ *                                       host: a warning where the host has fewer input bits)
  *                    granule=G          qemu.granule (QEMU narrows its page-size mask with the
  *                                       host's; no page size of its own is needed)
  *   amd-iommu        device-iotlb=on    qemu.device_iotlb, as for intel-iommu
@@ -652,10 +653,11 @@ static int map_virtio(struct importer *im, struct iommucap_requirement *r)
 	/* virtio_iommu_device_realize() (hw/virtio/virtio-iommu.c, QEMU 11.1). */
 	if (v[S_AW_BITS].set && (v[S_AW_BITS].num < 32 || v[S_AW_BITS].num > 64))
 		return fail(im, "aw-bits must be within [32,64]");
-	if (v[S_AW_BITS].set) {
+	/* QEMU does not compare aw-bits with the host: the assigned device's usable IOVA ranges
+	 * become reserved regions of the guest (virtio_iommu_set_host_iova_ranges()), so no
+	 * minimum; qemu.virtio-iommu.aw-bits warns where the host has fewer bits. */
+	if (v[S_AW_BITS].set)
 		q->aw_bits = opt(v[S_AW_BITS].num);
-		raise_min(r, IOMMUCAP_MIN_INPUT_BITS, v[S_AW_BITS].num);
-	}
 	if (v[S_GRANULE].set) {
 		q->granule = strdup(v[S_GRANULE].str);
 		if (!q->granule)

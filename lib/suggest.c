@@ -164,9 +164,10 @@ static const struct knob virtio_knobs[] = {
 	  .hi = 64,
 	  .lo = 32,
 	  .migratable = true,
-	  .why = "the guest's input address width; the rules ask the host unit for as many input "
-		 "bits",
-	  .rules = { "min.input_bits" } },
+	  .why = "the guest's input address width; QEMU does not compare it with the host (the "
+		 "host's IOVA ranges become reserved regions), so the suggestion stops at the "
+		 "unit's input bits",
+	  .rules = { "qemu.virtio-iommu.aw-bits" } },
 	{ .qemu = "granule",
 	  .libvirt = "granule", /* an element: <granule mode='host'/> or size='N' unit='KiB' */
 	  .kind = K_CHOICE,
