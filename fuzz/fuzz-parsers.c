@@ -1,4 +1,5 @@
-/* libFuzzer target: every sysfs/procfs value parser and the PCI config-space walker. */
+/* libFuzzer target: every sysfs/procfs value parser, the PCI config-space walker and the ACPI
+ * DMAR and IORT parsers. */
 #include "config.h"
 
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/acpi.h"
 #include "lib/model.h"
 #include "lib/parse.h"
 
@@ -16,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1);
 	struct iommucap_device dev = { 0 };
 	struct iommucap_hostinfo hi = { 0 };
+	struct iommucap_firmware fw = { 0 };
 	struct iommucap_kv *kv = NULL;
+	char *error = NULL;
 	uint64_t a, b, efr, efr2;
 	bool efr2_known, guessed;
 	enum amd_features_format fmt;
@@ -48,6 +52,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)pci_parse_config(&dev, data, size);
 	device_done(&dev);
+	/* The input as a table under either signature (its first 4 bytes), so that the seeds of
+	 * each (fuzz/corpus/parsers/dmar-q35, iort-virt-smmuv3) reach both walkers. */
+	if (size >= 4) {
+		memcpy(s, "DMAR", 4);
+		(void)acpi_dmar_parse((const uint8_t *)s, size, &fw, &error);
+		free(error);
+		memcpy(s, "IORT", 4);
+		(void)acpi_iort_parse((const uint8_t *)s, size, &fw, &error);
+		free(error);
+		free(fw.drhd);
+		free(fw.smmuv3);
+	}
 	free(s);
 	return 0;
 }

@@ -5,7 +5,9 @@ FUZZ_TARGETS = fuzz/fuzz-parsers fuzz/fuzz-varlink fuzz/fuzz-requirement fuzz/fu
 FUZZ_SECONDS = 20
 FUZZ_CC = clang
 FUZZ_LIBSRC = $(top_srcdir)/lib/model.c $(top_srcdir)/lib/parse.c $(top_srcdir)/lib/pci.c \
-	$(top_srcdir)/lib/probe-host.c $(top_srcdir)/lib/sysfs.c $(top_srcdir)/lib/regs.c
+	$(top_srcdir)/lib/probe-host.c $(top_srcdir)/lib/sysfs.c $(top_srcdir)/lib/regs.c \
+	$(top_srcdir)/lib/acpi.c $(top_srcdir)/lib/ksem.c $(top_srcdir)/lib/decode-vtd.c \
+	$(top_srcdir)/lib/decode-amdvi.c $(top_srcdir)/lib/decode-smmuv3.c
 
 # fuzz-varlink's transport: memory (vl_test_conn) or socket (a socketpair on sd-event).
 VL_FUZZ_TRANSPORT = memory
@@ -63,9 +65,7 @@ fuzz/fuzz-requirement: $(top_srcdir)/fuzz/fuzz-requirement.c $(FUZZ_REQUIREMENT_
 
 # fuzz-host: the host document reader and writer (the tables of lib/document.c).
 FUZZ_HOST_SRC = $(FUZZ_LIBSRC) $(top_srcdir)/lib/json.c $(top_srcdir)/lib/json-parse.c \
-	$(top_srcdir)/lib/document.c $(top_srcdir)/lib/jsonpath.c $(top_srcdir)/lib/hwinfo.c \
-	$(top_srcdir)/lib/ksem.c $(top_srcdir)/lib/decode-vtd.c $(top_srcdir)/lib/decode-amdvi.c \
-	$(top_srcdir)/lib/decode-smmuv3.c
+	$(top_srcdir)/lib/document.c $(top_srcdir)/lib/jsonpath.c $(top_srcdir)/lib/hwinfo.c
 
 EXTRA_DIST += fuzz/fuzz-host.c
 

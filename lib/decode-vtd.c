@@ -131,12 +131,6 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 	k |= cap_set_unknown(
 		u, IOMMUCAP_ASID_BITS,
 		"VT-d has no ASIDs; it tags translations by domain id (fields.cap.nd)");
-	if (hi && hi->dmar_haw > 0)
-		k |= cap_set_num(u, IOMMUCAP_OUTPUT_BITS, hi->dmar_haw, IOMMUCAP_SRC_FIRMWARE);
-	else
-		k |= cap_set_unknown(u, IOMMUCAP_OUTPUT_BITS, "%s",
-				     hi && hi->dmar_reason ? hi->dmar_reason
-							   : "the ACPI DMAR table was not read");
 	return k < 0 ? -ENOMEM : 0;
 }
 

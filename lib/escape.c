@@ -170,7 +170,6 @@ static int fix_hostinfo(struct walk *w, struct iommucap_hostinfo *i)
 	}
 	TRY(fix(w, &i->cpu_vendor, "proc/cpuinfo"));
 	TRY(fix(w, &i->cpu_flags_reason, NULL));
-	TRY(fix(w, &i->dmar_reason, NULL));
 	TRY(fix(w, &i->domain_type, NULL)); /* a group's type: named with the group */
 	TRY(fix(w, &i->domain_mode, NULL));
 	TRY(fix(w, &i->domain_reason, NULL));

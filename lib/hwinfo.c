@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "hwinfo.h"
 #include "iommufd-uapi.h"
 #include "ksem.h"
@@ -442,6 +443,18 @@ int hwinfo_apply(struct iommucap_host *h, struct iommucap_unit *u, const struct 
 	default:
 		return mismatch(h, u, hw, address, 0);
 	}
+	/* The firmware's overrides again, over what the registers said (an SMMUv3's IORT). */
+	if (k >= 0)
+		k = acpi_unit_pass(h, u);
+	/*
+	 * IOMMU_HW_CAP_DIRTY_TRACKING: iommufd_get_hw_info() sets it when the driver answers
+	 * device_iommu_capable(IOMMU_CAP_DIRTY_TRACKING) (drivers/iommu/iommufd/device.c, 6.7 to
+	 * 7.3): the kernel's own verdict, over what we derive from registers and firmware.
+	 */
+	if (k >= 0 && hw->capabilities_known)
+		k = cap_set_bool(u, IOMMUCAP_DIRTY_TRACKING,
+				 hw->capabilities & IOMMU_HW_CAP_DIRTY_TRACKING,
+				 IOMMUCAP_SRC_IOMMUFD);
 	if (k < 0)
 		return k;
 	free(u->hw_info_from);

@@ -212,6 +212,8 @@ struct iommucap_device {
 	struct iommucap_hwinfo hw_info;
 };
 
+struct iommucap_firmware;
+
 struct iommucap_kv {
 	char *key;
 	char *value; /* NULL for a bare flag */
@@ -230,8 +232,7 @@ struct iommucap_hostinfo {
 	char *cpu_flags_reason;
 	bool cpu_flags[_IOMMUCAP_CPU_FLAG_MAX];
 	bool dev_iommu, dev_vfio;
-	int dmar_haw;	   /* host address width from the ACPI DMAR table; 0 when unreadable */
-	char *dmar_reason; /* why dmar_haw is unknown */
+	struct iommucap_firmware *firmware; /* what the ACPI tables say (lib/acpi.h), or NULL */
 	char *domain_type; /* the groups' default-domain type, "mixed", or NULL (no groups) */
 	char *domain_mode; /* passthrough, strict, lazy, ... derived from domain_type */
 	char *domain_reason;

@@ -82,6 +82,13 @@ const struct kchange kc_amd_nest_parent = { "b43a29def24f",
 					    19,
 					    { { 0 } } };
 
+/* arm_smmu_get_httu(): HA/HD from IDR0.HTTU, or under ACPI from the IORT node's HTTU override
+ * only (arm_smmu_device_acpi_probe()); before it the kernel used no HTTU. Debian's 6.1 arm64
+ * kernel lacks its "IDR0.HTTU features(0x%x) overridden by FW configuration", 6.12 has it. */
+const struct kchange kc_smmuv3_httu = {
+	"2f8d6178b4fe", "iommu/arm-smmu-v3: Add feature detection for HTTU", 6, 11, { { 0 } }
+};
+
 bool kernel_release_of(const struct iommucap_hostinfo *hi, int *ret_major, int *ret_minor,
 		       int *ret_sublevel)
 {

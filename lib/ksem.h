@@ -27,6 +27,7 @@ extern const struct kchange kc_amd_ppr_ephsup;	      /* 6.10: 48dc345a23b9 */
 extern const struct kchange kc_amd_ppr_giosup;	      /* gt_ppr needs the v2 table (GIOSup) */
 extern const struct kchange kc_amd_hatdis;	      /* HATS 3 disables the v1 table */
 extern const struct kchange kc_amd_nest_parent;	      /* b43a29def24f: nest parents */
+extern const struct kchange kc_smmuv3_httu;	      /* 6.11: HTTU, the IORT's override */
 
 /* The release as numbers; false when it is unknown or not "X.Y[.Z]...". */
 bool kernel_release_of(const struct iommucap_hostinfo *hi, int *ret_major, int *ret_minor,

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 
+#include "acpi.h"
 #include "model.h"
 #include "sysfs.h"
 
@@ -436,7 +437,7 @@ void hostinfo_done(struct iommucap_hostinfo *i)
 	free(i->cmdline);
 	free(i->cpu_vendor);
 	free(i->cpu_flags_reason);
-	free(i->dmar_reason);
+	acpi_firmware_free(i->firmware);
 	free(i->domain_type);
 	free(i->domain_mode);
 	free(i->domain_reason);

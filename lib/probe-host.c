@@ -43,29 +43,6 @@ bool hostinfo_cmdline_has_option(const struct iommucap_hostinfo *hi, const char 
 	return false;
 }
 
-static int read_dmar_haw(struct iommucap_root *r, struct iommucap_hostinfo *hi)
-{
-	_cleanup_free_ char *tbl = NULL;
-	size_t len;
-	int k = sysfs_read(r, "sys/firmware/acpi/tables/DMAR", 64 * 1024, &tbl, &len);
-
-	/* Byte 36 of the DMAR table: Host Address Width minus one. Readable by root only. */
-	if (k >= 0 && len >= 38 && memcmp(tbl, "DMAR", 4) == 0) {
-		hi->dmar_haw = (unsigned char)tbl[36] + 1;
-		return 0;
-	}
-	if (k >= 0)
-		k = asprintf(&hi->dmar_reason, "the ACPI DMAR table is malformed");
-	else if (k == -ENOENT)
-		k = asprintf(&hi->dmar_reason,
-			     "the host address width is in the ACPI DMAR table, which is absent");
-	else
-		k = asprintf(&hi->dmar_reason,
-			     "the host address width is in the ACPI DMAR table: cannot read it: %s",
-			     strerror(-k));
-	return k < 0 ? -ENOMEM : 0;
-}
-
 int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h)
 {
 	struct iommucap_hostinfo *hi = &h->info;
@@ -131,5 +108,5 @@ int probe_hostinfo(struct iommucap_root *r, struct iommucap_host *h)
 
 	hi->dev_iommu = sysfs_exists(r, "dev/iommu");
 	hi->dev_vfio = sysfs_exists(r, "dev/vfio/vfio");
-	return read_dmar_haw(r, hi);
+	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include "acpi.h"
 #include "ksem.h"
 #include "model.h"
 #include "probe.h"
@@ -157,6 +158,8 @@ int probe_unit(struct iommucap_root *r, struct iommucap_host *h, struct iommucap
 			return k;
 	}
 	k = decode_generic(u);
+	if (k >= 0)
+		k = acpi_unit_pass(h, u);
 	if (k < 0)
 		return k;
 

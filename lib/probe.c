@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "acpi.h"
 #include "model.h"
 #include "parse.h"
 #include "probe.h"
@@ -63,6 +64,8 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 	h->generated_at = iommucap_now();
 	sysfs_forget_dirs(root);
 	k = probe_hostinfo(root, h);
+	if (k >= 0)
+		k = acpi_probe(root, h);
 	if (k >= 0)
 		k = probe_units(root, h);
 	if (k >= 0)

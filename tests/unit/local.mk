@@ -12,6 +12,7 @@ UNIT_TESTS = \
 	tests/unit/test-amdvi \
 	tests/unit/test-smmuv3 \
 	tests/unit/test-hwinfo \
+	tests/unit/test-acpi \
 	tests/unit/test-pci \
 	tests/unit/test-sysfs \
 	tests/unit/test-props \
@@ -54,6 +55,11 @@ tests_unit_test_amdvi_LDADD = $(UNIT_LDADD)
 tests_unit_test_smmuv3_SOURCES = tests/unit/test-smmuv3.c tests/unit/regcheck.h tests/unit/unit.h
 tests_unit_test_smmuv3_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_smmuv3_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_acpi_SOURCES = tests/unit/test-acpi.c tests/unit/unit.h tests/unit/tree.c \
+	tests/unit/tree.h
+tests_unit_test_acpi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_acpi_LDADD = $(UNIT_LDADD)
 
 tests_unit_test_hwinfo_SOURCES = tests/unit/test-hwinfo.c tests/unit/unit.h \
 	tests/unit/tree.c tests/unit/tree.h
