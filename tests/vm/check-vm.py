@@ -34,7 +34,10 @@ IOMMUCTL = os.environ.get("IOMMUCTL") or os.path.join(BUILDDIR, "cli", "iommuctl
 DAEMON = os.environ.get("DAEMON") or os.path.join(BUILDDIR, "daemon", "iommu-capd")
 HWINFO_CAPTURE = os.path.join(BUILDDIR, "tests", "hwinfo-capture")
 BOOT_TIMEOUT = int(os.environ.get("VM_BOOT_TIMEOUT", "600"))
-PACKAGES = "qemu-system-x86 qemu-system-arm busybox-static cpio file"
+PACKAGES = "qemu-system-x86 qemu-system-arm qemu-efi-aarch64 busybox-static cpio file"
+# firmware = uefi (arm64): Debian's AAVMF (qemu-efi-aarch64) boots the kernel, which then reads
+# QEMU's ACPI tables (acpi=force), the IORT among them, instead of the device tree.
+AAVMF = "/usr/share/AAVMF/AAVMF_CODE.fd"
 
 KERNEL_DIR = {"bookworm": "bookworm", "bookworm-backports": "bookworm-backports"}
 # kernel = iommufd: the kernel tests/vm/kernel/build makes (tests/deps/fetch iommufd), its image
@@ -56,6 +59,8 @@ def ensure_tools():
     need = {"qemu-system-x86_64": "qemu-system-x86", "qemu-system-aarch64": "qemu-system-arm",
             "cpio": "cpio", "file": "file"}
     missing = [p for c, p in need.items() if shutil.which(c) is None]
+    if not os.path.exists(AAVMF):
+        missing.append("qemu-efi-aarch64")
     if not os.path.exists("/bin/busybox") or shutil.which("file") is None or \
             b"statically linked" not in subprocess.run(["file", "-L", "/bin/busybox"],
                                                        capture_output=True).stdout:
@@ -370,6 +375,9 @@ def qemu_command(cfg, common, kdir, initrd, modules, vmdir, monitor=False, memor
                "-cpu", "max,pauth-impdef=on"]
         append.insert(0, "console=ttyAMA0")
         devices = common["arm_devices"]
+        if cfg.get("firmware") == "uefi":
+            cmd += ["-bios", AAVMF]
+            append.append("acpi=force")
     # TCG only: a /dev/kvm node may exist and not work, and the expectations are QEMU's models.
     if monitor:
         cmd += ["-accel", "tcg", "-S", "-display", "none", "-nodefaults", "-serial", "none",
@@ -441,7 +449,7 @@ SMMU_FEATURES = {"ats": 1 << 5, "coherent": 1 << 8, "nesting": 1 << 19}
 
 def boot_log_smmuv3(unit, serial):
     m = re.match(r"smmu3\.0x0*([0-9a-f]+)$", unit)
-    m = m and re.search(r"arm-smmu-v3 (?:arm-smmu-v3\.\d+\.auto|%s\.\w+): oas (\d+)-bit \(features (0x[0-9a-f]+)\)"
+    m = m and re.search(r"arm-smmu-v3 (?:arm-smmu-v3\.\d+\.auto|%s\.\w+): (?:ias \d+-bit, )?oas (\d+)-bit \(features (0x[0-9a-f]+)\)"
                         % m.group(1), serial)
     if not m:
         return None
@@ -535,13 +543,14 @@ def assert_config(name, exp, res, tree):
             check("%s: capabilities unknown (null)" % u["name"], caps is None, "got %s" % caps)
             continue
         for key in ("ssid_bits", "input_bits", "output_bits", "asid_bits", "caching_mode",
-                    "scalable_mode", "ats", "pri", "nesting", "coherent"):
+                    "scalable_mode", "ats", "pri", "nesting", "coherent", "httu", "dirty_tracking"):
             want = exp.get(key, "-")
             if want == "-":
                 continue
             want = int(want) if want.isdigit() else jbool(want)
             got = (caps or {}).get(key)
             check("%s: %s = %s" % (u["name"], key, json.dumps(want)), got == want, "got %s" % json.dumps(got))
+        firmware_checks(check, exp, u, res.get("serial", ""), dump.get("warnings", []))
         if "unit_devices" in exp:
             check("%s: devices behind the unit" % u["name"], len(u.get("devices", [])) == int(exp["unit_devices"]),
                   "got %d" % len(u.get("devices", [])))
@@ -586,6 +595,33 @@ def assert_config(name, exp, res, tree):
     check("daemon: check verdict %s" % exp["check"], verdict == exp["check"] and rc == want_rc,
           "rc %s verdict %s" % (rc, verdict))
     return results
+
+
+def firmware_checks(check, exp, u, serial, warnings):
+    """The facts the ACPI tables give (expect.firmware: the capabilities sourced "firmware"),
+    against what the guest kernel made of the same tables in its boot log."""
+    caps = u.get("capabilities") or {}
+    for key in exp.get("firmware", "").split():
+        got = (caps.get("sources") or {}).get(key)
+        check("%s: %s sourced from firmware" % (u["name"], key), got == "firmware", "got %s" % got)
+    # parse_dmar_table() (intel/dmar.c) prints the DMAR's Host Address Width + 1.
+    m = re.search(r"DMAR: Host address width (\d+)", serial)
+    if u["model"] == "intel-vtd" and exp.get("output_bits", "-") != "-":
+        check("%s: output_bits = the guest kernel's DMAR host address width (boot log)" % u["name"],
+              m is not None and caps.get("output_bits") == int(m.group(1)),
+              "kernel %s, ours %s" % (m and m.group(1), caps.get("output_bits")))
+    if u["model"] == "arm-smmu-v3" and "coherent" in exp.get("firmware", "").split():
+        # Under ACPI the kernel's COHERENCY feature is the IORT's COHACC override, and it warns
+        # "IDR0.COHACC overridden by FW configuration" (and from 6.11 the same for IDR0.HTTU)
+        # when the registers differ: so do we.
+        logged = boot_log_smmuv3(u["name"], serial)
+        check("%s: coherent = the guest kernel's (boot log features)" % u["name"],
+              logged is not None and logged["coherent"] == caps.get("coherent"),
+              "kernel %s, ours %s" % (logged and logged["coherent"], caps.get("coherent")))
+        kernel = "overridden by FW configuration" in serial
+        ours = any("ACPI IORT overrides" in w for w in warnings)
+        check("%s: an IORT override warned by both or neither (kernel %s, ours %s)"
+              % (u["name"], kernel, ours), kernel == ours)
 
 
 def check_hw_info(check, exp, dump, res):
@@ -834,8 +870,14 @@ def main():
                     dest = os.path.join(args.capture, name)
                     shutil.rmtree(dest, ignore_errors=True)
                     shutil.copytree(tree, dest, symlinks=True)
+                    # Without this machine's paths: the cache as $IOMMUCAPD_DEPS, the run's
+                    # directory as $WORK (the notes of the fixture trees).
+                    cmd = open(os.path.join(cdir, "qemu-command.txt")).read()
+                    cmd = cmd.replace(os.path.dirname(vmdir), "$IOMMUCAPD_DEPS").replace(work, "$WORK")
                     with open(os.path.join(dest, "CAPTURE", "qemu-command.txt"), "w") as f:
-                        f.write(open(os.path.join(cdir, "qemu-command.txt")).read())
+                        f.write(cmd)
+                    with open(os.path.join(dest, "CAPTURE", "config.txt"), "w") as f:
+                        f.write("tests/vm/configs.ini [%s]\n" % name)
                     with open(os.path.join(dest, "CAPTURE", "boot-time.txt"), "w") as f:
                         f.write("%.1f s (TCG, wall clock, %d boots in parallel)\n" % (secs, args.jobs))
     finally:

@@ -1,7 +1,8 @@
 # Real kernels under QEMU (TCG): make check-vm (tests/vm/README.md). Not part of "make check":
-# it installs qemu-system-x86, qemu-system-arm, busybox-static and cpio when missing (as root),
-# downloads Debian kernels into the tests/deps/fetch cache, builds the iommufd kernels once
-# (tests/deps/fetch iommufd, about 11 minutes per architecture on 2 cores) and boots 13 guests.
+# it installs qemu-system-x86, qemu-system-arm, qemu-efi-aarch64, busybox-static and cpio when
+# missing (as root), downloads Debian kernels into the tests/deps/fetch cache, builds the iommufd
+# kernels once (tests/deps/fetch iommufd, about 11 minutes per architecture on 2 cores) and boots
+# 14 guests.
 
 EXTRA_DIST += tests/vm/check-vm.py tests/vm/configs.ini tests/vm/init tests/vm/README.md tests/vm/qemu-judge \
 	tests/vm/kernel/build tests/vm/kernel/iommufd.config
