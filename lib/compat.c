@@ -85,9 +85,9 @@ static const struct iommucap_rule rules[] = {
 	  "call arch_prctl(ARCH_FORCE_TAGGED_SVA) before binding (Linux 6.4 and later)" },
 	{ "host.uniform", "what the kernel does when VT-d units differ",
 	  "Linux 5.13-6.13 (cap_audit.c): units differing in an audited feature print \"IOMMU "
-	  "feature X inconsistent\", and DMA domains use first-stage tables only if every unit "
-	  "has scalable mode and FLTS; SVA, PRI and nesting stay per unit; 6.14 and later "
-	  "(c2206299401b) audit nothing",
+	  "feature X inconsistent\"; up to 6.12 DMA domains use first-stage tables only if "
+	  "every unit has scalable mode and FLTS, from 6.13 (ed56de8a9e90) as each unit has; "
+	  "SVA, PRI and nesting stay per unit; 6.14 and later (c2206299401b) audit nothing",
 	  "nothing to do: the kernel disables nothing; pick a unit with `--unit` if the "
 	  "difference matters" },
 	{ "qemu.intel-iommu.caching-mode", "caching mode for device assignment",

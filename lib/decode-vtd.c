@@ -316,9 +316,9 @@ int vtd_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *
 	uint64_t v;
 
 	*ret_reason = buf;
-	/* intel_svm_check() (svm.c, unchanged in this respect 5.x-7.x): pasid_supported() =
-	 * scalable mode && ecap.pasid; CPU GBPAGES needs cap.fl1gp; LA57 needs cap.fl5lp. No
-	 * version checks SMPWC. */
+	/* intel_svm_check() (svm.c): pasid_supported() = scalable mode && ecap.pasid, and from
+	 * 780dfed68862 (7.2; stable 6.12.101, 6.1.183) ecap.smpwc, both without a message; then
+	 * CPU GBPAGES needs cap.fl1gp, LA57 needs cap.fl5lp, each with its "SVM disabled" line. */
 	if (!reg_unit_get(u, &vtd_ecap_reg, VTD_ECAP_PASID, &v) ||
 	    !reg_unit_get(u, &vtd_cap_reg, VTD_CAP_FL1GP, &v)) {
 		*ret_reason = "the unit's cap/ecap registers are not known";
@@ -327,6 +327,12 @@ int vtd_sva(const struct iommucap_host *h, const struct iommucap_unit *u, char *
 	if (!sm || !pasid) {
 		snprintf(buf, n, "no PASID in scalable mode (ecap.pasid %d, scalable mode %d)",
 			 pasid, sm);
+		return 0;
+	}
+	if (kernel_has(hi, &kc_vtd_sva_smpwc) && !view_bit(u, &vtd_ecap_reg, VTD_ECAP_SMPWC)) {
+		snprintf(buf, n,
+			 "the unit's page walks are not coherent (ecap.smpwc 0): no SVA since %s",
+			 kchange_since(&kc_vtd_sva_smpwc, (char[64]){ 0 }, 64));
 		return 0;
 	}
 	if (!hi->cpu_flags_known) {

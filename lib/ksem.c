@@ -25,13 +25,49 @@ const struct kchange kc_vtd_cap_audit = { "ad3d19029979",
 const struct kchange kc_vtd_cap_audit_removed = {
 	"c2206299401b", "iommu/vt-d: Remove iommu cap audit", 6, 14, { { 0 } }
 };
+/* first_level_by_default(iommu): the unit's own SMTS/FLTS/SLTS instead of cap_audit's host-wide
+ * values. In "IOMMU Updates for Linux v6.13" (Joerg Roedel, 22 Nov 2024, based on 6.12-rc7);
+ * 6.12.118 still asks intel_cap_flts_sanity(). */
+const struct kchange kc_vtd_first_level_unit = {
+	"ed56de8a9e90", "iommu/vt-d: Refactor first_level_by_default()", 6, 13, { { 0 } }
+};
+/* intel_svm_check() returns silently unless ecap.SMPWC: merged through "iommu-fixes-v7.2-rc5"
+ * (July 2026); Debian's changelogs list the backports in 6.12.101 and 6.1.183 (6.12.95 still
+ * prints "SVM disabled" on a unit without SMPWC, the 6.1.192 boot log of the same registers
+ * does not). */
+const struct kchange kc_vtd_sva_smpwc = { "780dfed68862",
+					  "iommu/vt-d: Disallow SVA if page walk is not coherent",
+					  7,
+					  2,
+					  { { 6, 12, 101 }, { 6, 1, 183 } } };
+/* intel_iommu_init(): pr_info_once("IOMMU batching disallowed due to virtualization\n") for
+ * caching mode; before, pr_warn("IOMMU batching is disabled due to virtualization") unless
+ * intel_iommu=strict (v15 of the series, 12 Jul 2021; merged for 5.15). */
+const struct kchange kc_vtd_cm_once = {
+	"d0e108b8e962",
+	"iommu/vt-d: Add support for IOMMU default DMA mode build options",
+	5,
+	15,
+	{ { 0 } }
+};
+/* ... && !first_level_by_default(): caching mode with first-stage DMA domains keeps batching
+ * and prints nothing. Merged for 6.3; Greg's stable reviews of 7 Mar 2023 took it into 6.1.16
+ * and 5.15.99 (also in Debian's 6.1 changelog under 6.1.16). */
+const struct kchange kc_vtd_cm_first_level = {
+	"257ec2907419",
+	"iommu/vt-d: Allow to use flush-queue when first level is default",
+	6,
+	3,
+	{ { 6, 1, 16 }, { 5, 15, 99 } }
+};
 /* IOMMU_CAP_DIRTY_TRACKING and second-stage A/D came with iommufd dirty tracking (6.7). */
 const struct kchange kc_vtd_dirty = {
 	"f35f22cc760e", "iommu/vt-d: Access/Dirty bit support for SS domains", 6, 7, { { 0 } }
 };
 /* Sent 24 Sep 2025, after 6.17's last rc; in the 6.18 merge window's trees by 7 Oct 2025 and in
  * Greg's 6.12 stable review of 13 Oct 2025 ("[PATCH 6.12 197/262]"), which takes only mainline
- * commits: 6.18-rc1. 6.17 has it only from the stable backport. */
+ * commits: 6.18-rc1. 6.17 has it only from the stable backport; Debian's 6.12 changelog lists it
+ * under 6.12.53. */
 const struct kchange kc_vtd_dirty_smpwc = {
 	"57f55048e564",
 	"iommu/vt-d: Disallow dirty tracking if incoherent page "
@@ -40,13 +76,14 @@ const struct kchange kc_vtd_dirty_smpwc = {
 	18,
 	{ { 6, 17, 3 }, { 6, 12, 53 } }
 };
-/* intel_iommu_probe_device(): info->pri_supported also needs ecap_pds (Sep 2025, with stable
- * backports in the same cycle). */
+/* intel_iommu_probe_device(): info->pri_supported also needs ecap_pds (sent 15 Sep 2025, not in
+ * the 6.17 fixes pulls: 6.18). Debian's changelogs list the backports under 6.12.54 and 6.1.157;
+ * the 6.17 stable sublevel and the mainline hash were not pinned. */
 const struct kchange kc_vtd_pri_pds = { NULL,
 					"iommu/vt-d: PRS isn't usable if PDS isn't supported",
 					6,
 					18,
-					{ { 6, 17, 3 }, { 6, 12, 53 } } };
+					{ { 6, 12, 54 }, { 6, 1, 157 } } };
 const struct kchange kc_amd_dirty = {
 	"421a511a293f", "iommu/amd: Access/Dirty bit support in IOPTEs", 6, 7, { { 0 } }
 };
@@ -55,15 +92,12 @@ const struct kchange kc_amd_ppr_ephsup = {
 	"48dc345a23b9", "iommu/amd: Check EFR[EPHSup] bit before enabling PPR", 6, 10, { { 0 } }
 };
 /* amd_iommu_gt_ppr_supported() = amd_iommu_v2_pgtbl_supported() (GIOSup && GT) && PPR &&
- * EPHSup; present in the 6.17 tree; still "check_feature(FEATURE_GT) && ..." in the context of
- * "iommu/amd: Update PASID, GATS, GLX, SNPAVICSUP feature related macros" (16 Aug 2024, the 6.12
- * cycle). The release in between that changed it was not pinned: 6.17 is the earliest proven. */
+ * EPHSup. The helper came with b0ffdb23e94f, listed in "IOMMU Updates for Linux v6.13" (22 Nov
+ * 2024, based on 6.12-rc7; amd_iommu.h 11 +- in that pull); Debian's 6.12.118 still has
+ * "check_feature(FEATURE_GT) && check_feature(FEATURE_PPR) && check_feature(FEATURE_EPHSUP)",
+ * 7.3 the helper. The patch text itself was not read. */
 const struct kchange kc_amd_ppr_giosup = {
-	NULL,
-	"amd_iommu_gt_ppr_supported() built on amd_iommu_v2_pgtbl_supported()",
-	6,
-	17,
-	{ { 0 } }
+	"b0ffdb23e94f", "iommu/amd: Add helper function to check GIOSUP/GTSUP", 6, 13, { { 0 } }
 };
 /* HATS == 3 sets amd_iommu_hatdis (no v1 table, so no dirty tracking). Applied to the iommu
  * tree on 27 Jun 2025 (after 6.16-rc3: "Applied, thanks" to v4 of "iommu/amd: Support for HATdis
@@ -72,14 +106,15 @@ const struct kchange kc_amd_ppr_giosup = {
 const struct kchange kc_amd_hatdis = {
 	"7e5516e60961", "iommu/amd: Add HATDis feature support", 6, 17, { { 0 } }
 };
-/* is_nest_parent_supported(): GT && GIOSup && EFR2.GCR3TRPMODE; absent from 6.17, and the series
- * was still under review at v5 on 12 Nov 2025 (6.18 came out at the end of that month), so not
- * before 6.19; the merge release itself was not pinned. */
+/* is_nest_parent_supported(): GT && GIOSup && EFR2.GCR3TRPMODE. Patch 8 of "iommu/amd:
+ * Introduce Nested Translation support" (v5 12 Nov 2025, then v6); linux-next's build report of
+ * 19 Jan 2026 names patch 11 of the series (757d2b1fdf5b7) as new in the iommu tree, after
+ * 6.19-rc5: merged in the 7.0 window. */
 const struct kchange kc_amd_nest_parent = { "b43a29def24f",
 					    "iommu/amd: Add support for nest parent domain "
 					    "allocation",
-					    6,
-					    19,
+					    7,
+					    0,
 					    { { 0 } } };
 
 /* arm_smmu_get_httu(): HA/HD from IDR0.HTTU, or under ACPI from the IORT node's HTTU override
@@ -108,11 +143,17 @@ bool kernel_release_of(const struct iommucap_hostinfo *hi, int *ret_major, int *
 		s++;
 	if (sscanf(s, "%d.%d", &maj, &min) != 2)
 		return false;
-	/* "6.12.95+deb12-amd64": the third number when it follows a dot; "6.1.0-56" is 6.1.0. */
+	/* "6.12.95+deb12-amd64": the third number when it follows a dot. "6.1.0-56-amd64" is a
+	 * distribution's ABI name: the sublevel is hidden (Debian's 6.1.0-56 is 6.1.192). */
 	s = strchr(s, '.');
 	s = s ? strchr(s + 1, '.') : NULL;
-	if (s && isdigit((unsigned char)s[1]))
-		sub = atoi(s + 1);
+	if (s && isdigit((unsigned char)s[1])) {
+		char *e;
+
+		sub = (int)strtol(s + 1, &e, 10);
+		if (sub == 0 && e[0] == '-' && isdigit((unsigned char)e[1]))
+			sub = -1;
+	}
 	*ret_major = maj;
 	*ret_minor = min;
 	*ret_sublevel = sub;
@@ -136,7 +177,7 @@ bool kernel_has(const struct iommucap_hostinfo *hi, const struct kchange *c)
 		return true;
 	for (size_t i = 0; i < ELEMENTSOF(c->stable); i++)
 		if (c->stable[i].major && maj == c->stable[i].major && min == c->stable[i].minor &&
-		    sub >= c->stable[i].sublevel)
+		    (sub < 0 || sub >= c->stable[i].sublevel))
 			return true;
 	return false;
 }
@@ -172,10 +213,11 @@ bool vtd_unit_first_stage_capable(const struct iommucap_unit *u)
 bool vtd_dma_first_stage(const struct iommucap_host *h, const struct iommucap_unit *u)
 {
 	/* first_level_by_default(): in scalable mode with first-stage support DMA domains use
-	 * first-stage tables (both stages present: first-stage for DMA domains). Up to 6.13 the
+	 * first-stage tables (both stages present: first-stage for DMA domains). Up to 6.12 the
 	 * kernel asks the host-wide values (cap_audit's intel_cap_smts/flts_sanity(), before 5.13
-	 * scalable_mode_support()/first_level_support() over every unit); from 6.14 the unit's. */
-	if (kernel_has(&h->info, &kc_vtd_cap_audit_removed))
+	 * scalable_mode_support()/first_level_support() over every unit); from 6.13 the unit's
+	 * (ed56de8a9e90). */
+	if (kernel_has(&h->info, &kc_vtd_first_level_unit))
 		return sm_unit(u) && fbit(u, &vtd_ecap_reg, VTD_ECAP_FLTS);
 	for (size_t i = 0; i < h->n_units; i++)
 		if (!vtd_unit_first_stage_capable(&h->units[i]))
@@ -330,10 +372,18 @@ int vtd_cap_audit_mismatches(const struct iommucap_host *h, const char ***ret, s
  * whose sysfs "features" became "EFR2:EFR"); and those that print it once, from the EFR all units
  * share (amd_iommu_efr, 6.7, when sysfs began to show that global value as "EFR:EFR2"). */
 static const struct kchange kc_amd_print_efr2 = {
-	NULL, "iommu/amd: EFR2 in print_iommu_info()", 6, 0, { { 0 } }
+	"1e98a35da49e",
+	"iommu/amd: Introduce Support for Extended Feature 2 Register",
+	6,
+	0,
+	{ { 0 } }
 };
 static const struct kchange kc_amd_global_efr = {
-	NULL, "iommu/amd: one global EFR/EFR2 (amd_iommu_efr)", 6, 7, { { 0 } }
+	"7b7563a93437",
+	"iommu/amd: Consolidate feature detection and reporting logic",
+	6,
+	7,
+	{ { 0 } }
 };
 
 static bool raw_of(const struct iommucap_unit *u, const char *name, uint64_t *ret)
@@ -399,6 +449,26 @@ static int push_once(char ***v, size_t *n, char *s)
 	return strv_push(v, n, s);
 }
 
+/* intel_iommu_init() on a unit with caching mode (cap.CM), printed once for the first such unit:
+ * before 5.15 pr_warn("IOMMU batching is disabled due to virtualization") unless intel_iommu=strict
+ * had made DMA strict already; from d0e108b8e962 (5.15) pr_info_once("IOMMU batching disallowed
+ * due to virtualization"); from 257ec2907419 (6.3; stable 6.1.16, 5.15.99) only when the DMA
+ * domains are not first-stage (first_level_by_default(), per unit from 6.13). pr_fmt is "DMAR: ".
+ */
+static const char *vtd_caching_mode_line(const struct iommucap_host *h,
+					 const struct iommucap_unit *u)
+{
+	if (!fbit(u, &vtd_cap_reg, VTD_CAP_CM))
+		return NULL;
+	if (!kernel_has(&h->info, &kc_vtd_cm_once))
+		return hostinfo_cmdline_has_option(&h->info, "intel_iommu", "strict")
+			       ? NULL
+			       : "DMAR: IOMMU batching is disabled due to virtualization";
+	if (kernel_has(&h->info, &kc_vtd_cm_first_level) && vtd_dma_first_stage(h, u))
+		return NULL;
+	return "DMAR: IOMMU batching disallowed due to virtualization";
+}
+
 int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iommucap_unit *u,
 				char ***ret, size_t *ret_n)
 {
@@ -406,7 +476,7 @@ int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iomm
 	char **v = NULL, *line = NULL;
 	size_t n = 0, nm = 0;
 	char buf[256];
-	const char *why;
+	const char *why, *cm;
 	int k;
 
 	if (u->model == IOMMUCAP_MODEL_INTEL_VTD) {
@@ -418,17 +488,13 @@ int iommucap_unit_boot_messages(const struct iommucap_host *h, const struct iomm
 		for (size_t i = 0; i < nm; i++)
 			if (strv_pushf(&v, &n, "DMAR: IOMMU feature %s inconsistent", mism[i]) < 0)
 				goto oom;
-		/* intel_svm_check(): the line is the reason when the CPU check fails. The 6.1 boot
-		 * log of the same registers has no such line, so only 6.12 and later (where the
-		 * fixtures' boot logs show it) are predicted. */
-		if (kernel_has(&h->info, &(struct kchange){ .major = 6, .minor = 12 }) &&
-		    iommucap_unit_sva(h, u, buf, sizeof(buf), &why) == 0 && why == buf &&
+		/* intel_svm_check(): the line is the reason when the CPU check fails (reached only
+		 * with PASID in scalable mode, and from 780dfed68862 with SMPWC). */
+		if (iommucap_unit_sva(h, u, buf, sizeof(buf), &why) == 0 && why == buf &&
 		    strstr(buf, " SVM disabled, ") && strv_pushf(&v, &n, "%s", buf) < 0)
 			goto oom;
-		/* intel_iommu_init(): caching mode with second-stage DMA domains disables
-		 * batching, printed once (pr_info_once) for the first such unit. */
-		if (fbit(u, &vtd_cap_reg, VTD_CAP_CM) && !vtd_dma_first_stage(h, u) &&
-		    strv_pushf(&v, &n, "DMAR: IOMMU batching disallowed due to virtualization") < 0)
+		cm = vtd_caching_mode_line(h, u);
+		if (cm && strv_pushf(&v, &n, "%s", cm) < 0)
 			goto oom;
 	}
 	k = amd_feature_line(h, u, &line);

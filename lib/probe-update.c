@@ -21,7 +21,7 @@
  *   - a group G: G, and as a device each PCI device G listed or lists now;
  * and nothing else. Anything beyond that shape -- a warning before or after, a byte to escape,
  * a unit that is not known, a device with iommufd hw_info (its unit learns from it), a VT-d unit
- * that changes what every unit's DMA domains use (vtd_dma_first_stage(), before 6.14), a stale
+ * that changes what every unit's DMA domains use (vtd_dma_first_stage(), before 6.13), a stale
  * listing elsewhere -- is -EAGAIN: the caller probes everything, as before. The model is
  * patched only once all is read and checked.
  */
@@ -476,7 +476,7 @@ static int check_links(const struct update *up, struct iommucap_root *r,
 }
 
 /*
- * Before 6.14 a VT-d unit's DMA domains use first-stage tables only if every unit can
+ * Before 6.13 a VT-d unit's DMA domains use first-stage tables only if every unit can
  * (vtd_dma_first_stage()), which sets the page sizes of all (vtd_host_pass()): a change of
  * units that turns that answer needs them all.
  */

@@ -231,15 +231,19 @@ static void assert_pri(uint64_t efr, const char *rel, bool want)
 
 static void test_amdvi_pri_is_gt_ppr_by_release(void **state)
 {
-	/* amd_iommu_gt_ppr_supported(): GT && PPR; && EPHSup from 48dc345a23b9 (6.10);
-	 * && GIOSup (amd_iommu_v2_pgtbl_supported()) in 6.17. */
+	/* amd_iommu_gt_ppr_supported() (drivers/iommu/amd/amd_iommu.h): GT && PPR; && EPHSup from
+	 * 48dc345a23b9 (6.10); && GIOSup through amd_iommu_v2_pgtbl_supported() from b0ffdb23e94f
+	 * (6.13: Debian's 6.12.118 still reads "check_feature(FEATURE_GT) &&
+	 * check_feature(FEATURE_PPR) && check_feature(FEATURE_EPHSUP)", 7.3 the helper). */
 	assert_pri(EFR_PPR, "6.9.0", false); /* no GT */
 	assert_pri(EFR_GT | EFR_PPR, "6.9.12", true);
 	assert_pri(EFR_GT | EFR_PPR, "6.10.0", false);
 	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.10.0", true);
-	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.16.0", true);
-	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.17.0", false);
-	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.17.0", true);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.12.118", true);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.13.0", false);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.13.0", true);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP, "7.3.4", false);
+	assert_pri(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "7.3.4", true);
 	/* QEMU's amd-iommu (EFR 0x29d3: PPR, GT, no EPHSup): PRI on 6.1, not on 6.12. */
 	assert_pri(QEMU_EFR, "6.1.0-56-amd64", true);
 	assert_pri(QEMU_EFR, "6.12.95+deb12-amd64", false);
@@ -279,9 +283,9 @@ static void test_amdvi_sva_by_release(void **state)
 	assert_sva(EFR_PPR, "6.9.0", false, 0); /* no GT */
 	assert_sva(EFR_GT | EFR_PPR, "6.9.0", false, 1);
 	assert_sva(EFR_GT | EFR_PPR, "6.10.0", false, 0); /* EPHSup from 48dc345a23b9 */
-	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.12.0", false, 1);
-	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.17.0", false, 0); /* GIOSup in 6.17 */
-	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.17.0", false, 1);
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.12.118", false, 1);
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP, "6.13.0", false, 0); /* GIOSup: b0ffdb23e94f */
+	assert_sva(EFR_GT | EFR_PPR | EFR_EPHSUP | EFR_GIOSUP, "6.13.0", false, 1);
 	assert_sva(QEMU_EFR, "6.1.0-56-amd64", false, 1);
 	assert_sva(QEMU_EFR, "6.12.95+deb12-amd64", false, 0);
 	assert_sva(EFR_GT | EFR_PPR | EFR_SNP, "6.9.0", false, -1);
@@ -308,18 +312,28 @@ static void test_amdvi_dirty_tracking_by_release(void **state)
 	assert_dirty(EFR_HDSUP | EFR_HATS(2), "6.17.0", true);
 }
 
-static void test_amdvi_nesting_by_release(void **state)
+static void assert_nesting(uint64_t efr, uint64_t efr2, const char *rel, bool want,
+			   enum iommucap_source src)
 {
-	struct iommucap_hostinfo old = release("6.18.2"), new = release("6.19.0");
+	struct iommucap_hostinfo hi = release(rel);
 	struct iommucap_unit u;
 
-	/* is_nest_parent_supported() exists from b43a29def24f only. */
-	decode(&u, false, 0, true, EFR_GT | EFR_GIOSUP, true, EFR2_GCR3TRPMODE, &old);
-	assert_cap_bool(&u, IOMMUCAP_NESTING, IOMMUCAP_SRC_DRIVER, false);
+	decode(&u, false, 0, true, efr, true, efr2, &hi);
+	assert_cap_bool(&u, IOMMUCAP_NESTING, src, want);
 	unit_done(&u);
-	decode(&u, false, 0, true, EFR_GT | EFR_GIOSUP, true, EFR2_GCR3TRPMODE, &new);
-	assert_cap_bool(&u, IOMMUCAP_NESTING, IOMMUCAP_SRC_REGISTER, true);
-	unit_done(&u);
+}
+
+static void test_amdvi_nesting_by_release(void **state)
+{
+	/* is_nest_parent_supported() (drivers/iommu/amd/iommu.c, 7.3): GT && GIOSup &&
+	 * EFR2.GCR3TRPMode, from b43a29def24f, new in the iommu tree in January 2026: 7.0. */
+	const uint64_t efr = EFR_GT | EFR_GIOSUP;
+
+	assert_nesting(efr, EFR2_GCR3TRPMODE, "6.18.2", false, IOMMUCAP_SRC_DRIVER);
+	assert_nesting(efr, EFR2_GCR3TRPMODE, "6.19.7", false, IOMMUCAP_SRC_DRIVER);
+	assert_nesting(efr, EFR2_GCR3TRPMODE, "7.0.0", true, IOMMUCAP_SRC_REGISTER);
+	assert_nesting(efr, 0, "7.0.0", false, IOMMUCAP_SRC_REGISTER);
+	assert_nesting(EFR_GT, EFR2_GCR3TRPMODE, "7.3.4", false, IOMMUCAP_SRC_REGISTER);
 }
 
 static void test_amdvi_dirty_tracking_is_hdsup(void **state)

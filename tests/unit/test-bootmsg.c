@@ -21,7 +21,8 @@ static const char *srcdir(void)
 static bool predicted_kind(const char *l)
 {
 	return strstr(l, "IOMMU feature ") || strstr(l, " SVM disabled, ") ||
-	       strstr(l, "IOMMU batching disallowed") || strstr(l, "AMD-Vi: Extended features (");
+	       strstr(l, "IOMMU batching disallowed") || strstr(l, "IOMMU batching is disabled") ||
+	       strstr(l, "AMD-Vi: Extended features (");
 }
 
 static void check_fixture(const char *dir, const char *name, unsigned *n_checked)
@@ -139,6 +140,90 @@ static void test_cap_audit_by_release(void **state)
 	assert_audit("6.14.0", 0);
 }
 
+/* A VT-d unit with caching mode, in scalable mode with FLTS (first-stage DMA domains) or not. */
+static struct iommucap_unit cm_unit(const char *name, bool cm, bool first_stage)
+{
+	struct iommucap_unit u = { .model = IOMMUCAP_MODEL_INTEL_VTD };
+
+	u.name = strdup(name);
+	assert_int_equal(unit_add_field(&u, "cap", "cm", IOMMUCAP_FIELD_NUM, cm, NULL), 0);
+	assert_int_equal(unit_add_field(&u, "ecap", "flts", IOMMUCAP_FIELD_NUM, first_stage, NULL),
+			 0);
+	assert_int_equal(
+		cap_set_bool(&u, IOMMUCAP_SCALABLE_MODE, first_stage, IOMMUCAP_SRC_REGISTER), 0);
+	return u;
+}
+
+/* The caching-mode line predicted for the second unit (caching mode, first-stage tables) beside
+ * a first unit without caching mode, first-stage or not; NULL when none. */
+static void assert_cm_line(const char *release, bool first_unit_first_stage, bool second_cm,
+			   const char *strict, const char *want)
+{
+	struct iommucap_kv kv = { (char *)"intel_iommu", (char *)strict };
+	struct iommucap_host h = { 0 };
+	bool found = false;
+	char **m = NULL;
+	size_t n = 0;
+
+	h.info.kernel_release = (char *)release;
+	sscanf(release, "%d.%d", &h.info.kernel_major, &h.info.kernel_minor);
+	if (strict) {
+		h.info.cmdline = &kv;
+		h.info.n_cmdline = 1;
+	}
+	h.units = calloc(2, sizeof(*h.units));
+	h.units[0] = cm_unit("dmar0", false, first_unit_first_stage);
+	h.units[1] = cm_unit("dmar1", second_cm, true);
+	h.n_units = 2;
+	assert_int_equal(iommucap_unit_boot_messages(&h, &h.units[1], &m, &n), 0);
+	/* The units differ in cm and flts: up to 6.13 cap_audit's "inconsistent" lines come too. */
+	for (size_t i = 0; i < n; i++)
+		if (strstr(m[i], "IOMMU batching")) {
+			if (!want || found)
+				fail_msg("%s: \"%s\" not expected", release, m[i]);
+			assert_string_equal(m[i], want);
+			found = true;
+		}
+	if (want && !found)
+		fail_msg("%s: no batching line", release);
+	strv_free(m, n);
+	for (size_t i = 0; i < h.n_units; i++)
+		unit_done(&h.units[i]);
+	free(h.units);
+}
+
+static void test_caching_mode_line_by_release(void **state)
+{
+	static const char old[] = "DMAR: IOMMU batching is disabled due to virtualization",
+			  once[] = "DMAR: IOMMU batching disallowed due to virtualization";
+
+	/* intel_iommu_init(): before d0e108b8e962 (5.15) pr_warn("IOMMU batching is disabled due
+	 * to virtualization") unless intel_iommu=strict set intel_iommu_strict already. */
+	assert_cm_line("5.14.21", true, true, NULL, old);
+	assert_cm_line("5.14.21", true, true, "strict", NULL);
+	assert_cm_line("5.14.21", true, false, NULL, NULL);
+	/* From 5.15 pr_info_once("IOMMU batching disallowed due to virtualization\n") for any
+	 * unit with cap.CM, whatever its tables ... */
+	assert_cm_line("5.15.0", true, true, "strict", once);
+	assert_cm_line("6.2.16", true, true, NULL, once);
+	assert_cm_line("6.1.15", true, true, NULL, once);
+	/* ... and from 257ec2907419 (6.3; stable 6.1.16, 5.15.99) only when its DMA domains are
+	 * not first-stage: "cap_caching_mode(iommu->cap) && !first_level_by_default(...)" in
+	 * Debian's 6.1.192, 6.12.118 and 7.3 sources. */
+	assert_cm_line("6.3.0", true, true, NULL, NULL);
+	assert_cm_line("6.1.16", true, true, NULL, NULL);
+	assert_cm_line("5.15.99", true, true, NULL, NULL);
+	assert_cm_line("5.15.98", true, true, NULL, once);
+	assert_cm_line("6.1.0-56-amd64", true, true, NULL, NULL);
+	/* first_level_by_default(): host-wide up to 6.12 (another unit without first-stage
+	 * tables makes every unit's DMA domains second-stage), the unit's own from ed56de8a9e90
+	 * (6.13). */
+	assert_cm_line("6.12.118", false, true, NULL, once);
+	assert_cm_line("6.13.0", false, true, NULL, NULL);
+	assert_cm_line("7.3.4", false, true, NULL, NULL);
+	assert_cm_line("7.3.4", true, false, NULL, NULL);
+}
+
 static void assert_amd_line(const char *release, uint64_t cap, uint64_t efr, uint64_t efr2,
 			    const char *want)
 {
@@ -188,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_boot_messages_match_fixture_logs),
 		cmocka_unit_test(test_cap_audit_by_release),
 		cmocka_unit_test(test_amd_feature_line_by_release),
+		cmocka_unit_test(test_caching_mode_line_by_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "tree.h"
 #include "regs-vtd.h"
+#include "ksem.h"
 
 #define BIT(n) (UINT64_C(1) << (n))
 
@@ -436,17 +437,73 @@ static void test_vtd_pri_needs_scalable_mode(void **state)
 
 static void test_vtd_pri_needs_pds_from_6_18(void **state)
 {
-	/* "iommu/vt-d: PRS isn't usable if PDS isn't supported": 6.18, stable 6.17.3, 6.12.53. */
+	/* "iommu/vt-d: PRS isn't usable if PDS isn't supported": 6.18; Debian's changelogs list
+	 * the backports under 6.12.54 and 6.1.157 (linux 6.12.57-1 and 6.1.158-1). Debian's
+	 * "6.1.0-56-amd64" hides its sublevel (6.1.192): it has the backport. */
 	const uint64_t prs = BIT(29) | BIT(43) | BIT(2), pds = BIT(42);
 
-	assert_unit_bool(prs, "6.12.52", IOMMUCAP_PRI, true);
-	assert_unit_bool(prs, "6.12.53", IOMMUCAP_PRI, false);
-	assert_unit_bool(prs, "6.17.2", IOMMUCAP_PRI, true);
-	assert_unit_bool(prs, "6.17.3", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs, "6.12.53", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.12.54", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs, "6.1.156", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.1.157", IOMMUCAP_PRI, false);
 	assert_unit_bool(prs, "6.16.12", IOMMUCAP_PRI, true);
 	assert_unit_bool(prs, "6.18.0", IOMMUCAP_PRI, false);
 	assert_unit_bool(prs | pds, "6.18.0", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.1.0-56-amd64", IOMMUCAP_PRI, false);
 	assert_unit_bool(prs | pds, "6.1.0-56-amd64", IOMMUCAP_PRI, true);
+}
+
+/* capabilities.sva as intel_svm_check() (drivers/iommu/intel/svm.c) decides it for a unit with
+ * scalable mode and PASID, on a CPU with or without 1 GiB pages and a unit without FL1GP. */
+static void assert_sva(uint64_t ecap, const char *rel, bool gbpages, int want, const char *why)
+{
+	struct iommucap_host h = { .info = release(rel) };
+	struct iommucap_unit u;
+	char buf[256];
+	const char *reason;
+	int v;
+
+	decode(&u, true, 0, true, ecap, &h.info);
+	assert_int_equal(reg_decode(&vtd_cap_reg, 0, &u), 0);
+	assert_int_equal(reg_decode(&vtd_ecap_reg, ecap, &u), 0);
+	u.name = (char *)"dmar0";
+	u.model = IOMMUCAP_MODEL_INTEL_VTD;
+	h.info.cpu_flags_known = true;
+	h.info.cpu_flags[IOMMUCAP_CPU_PDPE1GB] = gbpages;
+	h.units = &u;
+	h.n_units = 1;
+	v = iommucap_unit_sva(&h, &u, buf, sizeof(buf), &reason);
+	if (v != want)
+		fail_msg("%s: %d, %s", rel, v, reason);
+	if (why)
+		assert_non_null(strstr(reason, why));
+	u.name = NULL;
+	unit_done(&u);
+}
+
+static void test_vtd_sva_needs_smpwc_from_7_2(void **state)
+{
+	/* intel_svm_check(): "if (!pasid_supported(iommu) || !ecap_smpwc(iommu->ecap)) return;" in
+	 * Debian's 7.3, 6.12.118 and 6.1.192 sources; 780dfed68862 "iommu/vt-d: Disallow SVA if
+	 * page walk is not coherent" came through iommu-fixes-v7.2-rc5, and Debian's changelogs
+	 * list it under 6.12.101 and 6.1.183. */
+	const uint64_t sm_pasid = BIT(43) | BIT(40), smpwc = BIT(48);
+
+	assert_sva(sm_pasid, "7.1.9", false, 1, NULL);
+	assert_sva(sm_pasid, "7.2.0", false, 0, "smpwc 0");
+	assert_sva(sm_pasid | smpwc, "7.2.0", false, 1, NULL);
+	assert_sva(sm_pasid, "6.12.100", false, 1, NULL);
+	assert_sva(sm_pasid, "6.12.101", false, 0, "smpwc 0");
+	assert_sva(sm_pasid, "6.1.182", false, 1, NULL);
+	assert_sva(sm_pasid, "6.1.183", false, 0, "smpwc 0");
+	assert_sva(sm_pasid, "6.1.0-56-amd64", false, 0, "smpwc 0");
+	/* The check comes first: without SMPWC no "SVM disabled" line (the x86-q72-k612-b boot
+	 * log of 6.12.95 has "dmar0 SVM disabled, incompatible 1GB page capability" for ecap
+	 * 490080f00f4a, SMPWC 0; the 6.1.192 log of the same registers has none). */
+	assert_sva(sm_pasid, "6.12.95+deb12-amd64", true, 0,
+		   "dmar0 SVM disabled, incompatible 1GB page capability");
+	assert_sva(sm_pasid, "6.1.0-56-amd64", true, 0, "smpwc 0");
+	assert_sva(sm_pasid | smpwc, "7.3.4", true, 0, "SVM disabled, incompatible 1GB page");
 }
 
 static void test_vtd_dirty_tracking_by_release(void **state)
@@ -549,9 +606,11 @@ static void test_vtd_page_sizes_from_sllps(void **state)
 
 /*
  * The page sizes of a unit's DMA domains follow the table stage first_level_by_default() picks:
- * first-stage (4K, 2M, and 1G with cap.FL1GP) when scalable mode and ecap.FLTS hold, up to 6.13
+ * first-stage (4K, 2M, and 1G with cap.FL1GP) when scalable mode and ecap.FLTS hold, up to 6.12
  * for every VT-d unit of the host (cap_audit's intel_cap_smts_sanity()/intel_cap_flts_sanity(),
- * ad3d19029979), from 6.14 for the unit itself (c2206299401b); otherwise SLLPS.
+ * ad3d19029979; Debian's 6.12.118 source), from 6.13 for the unit itself (ed56de8a9e90
+ * "iommu/vt-d: Refactor first_level_by_default()", in the v6.13 IOMMU pull; 7.3's
+ * first_level_by_default(iommu)); otherwise SLLPS.
  */
 static void assert_host_page_sizes(const char *rel, uint64_t ecap_b, size_t n_want,
 				   const uint64_t *want)
@@ -584,18 +643,19 @@ static void test_vtd_dma_domain_stage_by_release(void **state)
 	const uint64_t smts = BIT(43), flts = BIT(47);
 	const uint64_t second[] = { SZ_4K }, first[] = { SZ_4K, SZ_2M, SZ_1G };
 
-	/* The other unit lacks FLTS: host-wide second stage up to 6.13, per unit from 6.14. */
+	/* The other unit lacks FLTS: host-wide second stage up to 6.12, per unit from 6.13. */
 	assert_host_page_sizes("5.12.19", smts, 1, second);
 	assert_host_page_sizes("5.13.0", smts, 1, second);
-	assert_host_page_sizes("6.13.12", smts, 1, second);
+	assert_host_page_sizes("6.12.118", smts, 1, second);
+	assert_host_page_sizes("6.13.0", smts, 3, first);
 	assert_host_page_sizes("6.14.0", smts, 3, first);
 	/* Both units in scalable mode with FLTS: first stage on every release. */
 	assert_host_page_sizes("6.1.0-56-amd64", smts | flts, 3, first);
-	assert_host_page_sizes("6.13.12", smts | flts, 3, first);
-	assert_host_page_sizes("6.14.0", smts | flts, 3, first);
+	assert_host_page_sizes("6.12.118", smts | flts, 3, first);
+	assert_host_page_sizes("6.13.0", smts | flts, 3, first);
 	/* The other unit in legacy mode. */
-	assert_host_page_sizes("6.13.12", flts, 1, second);
-	assert_host_page_sizes("6.14.0", flts, 3, first);
+	assert_host_page_sizes("6.12.118", flts, 1, second);
+	assert_host_page_sizes("6.13.0", flts, 3, first);
 }
 
 static void test_vtd_sp_off_gives_4k_only(void **state)
@@ -902,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_vtd_input_bits_is_mgaw),
 		cmocka_unit_test(test_vtd_page_sizes_from_sllps),
 		cmocka_unit_test(test_vtd_dma_domain_stage_by_release),
+		cmocka_unit_test(test_vtd_sva_needs_smpwc_from_7_2),
 		cmocka_unit_test(test_vtd_sp_off_gives_4k_only),
 		cmocka_unit_test(test_vtd_sm_off_disables_scalable_caps),
 		cmocka_unit_test(test_vtd_coherency_source_bit),
