@@ -29,7 +29,7 @@ TESTS += bench/bench-smoke
 EXTRA_DIST += bench/README.md
 
 # Build and run the benchmarks (BENCH_FLAGS: e.g. --units 1,16 --reps 9 --dir /dev/shm), then
-# bench-scale: the daemon's RSS, "iommuctl show" through it (wall and peak RSS), a re-probe, and
+# bench-scale: the daemon's RSS, "iommuctl show" and "tree" through it (wall and peak RSS), a re-probe, and
 # the daemon's RSS across a million queries and a thousand re-probes on generated hosts, each
 # against its baseline of the same run (BENCH_SCALE_FLAGS: e.g. --units 64 --reps 5
 # --queries 100000 --churn 100; bench/README.md, "Scale"), and bench-suggest: "iommuctl suggest" and

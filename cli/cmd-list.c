@@ -120,6 +120,113 @@ static int daemon_host(const struct table_spec *spec, const size_t *cols, size_t
 	return r;
 }
 
+/* The method's error, as daemon_host() reports it (-ENOSYS: not known to this daemon). */
+static int daemon_failed(const char *method, const char *error)
+{
+	if (streq(error, "org.varlink.service.MethodNotFound") ||
+	    streq(error, "org.varlink.service.InvalidParameter"))
+		return -ENOSYS; /* a daemon older than the method or its parameter */
+	if (reply_too_large(error))
+		return -ENOSYS; /* over the message limit: the host document, in parts */
+	warnx("%s failed: %s", method, error);
+	return EXIT_FAILURE;
+}
+
+/*
+ * A list asked for with 'more' (ListGroups, ListDevices), each reply's element read into h as it
+ * arrives: never the whole list as one JSON tree (ListDevices on 1024 units is 1.6 MB of text and
+ * three times that as a tree).
+ */
+static int ask_each(struct vl_client *c, const char *method, const char *key,
+		    struct iommucap_host *h, char **ret_error, char **ret_bad)
+{
+	bool continues = true;
+	int k = vl_client_call(c, method, NULL, true);
+
+	while (k >= 0 && continues) {
+		json_t *reply = NULL;
+		struct iommucap_host_parts p = { 0 };
+
+		k = vl_client_read(c, &reply, ret_error, &continues);
+		if (k < 0 || *ret_error) {
+			json_decref(reply);
+			break;
+		}
+		if (streq(key, "groups"))
+			p.groups = member(reply, key);
+		else
+			p.devices = member(reply, key);
+		k = iommucap_host_add_parts(h, &p, ret_bad);
+		json_decref(reply);
+		if (k < 0 && k != -ENOMEM)
+			return -EBADMSG;
+	}
+	return k;
+}
+
+/*
+ * The host for "tree" from the daemon, with only what the tree prints: the unit rows with each
+ * unit's device names (which say which groups hang under it) and the warnings
+ * (ListUnitRows(devices: true)), the groups (ListGroups), and the devices (ListDevices), or when
+ * the tree prints no device column but the name, only where each sits (ListDeviceUnits). The
+ * groups and devices come an element a reply. -ENOSYS: the daemon has not these methods.
+ */
+static int daemon_tree_host(const size_t *cols, size_t n_cols, struct iommucap_host **ret)
+{
+	_cleanup_free_ char *error = NULL, *bad = NULL;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL;
+	bool facts = tree_columns_need_devices(cols, n_cols);
+	const char *failed = "ListUnitRows";
+	json_t *rows = NULL, *units = NULL;
+	struct vl_client *c;
+	int k = vl_client_connect(arg_address, &c);
+
+	if (k < 0)
+		return daemon_unreachable(k);
+	k = daemon_ask(c, "io.iommucapd.ListUnitRows", json_pack("{s:b}", "devices", 1), &rows,
+		       &error);
+	if (k >= 0 && !error) {
+		struct iommucap_host_parts p = { .units = member(rows, "units"),
+						 .capability_sets = member(rows, "capability_sets"),
+						 .warnings = member(rows, "warnings") };
+
+		k = iommucap_host_from_parts(&p, &h, &bad);
+		k = k == -ENOMEM ? k : k < 0 ? -EBADMSG : 0;
+	}
+	json_decref(rows);
+	if (k >= 0 && !error) {
+		failed = "ListGroups";
+		k = ask_each(c, "io.iommucapd.ListGroups", "groups", h, &error, &bad);
+	}
+	if (k >= 0 && !error && facts) {
+		failed = "ListDevices";
+		k = ask_each(c, "io.iommucapd.ListDevices", "devices", h, &error, &bad);
+	} else if (k >= 0 && !error) {
+		failed = "ListDeviceUnits";
+		k = daemon_ask(c, "io.iommucapd.ListDeviceUnits", NULL, &units, &error);
+		if (k >= 0 && !error) {
+			struct iommucap_host_parts p = { .devices = member(units, "devices"),
+							 .device_summaries = true };
+
+			k = iommucap_host_add_parts(h, &p, &bad);
+			k = k == -ENOMEM ? k : k < 0 ? -EBADMSG : 0;
+		}
+		json_decref(units);
+	}
+	vl_client_free(c);
+	if (k == -EBADMSG) {
+		warnx("iommu-capd sent a host that is not valid: %s", bad ?: "?");
+		return EXIT_FAILURE;
+	}
+	if (k < 0)
+		return daemon_unreachable(k);
+	if (error)
+		return daemon_failed(failed, error);
+	print_warnings(h);
+	*ret = TAKE_PTR(h);
+	return EXIT_SUCCESS;
+}
+
 static bool wanted(const char *name)
 {
 	if (arg_n_filters == 0)
@@ -182,8 +289,9 @@ static int columns_and_host(const struct table_spec *spec, size_t **ret_cols, si
 		return fail(EX_USAGE, "unknown column: %s (see --list-columns)", bad);
 	/* A table needs only its own array (most tables of units, not even the device names and
 	 * registers): the daemon sends less. */
-	r = !offline() && spec != &tree_table &&
-			    (spec != &units_table || units_columns_summary_only(*ret_cols, *ret_n))
+	r = offline()		  ? probe(ret_host)
+	    : spec == &tree_table ? daemon_tree_host(*ret_cols, *ret_n, ret_host)
+	    : spec != &units_table || units_columns_summary_only(*ret_cols, *ret_n)
 		    ? daemon_host(spec, *ret_cols, *ret_n, ret_host)
 		    : probe(ret_host);
 	if (r == -ENOSYS)

@@ -513,6 +513,15 @@ static const struct {
 	[COL_T_PATH] = { COL_U_PATH, -1, -1 },
 };
 
+bool tree_columns_need_devices(const size_t *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cols[i] < ELEMENTSOF(tree_map) && cols[i] != COL_T_NAME &&
+		    tree_map[cols[i]].device >= 0)
+			return true;
+	return false;
+}
+
 json_t *tree_cell(const void *row, size_t col)
 {
 	static const char *const kinds[] = {

@@ -39,6 +39,8 @@ bool units_columns_summary_only(const size_t *cols, size_t n);
  * device sits (UNIT). */
 bool devices_columns_need_units(const size_t *cols, size_t n);
 bool groups_columns_need_devices(const size_t *cols, size_t n);
+/* Does a tree print more of a device than its name (its PCI facts: ListDevices)? */
+bool tree_columns_need_devices(const size_t *cols, size_t n);
 
 /* The host the getters look things up in (device counts, units of devices). */
 void tables_set_host(const struct iommucap_host *h);

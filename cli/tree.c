@@ -43,12 +43,12 @@ static const struct entry *lookup(const struct entry *v, size_t n, const char *n
 }
 
 struct index {
-	struct entry *devices;	    /* each device's address, with its position in h->devices */
+	struct entry *devices; /* each device's address, with its position in h->devices */
 	size_t n_devices;
 	struct entry *units;	    /* each unit's name, with its position in h->units */
 	struct entry *unit_members; /* every name in a unit's devices/, with the unit's position */
 	size_t n_unit_members;
-	struct entry *grouped;	    /* every group member's name */
+	struct entry *grouped; /* every group member's name */
 	size_t n_grouped;
 };
 
@@ -186,8 +186,7 @@ static int served_add(struct served_list *l, size_t unit, size_t group)
  * unit probes); a PCI device's own iommu link says so too, and stands in when a tree lost the
  * unit's links. The pairs come sorted by unit, then group, each once.
  */
-static int find_served(const struct iommucap_host *h, const struct index *x,
-		       struct served_list *l)
+static int find_served(const struct iommucap_host *h, const struct index *x, struct served_list *l)
 {
 	int k = 0;
 
@@ -261,11 +260,11 @@ static int build(struct builder *b, const struct iommucap_host *h, const struct 
 		/* A device the unit serves outside every group (its group link is missing). */
 		for (size_t di = 0; k >= 0 && u->devices && di < u->n_devices; di++)
 			if (!lookup(x->grouped, x->n_grouped, u->devices[di])) {
-				ssize_t r = add(
-					b, up,
-					(struct tree_row){ .kind = TREE_DEVICE,
-							   .device = find_device(h, x, u->devices[di]),
-							   .name = u->devices[di] });
+				ssize_t r = add(b, up,
+						(struct tree_row){
+							.kind = TREE_DEVICE,
+							.device = find_device(h, x, u->devices[di]),
+							.name = u->devices[di] });
 				k = r < 0 ? (int)r : 0;
 			}
 	}

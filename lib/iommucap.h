@@ -326,9 +326,10 @@ int iommucap_host_write_array(const struct iommucap_host *h, const char *key, FI
  * The units as the interface's ListUnitRows has them: "capability_sets":[...],"units":[...] (two
  * members of an object, without its braces). Each distinct set of capability values (as a
  * summary has them) is written once, and each unit's summary has "capability_set", the index
- * of its set, for its capabilities.
+ * of its set, for its capabilities; with devices, also "devices", the unit's device names.
  */
-int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t flags);
+int iommucap_host_write_unit_rows(const struct iommucap_host *h, bool devices, FILE *f,
+				  size_t flags);
 
 /* The host document's arrays. */
 enum iommucap_host_array {
@@ -362,8 +363,9 @@ int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,
  * A host of the parts a table needs, as the daemon's methods send them; each may be NULL (not
  * asked for). units: whole units (ListUnits), their summaries (unit_summaries), or, with
  * capability_sets, the rows of iommucap_host_write_unit_rows (each row's capabilities are the
- * set its "capability_set" names; the rows are changed in place); devices: whole, or with
- * device_summaries only their address, unit and group; groups; warnings.
+ * set its "capability_set" names; the rows are changed in place; a row's "devices", when it has
+ * them, are the unit's device names); devices: whole, or with device_summaries only their
+ * address, unit and group; groups; warnings.
  */
 struct iommucap_host_parts {
 	json_t *units, *capability_sets, *devices, *groups, *warnings;
@@ -372,6 +374,13 @@ struct iommucap_host_parts {
 
 int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommucap_host **ret,
 			     char **ret_error);
+/*
+ * Add the parts of one more reply to h, read as iommucap_host_from_parts reads them, after what
+ * h has: a list asked for with 'more' comes an element a reply, and each is read into the model
+ * as it arrives, never the whole list as one JSON tree.
+ */
+int iommucap_host_add_parts(struct iommucap_host *h, const struct iommucap_host_parts *p,
+			    char **ret_error);
 
 /* One capability's value as the document prints it: null when unknown, NULL on no memory. */
 json_t *iommucap_capval_to_json(const struct iommucap_unit *u, enum iommucap_cap c);

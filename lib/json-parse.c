@@ -348,6 +348,35 @@ static int rows_to_summaries(struct jsonpath *x, json_t *capability_sets, json_t
 	return 0;
 }
 
+/* The device names a unit row may carry (ListUnitRows with devices), as many as it counts. */
+static int rows_devices(struct jsonpath *x, struct iommucap_host *h, json_t *units)
+{
+	json_t *row;
+	size_t i;
+	int k = 0;
+
+	json_array_foreach (units, i, row) {
+		json_t *v = json_object_get(row, "devices");
+		struct iommucap_unit *u = &h->units[i];
+		size_t saved = jsonpath_push(x, "units/%zu", i), n = 0;
+		char **names = NULL;
+
+		if (v && i < h->n_units) {
+			k = doc_get_strv(x, v, "devices", &names, &n);
+			if (k >= 0 && n != u->n_devices)
+				k = jsonpath_bad(x, "devices", "not n_devices names");
+			if (k >= 0)
+				u->devices = names;
+			else
+				strv_free(names, n);
+		}
+		jsonpath_pop(x, saved);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
 int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommucap_host **ret,
 			     char **ret_error)
 {
@@ -362,6 +391,8 @@ int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommuca
 	if (k >= 0 && p->units)
 		k = read_array(&x, h, offsetof(struct iommucap_host, units), p->units,
 			       p->unit_summaries || p->capability_sets);
+	if (k >= 0 && p->units && p->capability_sets)
+		k = rows_devices(&x, h, p->units);
 	if (k >= 0 && p->devices)
 		k = read_array(&x, h, offsetof(struct iommucap_host, devices), p->devices,
 			       p->device_summaries);
@@ -372,6 +403,50 @@ int iommucap_host_from_parts(const struct iommucap_host_parts *p, struct iommuca
 				 host_field(offsetof(struct iommucap_host, warnings))->key,
 				 &h->warnings, &h->n_warnings);
 	return finish(&x, k, h, ret, ret_error);
+}
+
+/* Move n elements of size bytes from *from to the end of *to (which has *n_to). */
+static int append_elements(void *to, size_t *n_to, void *from, size_t *n_from, size_t size)
+{
+	char **t = to, **f = from, *v;
+
+	if (*n_from == 0)
+		return 0;
+	v = realloc(*t, (*n_to + *n_from + 1) * size);
+	if (!v)
+		return -ENOMEM;
+	memcpy(v + *n_to * size, *f, *n_from * size);
+	*t = v;
+	*n_to += *n_from;
+	*n_from = 0;
+	return 0;
+}
+
+int iommucap_host_add_parts(struct iommucap_host *h, const struct iommucap_host_parts *p,
+			    char **ret_error)
+{
+	struct iommucap_host *more = NULL;
+	int k = iommucap_host_from_parts(p, &more, ret_error);
+	bool units = k >= 0 && more->n_units > 0;
+
+	if (k >= 0)
+		k = append_elements(&h->units, &h->n_units, &more->units, &more->n_units,
+				    sizeof(*h->units));
+	if (k >= 0)
+		k = append_elements(&h->groups, &h->n_groups, &more->groups, &more->n_groups,
+				    sizeof(*h->groups));
+	if (k >= 0)
+		k = append_elements(&h->devices, &h->n_devices, &more->devices, &more->n_devices,
+				    sizeof(*h->devices));
+	if (k >= 0)
+		k = append_elements(&h->warnings, &h->n_warnings, &more->warnings,
+				    &more->n_warnings, sizeof(*h->warnings));
+	if (units)
+		host_sort_units(h);
+	iommucap_host_free(more);
+	if (k == -ENOMEM && ret_error)
+		*ret_error = strdup(strerror(ENOMEM));
+	return k;
 }
 
 int iommucap_host_from_units(json_t *units, json_t *warnings, bool summaries,

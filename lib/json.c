@@ -368,7 +368,8 @@ static size_t set_index(char **sets, size_t *n, char *text)
  * Two passes: the distinct capability values first (units of one model and stepping share
  * them), then each unit's summary with the index of its set for its capabilities.
  */
-int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t flags)
+int iommucap_host_write_unit_rows(const struct iommucap_host *h, bool devices, FILE *f,
+				  size_t flags)
 {
 	const struct doc_field *cf = doc_unit_capabilities();
 	_cleanup_free_ size_t *set_of = calloc(h->n_units + 1, sizeof(*set_of));
@@ -396,8 +397,12 @@ int iommucap_host_write_unit_rows(const struct iommucap_host *h, FILE *f, size_t
 		k = -EIO;
 	for (size_t i = 0; k >= 0 && i < h->n_units; i++) {
 		json_t *row = doc_encode(&doc_unit, &h->units[i], true);
+		bool oom = false;
 
-		if (!row || json_object_del(row, cf->key) < 0 ||
+		if (row && devices)
+			doc_set(row, "devices",
+				doc_strv(h->units[i].devices, h->units[i].n_devices, &oom), &oom);
+		if (!row || oom || json_object_del(row, cf->key) < 0 ||
 		    json_object_set_new(row, "capability_set",
 					json_integer((json_int_t)set_of[i])) < 0) {
 			json_decref(row);

@@ -29,6 +29,8 @@ start_daemon() { # TREE SOCKET
 	return 1
 }
 
+# tree: every column (ListDevices), and without a device's PCI facts (ListDeviceUnits).
+tree_all=$("$IOMMUCTL" tree --list-columns | awk '{print $1}' | paste -sd, -)
 for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmuv3-props-full \
 	large-host broken-garbage-groups broken-dangling-links; do
 	tree="$srcdir/tests/fixtures/$fx"
@@ -36,7 +38,7 @@ for fx in x86-q72-k612-b-intel-sm x86-q72-k61-c-amd arm64-q72-k612-e-smmuv3 smmu
 	start_daemon "$tree" "$sock"
 	t $? "daemon serves $fx"
 	for args in "show" "show -J" "devices -o DEVICE,UNIT,GROUP,PASID,EFF-PASID,ATS" "groups -r" \
-		"dump" "suggest -q -J" "suggest -q --libvirt" "suggest -q --migratable" \
+		"tree" "tree -J -o $tree_all" "tree -o NAME,TYPE,DOMAIN,DEVICES" "dump" "suggest -q -J" "suggest -q --libvirt" "suggest -q --migratable" \
 		"suggest -q --device 0000:ff:1f.7" "suggest -q --model bogus"; do
 		# (suggest: -q, as the daemon sends no probe warnings with a suggestion)
 		# shellcheck disable=SC2086

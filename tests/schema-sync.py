@@ -143,12 +143,14 @@ def main():
         want["capabilities"] = "CapabilityValues"
         check(idl["UnitSummary"] == want, "UnitSummary is Unit less raw, raw_unknown, fields and "
               "devices, plus n_devices: int", f"{idl['UnitSummary']}\n{want}")
-        # A UnitRow is a UnitSummary with the index of its capability set for its capabilities.
+        # A UnitRow is a UnitSummary with the index of its capability set for its capabilities,
+        # and the Unit's device names when asked for (ListUnitRows(devices: true)).
         walk("UnitRow")
         want = {k: v for k, v in idl["UnitSummary"].items() if k != "capabilities"}
         want["capability_set"] = "int"
+        want["devices"] = "?" + idl["Unit"]["devices"]
         check(idl.get("UnitRow") == want, "UnitRow is UnitSummary with capability_set: int for "
-              "capabilities", f"{idl.get('UnitRow')}\n{want}")
+              "capabilities, and the Unit's devices, optional", f"{idl.get('UnitRow')}\n{want}")
         want = {k: v for k, v in idl["Capabilities"].items() if k not in ("unknown", "sources")}
         check(idl.get("CapabilityValues") == want,
               "CapabilityValues is Capabilities less unknown and sources",

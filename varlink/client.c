@@ -13,7 +13,7 @@
 struct vl_client {
 	int fd;
 	char *buf;
-	size_t len, cap;
+	size_t start, len, cap; /* the unread bytes are buf[start..len) */
 };
 
 int vl_connect_unix(const char *path)
@@ -122,12 +122,21 @@ int vl_client_read(struct vl_client *c, json_t **ret_parameters, char **ret_erro
 {
 	char *nul;
 	json_t *msg, *err;
-	size_t scanned = 0; /* a megabyte reply comes in many reads: look for its NUL once */
+	size_t scanned = c->start; /* a megabyte reply comes in many reads: look for its NUL once */
 
 	while (!(nul = c->len > scanned ? memchr(c->buf + scanned, 0, c->len - scanned) : NULL)) {
 		ssize_t n;
 
 		scanned = c->len;
+		/* The bytes read are moved to the front only when the buffer is full, not after
+		 * each message: a stream of 8 000 small replies ('more') came in 64 KiB reads, and
+		 * moving the rest of a read after each of them cost more than parsing it. */
+		if (c->len == c->cap && c->start > 0) {
+			memmove(c->buf, c->buf + c->start, c->len - c->start);
+			c->len -= c->start;
+			scanned -= c->start;
+			c->start = 0;
+		}
 		if (c->len == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
 			char *b;
@@ -145,9 +154,10 @@ int vl_client_read(struct vl_client *c, json_t **ret_parameters, char **ret_erro
 			return (int)n;
 		c->len += (size_t)n;
 	}
-	msg = json_loadb(c->buf, (size_t)(nul - c->buf), 0, NULL);
-	c->len -= (size_t)(nul - c->buf) + 1;
-	memmove(c->buf, nul + 1, c->len);
+	msg = json_loadb(c->buf + c->start, (size_t)(nul - c->buf) - c->start, 0, NULL);
+	c->start = (size_t)(nul - c->buf) + 1;
+	if (c->start == c->len)
+		c->start = c->len = 0;
 	if (!json_is_object(msg)) {
 		json_decref(msg);
 		return -EBADMSG;

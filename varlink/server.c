@@ -77,6 +77,7 @@ struct vl_conn {
 	bool read_eof;
 	bool test;
 	bool dispatching;     /* inside handle_message(): its loop goes on by itself */
+	bool corked;	      /* replies are queued, not written, until vl_call_cork(false) */
 	bool close_requested; /* closed while dispatching: freed once the handler returns */
 	char *in;
 	size_t in_len, in_cap, in_scanned;
@@ -586,6 +587,8 @@ static int conn_send_parts(struct vl_conn *c, const char *const *parts, const si
 		if (k < 0)
 			return k;
 	}
+	if (c->corked)
+		return 0;
 	k = conn_flush(c);
 	if (k < 0)
 		return k;
@@ -636,6 +639,21 @@ void vl_call_set_drain_callback(struct vl_call *c, void (*cb)(struct vl_call *, 
 size_t vl_call_unsent(const struct vl_call *c)
 {
 	return c->conn && !c->conn->test ? out_pending(c->conn) : 0;
+}
+
+int vl_call_cork(struct vl_call *c, bool cork)
+{
+	struct vl_conn *conn = c->conn;
+	int k;
+
+	if (!conn)
+		return 0;
+	conn->corked = cork;
+	if (cork)
+		return 0;
+	/* A write that fails closes the connection at the next event (EPOLLOUT or EPOLLHUP). */
+	k = conn_flush(conn);
+	return k < 0 ? k : conn_update_events(conn);
 }
 
 bool vl_call_answered(const struct vl_call *c)
@@ -751,6 +769,8 @@ static int call_send_any(struct vl_call *call, json_t *msg, const char *params_t
 			call->answered = true;
 		return c ? 0 : -ENOTCONN;
 	}
+	if (final)
+		c->corked = false; /* the call ends: its last reply goes out with what is queued */
 	k = call_write(call, msg, params_text, final);
 	if (k < 0) {
 		/*

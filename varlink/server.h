@@ -108,6 +108,13 @@ bool vl_call_answered(const struct vl_call *c);
 size_t vl_call_unsent(const struct vl_call *c);
 void vl_call_set_drain_callback(struct vl_call *c, void (*cb)(struct vl_call *, void *),
 				void *userdata);
+/*
+ * Queue the replies of the call's connection without writing them (cork true), then write all
+ * that is queued at once (false; the call's final reply also does): a stream's batch of small
+ * replies then reaches its peer in a few reads, not in one wake-up of the peer per reply.
+ * Returns 0, or -errno when the write failed.
+ */
+int vl_call_cork(struct vl_call *c, bool cork);
 
 /*
  * Feed one connection's bytes straight in, as if read from a socket, and collect what the

@@ -288,7 +288,7 @@ static void test_document_unit_rows(void **state)
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
 	fputc('{', f);
-	assert_int_equal(iommucap_host_write_unit_rows(h, f, JSON_COMPACT), 0);
+	assert_int_equal(iommucap_host_write_unit_rows(h, false, f, JSON_COMPACT), 0);
 	fputc('}', f);
 	assert_int_equal(fclose(f), 0);
 	reply = json_loads(text, 0, NULL);
@@ -329,6 +329,99 @@ static void test_document_unit_rows(void **state)
 	assert_string_equal(err, "units/1/capability_set: expected an index of capability_sets");
 	free(err);
 	json_decref(reply);
+	json_decref(doc);
+}
+
+/* ListUnitRows with devices: each row has the unit's device names, and they are read back. */
+static void test_document_unit_rows_devices(void **state)
+{
+	struct iommucap_host_parts p = { 0 };
+	json_t *doc = load_doc(), *reply, *units;
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL, *back = NULL;
+	_cleanup_free_ char *text = NULL;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	edit(doc, "units/0/devices", json_pack("[ss]", "0000:00:02.0", "platform-thing"));
+	assert_int_equal(iommucap_host_from_json(doc, &h, NULL), 0);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fputc('{', f);
+	assert_int_equal(iommucap_host_write_unit_rows(h, true, f, JSON_COMPACT), 0);
+	fputc('}', f);
+	assert_int_equal(fclose(f), 0);
+	reply = json_loads(text, 0, NULL);
+	assert_non_null(reply);
+	units = json_object_get(reply, "units");
+	assert_true(json_equal(
+		json_object_get(json_array_get(units, 0), "devices"),
+		json_object_get(json_array_get(json_object_get(doc, "units"), 0), "devices")));
+	p.capability_sets = json_object_get(reply, "capability_sets");
+	p.units = units;
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), 0);
+	assert_int_equal(back->units[0].n_devices, 2);
+	assert_non_null(back->units[0].devices);
+	assert_string_equal(back->units[0].devices[0], "0000:00:02.0");
+	assert_string_equal(back->units[0].devices[1], "platform-thing");
+	json_decref(reply);
+
+	/* Names that are not n_devices of them. */
+	reply = json_loads(text, 0, NULL);
+	json_object_set_new(json_array_get(json_object_get(reply, "units"), 0), "n_devices",
+			    json_integer(3));
+	iommucap_host_free(back);
+	back = NULL;
+	p.capability_sets = json_object_get(reply, "capability_sets");
+	p.units = json_object_get(reply, "units");
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
+	assert_string_equal(err, "units/0/devices: not n_devices names");
+	free(err);
+	json_decref(reply);
+	json_decref(doc);
+}
+
+/* A list read an element a reply (iommucap_host_add_parts) is the list read whole. */
+static void test_document_add_parts(void **state)
+{
+	json_t *doc = load_doc(), *groups = json_object_get(doc, "groups"),
+	       *devices = json_object_get(doc, "devices"), *e, *a = NULL, *b = NULL;
+	struct iommucap_host_parts whole = { .groups = groups, .devices = devices };
+	_cleanup_(iommucap_host_freep) struct iommucap_host *h = NULL, *one = NULL;
+	size_t i;
+
+	assert_int_equal(json_array_size(groups), 2);
+	assert_int_equal(iommucap_host_from_parts(&whole, &h, NULL), 0);
+	one = calloc(1, sizeof(*one));
+	assert_non_null(one);
+	json_array_foreach (groups, i, e) {
+		struct iommucap_host_parts p = { .groups = json_pack("[O]", e) };
+
+		assert_int_equal(iommucap_host_add_parts(one, &p, NULL), 0);
+		json_decref(p.groups);
+	}
+	json_array_foreach (devices, i, e) {
+		struct iommucap_host_parts p = { .devices = json_pack("[O]", e) };
+
+		assert_int_equal(iommucap_host_add_parts(one, &p, NULL), 0);
+		json_decref(p.devices);
+	}
+	assert_int_equal(one->n_groups, 2);
+	assert_int_equal(one->n_devices, json_array_size(devices));
+	for (i = 0; i < one->n_groups; i++) {
+		assert_int_equal(iommucap_group_to_json(&h->groups[i], &a), 0);
+		assert_int_equal(iommucap_group_to_json(&one->groups[i], &b), 0);
+		assert_true(json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+	for (i = 0; i < one->n_devices; i++) {
+		assert_int_equal(iommucap_device_to_json(&h->devices[i], &a), 0);
+		assert_int_equal(iommucap_device_to_json(&one->devices[i], &b), 0);
+		assert_true(json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
 	json_decref(doc);
 }
 
@@ -403,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_document_older_capabilities),
 		cmocka_unit_test(test_document_summaries),
 		cmocka_unit_test(test_document_unit_rows),
+		cmocka_unit_test(test_document_unit_rows_devices),
+		cmocka_unit_test(test_document_add_parts),
 		cmocka_unit_test(test_document_device_units),
 		cmocka_unit_test(test_document_arrays),
 	};
