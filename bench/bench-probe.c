@@ -21,7 +21,7 @@
 /*
  * What does the probe do to the file system? The program is linked with -Wl,--wrap for the calls
  * the library makes (see local.mk), so while recording, every open (openat2 through syscall(),
- * openat, open), dup, read, fstat, fstatat, readlinkat, fdopendir, closedir and close made by the
+ * openat, open), dup, read, fstat, fstatat, readlinkat, getdents64 and close made by the
  * library is logged in order, with its file descriptors. From the log:
  *   - the bare loop reads the regular files the probe opened (their paths resolved through
  *     /proc/self/fd, as the library may open them relative to directory descriptors);
@@ -36,8 +36,7 @@ enum op_kind {
 	OP_FSTAT,
 	OP_FSTATAT,
 	OP_READLINK,
-	OP_LIST,     /* fdopendir; the library then reads the directory to its end */
-	OP_CLOSEDIR, /* fd: the directory's descriptor */
+	OP_GETDENTS, /* a directory's entries; size: the bytes asked for */
 	OP_CLOSE,
 	_OP_MAX,
 };
@@ -97,10 +96,8 @@ int __real_fstatat(int dfd, const char *path, struct stat *st, int flags);
 int __wrap_fstatat(int dfd, const char *path, struct stat *st, int flags);
 ssize_t __real_readlinkat(int dfd, const char *path, char *buf, size_t size);
 ssize_t __wrap_readlinkat(int dfd, const char *path, char *buf, size_t size);
-DIR *__real_fdopendir(int fd);
-DIR *__wrap_fdopendir(int fd);
-int __real_closedir(DIR *d);
-int __wrap_closedir(DIR *d);
+ssize_t __real_getdents64(int fd, void *buf, size_t size);
+ssize_t __wrap_getdents64(int fd, void *buf, size_t size);
 int __real_close(int fd);
 int __wrap_close(int fd);
 /* With _FORTIFY_SOURCE (Debian's hardening flags), the library calls these instead. */
@@ -287,16 +284,13 @@ ssize_t __wrap_readlinkat(int dfd, const char *path, char *buf, size_t size)
 	return __real_readlinkat(dfd, path, buf, size);
 }
 
-DIR *__wrap_fdopendir(int fd)
+ssize_t __wrap_getdents64(int fd, void *buf, size_t size)
 {
-	record(OP_LIST, fd, 0, NULL);
-	return __real_fdopendir(fd);
-}
+	struct op *op = record(OP_GETDENTS, fd, 0, NULL);
 
-int __wrap_closedir(DIR *d)
-{
-	record(OP_CLOSEDIR, d ? dirfd(d) : -1, 0, NULL);
-	return __real_closedir(d);
+	if (op)
+		op->size = size;
+	return __real_getdents64(fd, buf, size);
 }
 
 int __wrap_close(int fd)
@@ -358,11 +352,15 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
+/* Wall time; with --cpu, this process's CPU time (user and system), which other processes
+ * sharing the CPUs do not lengthen. */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(bench_clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -428,21 +426,32 @@ static int bare_loop(const char *root, size_t *ret_calls, uint64_t *prof)
 	return 0;
 }
 
+/* EAGAIN: a rename anywhere on the machine raced the resolution of a ".."; tried again, as the
+ * library does (on a busy machine a 1024-unit replay met one every time). */
+static int replay_openat2(int dfd, const char *path, struct open_how *how)
+{
+	int fd = -1;
+
+	for (unsigned tries = 0; tries < 16; tries++) {
+		fd = (int)__real_syscall(SYS_openat2, dfd, path, how, sizeof(*how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd;
+}
+
 /*
  * The probe's calls again, on the same descriptors (mapped), without its user-space work. With
  * prof, the calls' times are added to it by category.
  */
 static int replay(const char *root, uint64_t *prof)
 {
-	static char buf[1 << 20];
+	static char buf[1 << 20] __attribute__((aligned(8)));
 	static int fds[REC_FD_MAX];
-	static DIR *dirs[REC_FD_MAX];
 	int k = 0;
 
-	for (size_t i = 0; i < REC_FD_MAX; i++) {
+	for (size_t i = 0; i < REC_FD_MAX; i++)
 		fds[i] = -1;
-		dirs[i] = NULL;
-	}
 #define MAPPED(f) ((f) >= 0 && (f) < REC_FD_MAX ? fds[f] : (f))
 	for (size_t i = 0; k >= 0 && i < rec.n; i++) {
 		const struct op *op = &rec.ops[i];
@@ -455,8 +464,7 @@ static int replay(const char *root, uint64_t *prof)
 		switch (op->kind) {
 		case OP_OPEN:
 			if (op->via == VIA_OPENAT2)
-				ret = (int)__real_syscall(SYS_openat2, fd, op->path, &how,
-							  sizeof(how));
+				ret = replay_openat2(fd, op->path, &how);
 			else if (op->via == VIA_OPEN)
 				ret = __real_openat(AT_FDCWD, root, (int)op->flags);
 			else
@@ -477,19 +485,8 @@ static int replay(const char *root, uint64_t *prof)
 		case OP_READLINK:
 			(void)!__real_readlinkat(fd, op->path, buf, size);
 			break;
-		case OP_LIST:
-			if (op->fd >= 0 && op->fd < REC_FD_MAX && fd >= 0) {
-				dirs[op->fd] = __real_fdopendir(fd);
-				while (dirs[op->fd] && readdir(dirs[op->fd]))
-					;
-			}
-			break;
-		case OP_CLOSEDIR:
-			if (op->fd >= 0 && op->fd < REC_FD_MAX && dirs[op->fd]) {
-				__real_closedir(dirs[op->fd]);
-				dirs[op->fd] = NULL;
-				fds[op->fd] = -1;
-			}
+		case OP_GETDENTS:
+			(void)!__real_getdents64(fd, buf, size);
 			break;
 		case OP_CLOSE:
 			if (fd >= 0)
@@ -516,12 +513,9 @@ static int replay(const char *root, uint64_t *prof)
 	}
 #undef MAPPED
 	/* Whatever the library left open (its root) is closed by the replay too. */
-	for (size_t i = 0; i < REC_FD_MAX; i++) {
-		if (dirs[i])
-			__real_closedir(dirs[i]);
-		else if (fds[i] >= 0)
+	for (size_t i = 0; i < REC_FD_MAX; i++)
+		if (fds[i] >= 0)
 			__real_close(fds[i]);
-	}
 	return k;
 }
 
@@ -729,7 +723,7 @@ static int check_recording(void)
 		if ((op->kind == OP_OPEN || op->kind == OP_DUP) && op->ret >= 0 &&
 		    op->ret < REC_FD_MAX)
 			open_fds[op->ret] = true;
-		else if (op->kind == OP_CLOSE || op->kind == OP_CLOSEDIR)
+		else if (op->kind == OP_CLOSE)
 			open_fds[op->fd] = false;
 	}
 	return 0;
@@ -889,6 +883,8 @@ static void print_header(const char *base, unsigned reps)
 		memset(&un, 0, sizeof(un));
 	printf("# bench-probe, %s, Linux %s, %ld CPUs online, trees under %s (%s)\n", date,
 	       un.release, sysconf(_SC_NPROCESSORS_ONLN), base, fs_name(base));
+	if (bench_clock == CLOCK_PROCESS_CPUTIME_ID)
+		printf("# times are this process's CPU time (user + system), not wall time\n");
 	if (reps)
 		printf("# minimum of %u runs of each variant, interleaved\n", reps);
 	else
@@ -914,14 +910,15 @@ static void print_row(const struct result *r)
 static void print_breakdown(const struct result *res, unsigned n)
 {
 	static const char *const cat_names[N_CAT] = {
-		"o-file", "o-dir", "o-othr", "o-miss", "dup",	 "read",
-		"fstat",  "stat",  "rdlink", "list",   "clsdir", "close",
+		"o-file", "o-dir", "o-othr", "o-miss", "dup",	"read",
+		"fstat",  "stat",  "rdlink", "getdnt", "close",
 	};
 
 	printf("\n# Where the time goes. replay: the probe's calls made again on the same\n"
 	       "# descriptors, without its user-space work; user = probe - replay. calls: made by\n"
-	       "# the library (a listing's fstat, fcntl and getdents64 inside libc not counted);\n"
-	       "# bare: the loop's own.\n\n");
+	       "# the library (every one: it lists directories with getdents64, not through "
+	       "libc's\n"
+	       "# readdir); bare: the loop's own.\n\n");
 	printf("%6s %9s %9s %9s %9s %9s %9s %6s\n", "units", "bare-ms", "replay-ms", "probe-ms",
 	       "user-ms", "bare-calls", "probe-calls", "ratio");
 	for (unsigned i = 0; i < n; i++) {
@@ -934,8 +931,8 @@ static void print_breakdown(const struct result *res, unsigned n)
 	}
 	printf("\n# The calls per unit by kind, and the microseconds per unit they took (replay\n"
 	       "# and bare loop, each call timed; minimum of 3 runs). Opens: of regular files, of\n"
-	       "# directories or O_PATH, of other things, failed. list: fdopendir and readdir to\n"
-	       "# the end (their fstat, fcntl, getdents64).\n\n%6s %-8s",
+	       "# directories or O_PATH, of other things, failed. getdnt: getdents64 (a listing\n"
+	       "# takes two).\n\n%6s %-8s",
 	       "units", "");
 	for (int k = 0; k < N_CAT; k++)
 		printf(" %6s", cat_names[k]);
@@ -968,9 +965,10 @@ static void print_breakdown(const struct result *res, unsigned n)
 static void print_calls(void)
 {
 	static const char *const kinds[_OP_MAX] = {
-		[OP_OPEN] = "open",	 [OP_DUP] = "dup",	     [OP_READ] = "read",
-		[OP_FSTAT] = "fstat",	 [OP_FSTATAT] = "fstatat",   [OP_READLINK] = "readlinkat",
-		[OP_LIST] = "fdopendir", [OP_CLOSEDIR] = "closedir", [OP_CLOSE] = "close",
+		[OP_OPEN] = "open",	      [OP_DUP] = "dup",
+		[OP_READ] = "read",	      [OP_FSTAT] = "fstat",
+		[OP_FSTATAT] = "fstatat",     [OP_READLINK] = "readlinkat",
+		[OP_GETDENTS] = "getdents64", [OP_CLOSE] = "close",
 	};
 	static const char *const vias[] = { "openat", "openat2", "open" };
 	static const char *const classes[_OPEN_MAX] = { "file", "dir", "other", "miss" };
@@ -981,7 +979,7 @@ static void print_calls(void)
 		if (op->kind == OP_OPEN)
 			printf("%4d %-10s %s -> %d %s%s%s\n", op->fd, vias[op->via], op->path,
 			       op->ret, classes[op->cls], op->rpath ? " " : "", op->rpath ?: "");
-		else if (op->kind == OP_READ || op->kind == OP_READLINK)
+		else if (op->kind == OP_READ || op->kind == OP_READLINK || op->kind == OP_GETDENTS)
 			printf("%4d %-10s %s%s%zu\n", op->fd, kinds[op->kind], op->path ?: "",
 			       op->path ? " " : "", op->size);
 		else
@@ -1018,6 +1016,8 @@ static void usage(FILE *f)
 	      "  --probe DIR       probe DIR --loop times (for strace or perf), print the time\n"
 	      "  --loop K          repetitions for --probe (default 1)\n"
 	      "  --calls           with --probe: list the probe's file-system calls instead\n"
+	      "  --cpu             time CPU use (user + system) instead of wall time: on a\n"
+	      "                    loaded machine, other processes do not lengthen it\n"
 	      "  --tree DIR        measure on an existing tree (\"/\": this system's own sysfs)\n",
 	      f);
 }
@@ -1034,6 +1034,7 @@ enum {
 	OPT_LOOP,
 	OPT_CALLS,
 	OPT_TREE,
+	OPT_CPU,
 };
 
 int main(int argc, char **argv)
@@ -1050,6 +1051,7 @@ int main(int argc, char **argv)
 		{ "loop", required_argument, NULL, OPT_LOOP },
 		{ "calls", no_argument, NULL, OPT_CALLS },
 		{ "tree", required_argument, NULL, OPT_TREE },
+		{ "cpu", no_argument, NULL, OPT_CPU },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1117,6 +1119,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TREE:
 			tree_dir = optarg;
+			break;
+		case OPT_CPU:
+			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
 			break;
 		default: /* 'h' asks for the usage; anything else is a usage error */
 			usage(c == 'h' ? stdout : stderr);

@@ -10,7 +10,7 @@ bench_sources = bench/bench-probe.c bench/gen-tree.c bench/gen-tree.h
 bench_ldadd = lib/libiommucap.a $(JANSSON_LIBS)
 bench_ldflags = $(AM_LDFLAGS) -Wl,--wrap=syscall -Wl,--wrap=open -Wl,--wrap=openat \
 	-Wl,--wrap=dup -Wl,--wrap=read -Wl,--wrap=fstat -Wl,--wrap=fstatat \
-	-Wl,--wrap=readlinkat -Wl,--wrap=fdopendir -Wl,--wrap=closedir -Wl,--wrap=close \
+	-Wl,--wrap=readlinkat -Wl,--wrap=getdents64 -Wl,--wrap=close \
 	-Wl,--wrap=__open_2 -Wl,--wrap=__openat_2 -Wl,--wrap=__read_chk -Wl,--wrap=__readlinkat_chk
 
 noinst_PROGRAMS += bench/bench-probe

@@ -60,8 +60,12 @@ int probe_config(struct iommucap_root *r, struct iommucap_device *d, const char 
 	if (!path)
 		return -ENOMEM;
 	if (r->confined) {
-		/* A captured tree: a plain file, cheapest read whole. */
-		k = sysfs_read(r, path, SYSFS_CONFIG_MAX, &cfg, &len);
+		/* A captured tree: a plain file, cheapest read whole. A function's configuration
+		 * space is 4 KiB at most (PCI Express Base 6.0, 7.2.2: the extended space ends at
+		 * 0xFFF), and the kernel's config attribute never gives more (pci_read_config(),
+		 * drivers/pci/pci-sysfs.c, stops at dev->cfg_size): a full 4 KiB is the end, with
+		 * no read of nothing after it. */
+		k = sysfs_read_head(r, path, SYSFS_CONFIG_MAX, &cfg, &len);
 	} else {
 		_cleanup_close_ int fd = sysfs_open(r, path, O_RDONLY);
 

@@ -1,6 +1,7 @@
 /* Bounded reads, link resolution and directory listing under one root directory fd. */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -185,21 +186,30 @@ static int open_dir_uncached(struct iommucap_root *r, const char *path)
 	return fd;
 }
 
-/* A cached directory fd (owned by the cache: callers never close it). */
+/*
+ * A cached directory fd (owned by the cache: callers never close it). The least recently asked
+ * for goes first: a unit's class directory and its parent, asked for with every unit, stay
+ * (round robin closed and opened them again every other unit).
+ */
 static int open_dir(struct iommucap_root *r, const char *path)
 {
-	unsigned slot;
+	unsigned slot = 0;
 	int fd;
 
 	if (!*path)
 		return r->fd;
 	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
-		if (r->dirs[i].path && streq(r->dirs[i].path, path))
+		if (r->dirs[i].path && streq(r->dirs[i].path, path)) {
+			r->dirs[i].used = ++r->clock;
 			return r->dirs[i].fd;
+		}
 	fd = open_dir_uncached(r, path);
 	if (fd < 0)
 		return fd;
-	slot = r->next_slot++ % SYSFS_DIR_CACHE;
+	for (unsigned i = 1; i < SYSFS_DIR_CACHE; i++)
+		if (r->dirs[i].used < r->dirs[slot].used)
+			slot = i;
+	r->dirs[slot].used = ++r->clock;
 	if (r->dirs[slot].fd >= 0)
 		close(r->dirs[slot].fd);
 	free(r->dirs[slot].path);
@@ -263,6 +273,7 @@ void sysfs_forget_dirs(struct iommucap_root *r)
 		free(r->dirs[i].path);
 		r->dirs[i].path = NULL;
 		r->dirs[i].fd = -1;
+		r->dirs[i].used = 0;
 	}
 }
 
@@ -315,7 +326,8 @@ bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
  */
 #define SYSFS_PAGE 4096
 
-static int read_fd_bounded(int fd, size_t max, bool short_is_end, char **ret, size_t *ret_len)
+static int read_fd_bounded(int fd, size_t max, bool short_is_end, bool max_is_end, char **ret,
+			   size_t *ret_len)
 {
 	/* Attributes fit a page: read into the stack and copy out what was read, once. */
 	char stack[SYSFS_ATTR_MAX + 1];
@@ -352,6 +364,8 @@ static int read_fd_bounded(int fd, size_t max, bool short_is_end, char **ret, si
 			return -EFBIG;
 		if (short_is_end && (size_t)n < cap - (len - (size_t)n) && n < SYSFS_PAGE)
 			break;
+		if (max_is_end && len == max)
+			break;
 	}
 	*ret = malloc(len + 1);
 	if (!*ret)
@@ -363,7 +377,8 @@ static int read_fd_bounded(int fd, size_t max, bool short_is_end, char **ret, si
 	return 0;
 }
 
-int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len)
+static int read_impl(struct iommucap_root *r, const char *path, size_t max, bool max_is_end,
+		     char **ret, size_t *ret_len)
 {
 	/* O_NONBLOCK: a FIFO planted in a captured tree must not hang us. */
 	_cleanup_close_ int fd = sysfs_open(r, path, O_RDONLY | O_NONBLOCK);
@@ -379,7 +394,7 @@ int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret
 	 * EISDIR, a socket fails the open, a device is cut at max; only an empty read asks whether
 	 * it was a FIFO or a device rather than an empty file.
 	 */
-	k = read_fd_bounded(fd, max, startswith(path, "sys/"), ret, &len);
+	k = read_fd_bounded(fd, max, startswith(path, "sys/"), max_is_end, ret, &len);
 	if (k < 0)
 		return k == -EAGAIN ? -EFTYPE_NOTREG : k;
 	if (len == 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -390,6 +405,17 @@ int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return read_impl(r, path, max, false, ret, ret_len);
+}
+
+int sysfs_read_head(struct iommucap_root *r, const char *path, size_t max, char **ret,
+		    size_t *ret_len)
+{
+	return read_impl(r, path, max, true, ret, ret_len);
 }
 
 int sysfs_read_line(struct iommucap_root *r, const char *path, char **ret)
@@ -551,39 +577,60 @@ static int cmp_version(const void *a, const void *b)
 	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A directory to list: from its own cached fd when it has one (a unit's directory, whose
+ * attributes were just read), not through its parent, which would be opened again. */
+static int open_to_list(struct iommucap_root *r, const char *path)
+{
+	for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+		if (r->dirs[i].path && streq(r->dirs[i].path, path)) {
+			int fd = openat(r->dirs[i].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			return fd < 0 ? -errno : fd;
+		}
+	return sysfs_open(r, path, O_RDONLY | O_DIRECTORY);
+}
+
+/*
+ * The names in a directory, read with getdents64() itself: libc's fdopendir() and readdir()
+ * add an fstat and two fcntl calls to each listing (glibc 2.36; strace -c of a probe of 64
+ * generated units: 387 listings, 774 fcntl), a tenth of the probe's system calls.
+ */
 static int list_impl(struct iommucap_root *r, const char *path, bool dirs_only, char ***ret,
 		     size_t *ret_n)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_close_ int fd = open_to_list(r, path);
+	char buf[8192] __attribute__((aligned(8)));
 	char **v = NULL;
 	size_t n = 0;
-	struct dirent *de;
-	int fd = sysfs_open(r, path, O_RDONLY | O_DIRECTORY);
 
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		int k = -errno;
+	for (;;) {
+		ssize_t len = getdents64(fd, buf, sizeof(buf));
 
-		close(fd);
-		return k;
-	}
-	while ((errno = 0, de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+		if (len < 0 && errno == EINTR)
 			continue;
-		if (dirs_only && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if (strv_push(&v, &n, strdup(de->d_name)) < 0) {
+		if (len < 0) {
+			int k = -errno;
+
 			strv_free(v, n);
-			return -ENOMEM;
+			return k;
 		}
-	}
-	if (errno) {
-		int k = -errno;
+		if (len == 0)
+			break;
+		for (size_t off = 0; off < (size_t)len;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
 
-		strv_free(v, n);
-		return k;
+			off += de->d_reclen;
+			if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+				continue;
+			if (dirs_only && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+				continue;
+			if (strv_push(&v, &n, strdup(de->d_name)) < 0) {
+				strv_free(v, n);
+				return -ENOMEM;
+			}
+		}
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(char *), cmp_version);

@@ -31,9 +31,10 @@ struct iommucap_root {
 	bool have_openat2;
 	struct {
 		char *path;
-		int fd; /* O_PATH */
+		int fd;		    /* O_PATH */
+		unsigned long used; /* when last asked for: the least recent one goes first */
 	} dirs[SYSFS_DIR_CACHE];
-	unsigned next_slot;
+	unsigned long clock;
 };
 
 /* Close the directories kept open: between two reads of a tree that may have changed, a kept
@@ -57,6 +58,10 @@ bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name);
 
 /* Read a whole file of at most max bytes, NUL-terminated. -EFBIG when longer. */
 int sysfs_read(struct iommucap_root *r, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Its first max bytes at most: a file that cannot be longer (a PCI function's configuration
+ * space) is not read once more to see its end. */
+int sysfs_read_head(struct iommucap_root *r, const char *path, size_t max, char **ret,
+		    size_t *ret_len);
 
 /* Read a one-line attribute with trailing whitespace stripped. */
 int sysfs_read_line(struct iommucap_root *r, const char *path, char **ret);
