@@ -273,7 +273,10 @@ static int disk_sync(const char *dir, const struct node *was, const struct node 
 	return k;
 }
 
-/* Everything under the root, whatever it is (when what is on disk is not known). */
+/*
+ * Everything under the directory, whatever it is (when what is on disk is not known); dfd is
+ * its own open file (a dup() would share disk_root's directory offset, at the end after once).
+ */
 static void remove_all(int dfd)
 {
 	DIR *d = fdopendir(dfd);
@@ -320,7 +323,7 @@ static void disk_make(const uint8_t *data, size_t size)
 	bool made = was && disk_sync("", was, want) == 0;
 
 	if (!made) {
-		remove_all(dup(disk_root));
+		remove_all(openat(disk_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		made = disk_sync("", NULL, want) == 0;
 	}
 	node_free(was);
@@ -364,7 +367,7 @@ static char *rootpath;
 /* The last input's tree stays between inputs; it and the root go when the fuzzer exits. */
 static void remove_root(void)
 {
-	remove_all(dup(disk_root));
+	remove_all(openat(disk_root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	(void)rmdir(rootpath);
 }
 
