@@ -262,6 +262,25 @@ static void test_document_summaries(void **state)
 	json_decref(doc);
 }
 
+/* Unit rows (a ListUnitRows reply, taken) with units[i].key set to value are refused with err. */
+static void expect_rows_refused(json_t *reply, size_t i, const char *key, json_t *value,
+				const char *want)
+{
+	struct iommucap_host_parts p = { .capability_sets =
+						 json_object_get(reply, "capability_sets"),
+					 .units = json_object_get(reply, "units") };
+	struct iommucap_host *back = NULL;
+	char *err = NULL;
+
+	assert_non_null(reply);
+	json_object_set_new(json_array_get(p.units, i), key, value);
+	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
+	assert_null(back);
+	assert_string_equal(err, want);
+	free(err);
+	json_decref(reply);
+}
+
 /*
  * ListUnitRows: each distinct capability set once, and the units read back from the rows are
  * the units read back from their summaries.
@@ -318,17 +337,10 @@ static void test_document_unit_rows(void **state)
 
 	/* A set that is not there. */
 	reply = json_loads(text, 0, NULL);
-	json_object_set_new(json_array_get(json_object_get(reply, "units"), 1), "capability_set",
+	expect_rows_refused(reply, 1, "capability_set",
 			    json_integer((json_int_t)json_array_size(
-				    json_object_get(reply, "capability_sets"))));
-	iommucap_host_free(back);
-	back = NULL;
-	p.capability_sets = json_object_get(reply, "capability_sets");
-	p.units = json_object_get(reply, "units");
-	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
-	assert_string_equal(err, "units/1/capability_set: expected an index of capability_sets");
-	free(err);
-	json_decref(reply);
+				    json_object_get(reply, "capability_sets"))),
+			    "units/1/capability_set: expected an index of capability_sets");
 	json_decref(doc);
 }
 
@@ -367,17 +379,8 @@ static void test_document_unit_rows_devices(void **state)
 	json_decref(reply);
 
 	/* Names that are not n_devices of them. */
-	reply = json_loads(text, 0, NULL);
-	json_object_set_new(json_array_get(json_object_get(reply, "units"), 0), "n_devices",
-			    json_integer(3));
-	iommucap_host_free(back);
-	back = NULL;
-	p.capability_sets = json_object_get(reply, "capability_sets");
-	p.units = json_object_get(reply, "units");
-	assert_int_equal(iommucap_host_from_parts(&p, &back, &err), -EINVAL);
-	assert_string_equal(err, "units/0/devices: not n_devices names");
-	free(err);
-	json_decref(reply);
+	expect_rows_refused(json_loads(text, 0, NULL), 0, "n_devices", json_integer(3),
+			    "units/0/devices: not n_devices names");
 	json_decref(doc);
 }
 
