@@ -380,13 +380,13 @@ static int make_group_units(void)
 		return -ENOMEM;
 	for (size_t i = 0; i < host->n_groups; i++)
 		pos[i] = (struct group_pos){ host->groups[i].id, i };
-	qsort(pos, host->n_groups, sizeof(*pos), cmp_group_pos);
+	qsort_safe(pos, host->n_groups, sizeof(*pos), cmp_group_pos);
 	for (size_t i = 0; i < host->n_devices; i++) {
 		const struct iommucap_device *d = &host->devices[i];
 		struct group_pos key = { d->group, 0 }, *p;
 
 		if (!d->unit ||
-		    !(p = bsearch(&key, pos, host->n_groups, sizeof(*pos), cmp_group_pos)))
+		    !(p = bsearch_safe(&key, pos, host->n_groups, sizeof(*pos), cmp_group_pos)))
 			continue;
 		/* Every group of that number (a host document may repeat one). */
 		while (p > pos && p[-1].id == d->group)

@@ -86,10 +86,10 @@ static int index_make(const struct iommucap_host *h, struct index *x)
 	for (size_t i = 0; i < h->n_groups; i++)
 		for (size_t j = 0; j < h->groups[i].n_devices; j++)
 			x->grouped[n++] = (struct entry){ h->groups[i].devices[j], i };
-	qsort(x->devices, h->n_devices, sizeof(struct entry), cmp_entry);
-	qsort(x->units, h->n_units, sizeof(struct entry), cmp_entry);
-	qsort(x->unit_members, x->n_unit_members, sizeof(struct entry), cmp_entry);
-	qsort(x->grouped, x->n_grouped, sizeof(struct entry), cmp_entry);
+	qsort_safe(x->devices, h->n_devices, sizeof(struct entry), cmp_entry);
+	qsort_safe(x->units, h->n_units, sizeof(struct entry), cmp_entry);
+	qsort_safe(x->unit_members, x->n_unit_members, sizeof(struct entry), cmp_entry);
+	qsort_safe(x->grouped, x->n_grouped, sizeof(struct entry), cmp_entry);
 	return 0;
 }
 
@@ -207,7 +207,7 @@ static int find_served(const struct iommucap_host *h, const struct index *x, str
 		}
 	if (k < 0)
 		return k;
-	qsort(l->v, l->n, sizeof(*l->v), cmp_served);
+	qsort_safe(l->v, l->n, sizeof(*l->v), cmp_served);
 	/* Each pair once. */
 	size_t n = 0;
 

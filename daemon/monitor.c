@@ -109,14 +109,14 @@ static struct entry *entries_sorted(json_t *array, const char *key, size_t *ret_
 	json_array_foreach (array, i, e)
 		v[i] = entry_of(e, key);
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_entry);
+		qsort_safe(v, n, sizeof(*v), cmp_entry);
 	*ret_n = n;
 	return v;
 }
 
 static json_t *find(const struct entry *sorted, size_t n, const struct entry *key)
 {
-	const struct entry *hit = n ? bsearch(key, sorted, n, sizeof(*sorted), cmp_entry) : NULL;
+	const struct entry *hit = bsearch_safe(key, sorted, n, sizeof(*sorted), cmp_entry);
 
 	return hit ? hit->e : NULL;
 }

@@ -146,7 +146,7 @@ static int set_nums(struct iommucap_offer_value *v, const uint64_t *src, size_t 
 		return -ENOMEM;
 	if (n)
 		memcpy(v->nums, src, n * sizeof(uint64_t));
-	qsort(v->nums, n, sizeof(uint64_t), cmp_u64);
+	qsort_safe(v->nums, n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || v->nums[k - 1] != v->nums[i])
 			v->nums[k++] = v->nums[i];
@@ -171,7 +171,7 @@ static int set_strs(struct iommucap_offer_value *v, char *const *src, size_t n)
 			return -ENOMEM;
 		}
 	}
-	qsort(v->strs, n, sizeof(char *), cmp_str);
+	qsort_safe(v->strs, n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (k > 0 && streq(v->strs[k - 1], v->strs[i]))
 			free(v->strs[i]);

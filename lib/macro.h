@@ -75,6 +75,21 @@ static inline uint64_t bits_mask(unsigned shift, unsigned width)
 	return ((UINT64_C(1) << width) - 1) << shift;
 }
 
+/* qsort() and bsearch() must not be given a NULL array, even of no elements, and an empty list
+ * here is often a NULL array: these take any list. */
+static inline void qsort_safe(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static inline void *bsearch_safe(const void *key, const void *base, size_t n, size_t size,
+				 int (*cmp)(const void *, const void *))
+{
+	return n > 0 ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 static inline bool streq(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;

@@ -472,7 +472,7 @@ static int cmp_unit(const void *a, const void *b)
 void host_sort_units(struct iommucap_host *h)
 {
 	if (h->n_units > 1)
-		qsort(h->units, h->n_units, sizeof(*h->units), cmp_unit);
+		qsort_safe(h->units, h->n_units, sizeof(*h->units), cmp_unit);
 }
 
 /* Units are kept in version order (sysfs_list), so a lookup is a binary search. */
@@ -480,10 +480,7 @@ const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *
 {
 	struct iommucap_unit key = { .name = (char *)name };
 
-	/* No units: an empty list is a NULL array, which bsearch() must not be given. */
-	if (h->n_units == 0)
-		return NULL;
-	return bsearch(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
+	return bsearch_safe(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
 }
 
 void unit_drop_fields(struct iommucap_unit *u, const char *group)

@@ -102,7 +102,7 @@ static void mark_listed(struct listed *listed, char **names, size_t n, char **me
 			const char *unit, int group)
 {
 	for (size_t j = 0; n > 0 && j < m; j++) {
-		char **p = bsearch(&members[j], names, n, sizeof(char *), cmp_name);
+		char **p = bsearch_safe(&members[j], names, n, sizeof(char *), cmp_name);
 		struct listed *l = p ? &listed[p - names] : NULL;
 
 		if (l && unit) {

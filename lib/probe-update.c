@@ -93,7 +93,7 @@ static int cmp_int(const void *a, const void *b)
 
 static char **find_str(char **v, size_t n, const char *name)
 {
-	return n > 0 ? bsearch(&name, v, n, sizeof(*v), cmp_str) : NULL;
+	return bsearch_safe(&name, v, n, sizeof(*v), cmp_str);
 }
 
 static bool listed_in(char **v, size_t n, const char *name)
@@ -105,20 +105,19 @@ static struct iommucap_device *find_device(struct iommucap_device *v, size_t n, 
 {
 	struct iommucap_device key = { .address = (char *)addr };
 
-	return n > 0 ? bsearch(&key, v, n, sizeof(*v), device_cmp) : NULL;
+	return bsearch_safe(&key, v, n, sizeof(*v), device_cmp);
 }
 
 static struct iommucap_group *find_group(struct iommucap_group *v, size_t n, int id)
 {
 	struct iommucap_group key = { .id = id };
 
-	return n > 0 ? bsearch(&key, v, n, sizeof(*v), group_cmp) : NULL;
+	return bsearch_safe(&key, v, n, sizeof(*v), group_cmp);
 }
 
 static bool has_group_id(const struct update *up, int id)
 {
-	return up->n_group_ids > 0 &&
-	       bsearch(&id, up->group_ids, up->n_group_ids, sizeof(int), cmp_int);
+	return bsearch_safe(&id, up->group_ids, up->n_group_ids, sizeof(int), cmp_int);
 }
 
 static int add_group_id(struct update *up, int id)
@@ -132,7 +131,7 @@ static int add_group_id(struct update *up, int id)
 		return -ENOMEM;
 	up->group_ids = n;
 	n[up->n_group_ids++] = id;
-	qsort(n, up->n_group_ids, sizeof(*n), cmp_int);
+	qsort_safe(n, up->n_group_ids, sizeof(*n), cmp_int);
 	return 0;
 }
 
@@ -142,7 +141,7 @@ static size_t strv_sort_uniq(char **v, size_t *n)
 	size_t m = 0;
 
 	if (*n > 1)
-		qsort(v, *n, sizeof(char *), cmp_str);
+		qsort_safe(v, *n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < *n; i++)
 		if (m > 0 && streq(v[m - 1], v[i]))
 			free(v[i]);

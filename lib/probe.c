@@ -20,10 +20,7 @@ const struct iommucap_group *host_find_group(const struct iommucap_host *h, int 
 {
 	struct iommucap_group key = { .id = id };
 
-	/* No groups (an empty list is a NULL array, which bsearch() must not be given). */
-	if (h->n_groups == 0)
-		return NULL;
-	return bsearch(&key, h->groups, h->n_groups, sizeof(*h->groups), group_cmp);
+	return bsearch_safe(&key, h->groups, h->n_groups, sizeof(*h->groups), group_cmp);
 }
 
 int device_cmp(const void *a, const void *b)
@@ -36,10 +33,7 @@ bool host_has_pci_device(const struct iommucap_host *h, const char *name)
 {
 	struct iommucap_device key = { .address = (char *)name };
 
-	/* No PCI bus (a platform host): an empty list is a NULL array. */
-	if (h->n_devices == 0)
-		return false;
-	return bsearch(&key, h->devices, h->n_devices, sizeof(*h->devices), device_cmp);
+	return bsearch_safe(&key, h->devices, h->n_devices, sizeof(*h->devices), device_cmp);
 }
 
 /* Now, or SOURCE_DATE_EPOCH when set: reproducible documents for tests and builds. */
@@ -75,7 +69,7 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 	if (k >= 0)
 		k = probe_iommufd(root, h);
 	if (k >= 0 && h->n_groups > 1)
-		qsort(h->groups, h->n_groups, sizeof(*h->groups), group_cmp);
+		qsort_safe(h->groups, h->n_groups, sizeof(*h->groups), group_cmp);
 	for (size_t i = 0; k >= 0 && i < h->n_devices; i++)
 		k = device_effective_pasid(h, &h->devices[i]);
 	if (k >= 0)
@@ -88,7 +82,7 @@ int iommucap_probe(struct iommucap_root *root, struct iommucap_host **ret)
 	if (k >= 0 && escaped) {
 		host_sort_units(h);
 		if (h->n_devices > 1)
-			qsort(h->devices, h->n_devices, sizeof(*h->devices), device_cmp);
+			qsort_safe(h->devices, h->n_devices, sizeof(*h->devices), device_cmp);
 	}
 	if (k < 0) {
 		iommucap_host_free(h);

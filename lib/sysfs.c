@@ -305,7 +305,7 @@ static int cmp_bytes(const void *a, const void *b)
 void strv_sort(char **v, size_t n)
 {
 	if (n > 1)
-		qsort(v, n, sizeof(char *), cmp_bytes);
+		qsort_safe(v, n, sizeof(char *), cmp_bytes);
 }
 
 bool sysfs_is_dir(struct iommucap_root *r, const char *dir, const char *name)
@@ -633,7 +633,7 @@ static int list_impl(struct iommucap_root *r, const char *path, bool dirs_only, 
 		}
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(char *), cmp_version);
+		qsort_safe(v, n, sizeof(char *), cmp_version);
 	*ret = v;
 	*ret_n = n;
 	return 0;
