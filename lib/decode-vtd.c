@@ -77,8 +77,9 @@ int vtd_caps_from_regs(struct iommucap_unit *u, bool have_cap, uint64_t cap, boo
 		k |= cap_set_bool(u, IOMMUCAP_NESTING,
 				  reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_NEST) && sm, R);
 		/* intel_iommu_probe_device(): pri_supported = scalable mode && ats_supported
-		 * (ecap.dt, and the device's ATS) && ecap.prs, and ecap.pds from
-		 * "iommu/vt-d: PRS isn't usable if PDS isn't supported" (6.18, stable 6.17/6.12).
+		 * (ecap.dt, and the device's ATS) && ecap.prs, and ecap.pds from 5ef7e24c7420
+		 * "iommu/vt-d: PRS isn't usable if PDS isn't supported" (6.18; stable 6.17.4,
+		 * 6.12.54, 6.1.157).
 		 */
 		bool pri = sm && reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_PRS) &&
 			   reg_get(&vtd_ecap_reg, ecap, VTD_ECAP_DT) &&

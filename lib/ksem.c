@@ -76,14 +76,17 @@ const struct kchange kc_vtd_dirty_smpwc = {
 	18,
 	{ { 6, 17, 3 }, { 6, 12, 53 } }
 };
-/* intel_iommu_probe_device(): info->pri_supported also needs ecap_pds (sent 15 Sep 2025, not in
- * the 6.17 fixes pulls: 6.18). Debian's changelogs list the backports under 6.12.54 and 6.1.157;
- * the 6.17 stable sublevel and the mainline hash were not pinned. */
-const struct kchange kc_vtd_pri_pds = { NULL,
+/* intel_iommu_probe_device(): info->pri_supported also needs ecap_pds. Mainline 5ef7e24c7420
+ * (Greg's "FAILED: patch ... failed to apply to 5.10-stable tree" of 16 Oct 2025 quotes it as
+ * the original commit in Linus's tree; sent 15 Sep 2025, not in the 6.17 fixes pulls: 6.18).
+ * Debian's changelogs list the backports under 6.12.54 and 6.1.157; linux-stable-rc's push of
+ * 17 Oct 2025 to linux-6.17.y (12922924a6fa..fbd86f33ea60, the queue after 6.17.3, the batch
+ * of 6.12.54 and 6.1.157) carries it as 6b8fbdb73a0a: 6.17.4. */
+const struct kchange kc_vtd_pri_pds = { "5ef7e24c7420",
 					"iommu/vt-d: PRS isn't usable if PDS isn't supported",
 					6,
 					18,
-					{ { 6, 12, 54 }, { 6, 1, 157 } } };
+					{ { 6, 17, 4 }, { 6, 12, 54 }, { 6, 1, 157 } } };
 const struct kchange kc_amd_dirty = {
 	"421a511a293f", "iommu/amd: Access/Dirty bit support in IOPTEs", 6, 7, { { 0 } }
 };

@@ -25,7 +25,7 @@ extern const struct kchange kc_vtd_cm_once;	      /* 5.15: d0e108b8e962, "disall
 extern const struct kchange kc_vtd_cm_first_level;    /* 6.3: 257ec2907419, not first-stage */
 extern const struct kchange kc_vtd_dirty;	      /* 6.7: second-stage A/D (iommufd dirty) */
 extern const struct kchange kc_vtd_dirty_smpwc;	      /* 6.18: 57f55048e564 */
-extern const struct kchange kc_vtd_pri_pds;	      /* 6.18: PRS needs PDS */
+extern const struct kchange kc_vtd_pri_pds;	      /* 6.18: 5ef7e24c7420, PRS needs PDS */
 extern const struct kchange kc_amd_dirty;	      /* 6.7: v1 IOPTE dirty bits */
 extern const struct kchange kc_amd_ppr_ephsup;	      /* 6.10: 48dc345a23b9 */
 extern const struct kchange kc_amd_ppr_giosup;	      /* gt_ppr needs the v2 table (GIOSup) */

@@ -437,8 +437,10 @@ static void test_vtd_pri_needs_scalable_mode(void **state)
 
 static void test_vtd_pri_needs_pds_from_6_18(void **state)
 {
-	/* "iommu/vt-d: PRS isn't usable if PDS isn't supported": 6.18; Debian's changelogs list
-	 * the backports under 6.12.54 and 6.1.157 (linux 6.12.57-1 and 6.1.158-1). Debian's
+	/* 5ef7e24c7420 "iommu/vt-d: PRS isn't usable if PDS isn't supported": 6.18 (Greg's
+	 * FAILED mail for 5.10 of 16 Oct 2025 names the mainline commit); Debian's changelogs list
+	 * the backports under 6.12.54 and 6.1.157 (linux 6.12.57-1 and 6.1.158-1); the
+	 * linux-6.17.y stable-rc push of 17 Oct 2025 (after 6.17.3) has it: 6.17.4. Debian's
 	 * "6.1.0-56-amd64" hides its sublevel (6.1.192): it has the backport. */
 	const uint64_t prs = BIT(29) | BIT(43) | BIT(2), pds = BIT(42);
 
@@ -447,6 +449,9 @@ static void test_vtd_pri_needs_pds_from_6_18(void **state)
 	assert_unit_bool(prs, "6.1.156", IOMMUCAP_PRI, true);
 	assert_unit_bool(prs, "6.1.157", IOMMUCAP_PRI, false);
 	assert_unit_bool(prs, "6.16.12", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.17.3", IOMMUCAP_PRI, true);
+	assert_unit_bool(prs, "6.17.4", IOMMUCAP_PRI, false);
+	assert_unit_bool(prs | pds, "6.17.4", IOMMUCAP_PRI, true);
 	assert_unit_bool(prs, "6.18.0", IOMMUCAP_PRI, false);
 	assert_unit_bool(prs | pds, "6.18.0", IOMMUCAP_PRI, true);
 	assert_unit_bool(prs, "6.1.0-56-amd64", IOMMUCAP_PRI, false);
