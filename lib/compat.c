@@ -132,6 +132,13 @@ static const struct iommucap_rule rules[] = {
 	  "run the VM on a host with all three granules" },
 	{ "qemu.intel-iommu.iommufd", "iommufd for first-stage translation (fsts=on)",
 	  "host.dev_iommu", "enable CONFIG_IOMMUFD in the host kernel, or turn fsts off" },
+	{ "qemu.intel-iommu.pci-bridge",
+	  "the assigned device is not downstream of a PCI bridge in the guest (fsts=on)",
+	  "qemu.pci_bridge = false with fsts (vtd_check_hiod_accel(), QEMU 11.1: the guest's "
+	  "topology, where a conventional PCI bus aliases the device's requester ID; the host's "
+	  "plays no part)",
+	  "put the device on a PCIe root or switch port in the guest, not behind pci-bridge or "
+	  "pcie-pci-bridge, or turn fsts off" },
 	{ "qemu.intel-iommu.scalable-mode",
 	  "scalable mode on the host for scalable-mode=on (a warning: QEMU emulates it unasked)",
 	  "qemu.scalable_mode implies capabilities.scalable_mode (without fsts)",
@@ -796,6 +803,20 @@ static void eval_qemu(struct eval *e)
 					 "PASID bits size %" PRId64
 					 " > host IOMMU PASID bits size %" PRId64);
 		}
+		/* vtd_check_hiod_accel() (hw/i386/intel_iommu_accel.c; the QEMU 11.1.3 binary has
+		 * the message, after the PASID-bits one): under fsts, an assigned device whose
+		 * requester ID the guest's PCI topology aliases (pci_device_get_iommu_bus_devfn()
+		 * returns true: a conventional PCI bus between it and the vIOMMU's root bus) is
+		 * refused. The bus and devfn are the guest's, where the VM places the vfio-pci
+		 * device, not the host device's place in sysfs: only the requirement can say it. */
+		if (flts && q->pci_bridge != IOMMUCAP_WANT_ANY)
+			add(e, "qemu.intel-iommu.pci-bridge", "qemu.pci_bridge", json_false(),
+			    json_boolean(q->pci_bridge == IOMMUCAP_WANT_TRUE),
+			    q->pci_bridge == IOMMUCAP_WANT_TRUE ? IOMMUCAP_FAIL : IOMMUCAP_PASS,
+			    q->pci_bridge == IOMMUCAP_WANT_TRUE
+				    ? "Host device downstream to a PCI bridge is unsupported when "
+				      "fsts=on"
+				    : "the device is not downstream of a PCI bridge in the guest");
 		return;
 	}
 	if (q->kind == IOMMUCAP_VMM_QEMU_VIRTIO_IOMMU) {

@@ -48,6 +48,7 @@ enum vmm_member {
 	VM_SCALABLE_MODE,
 	VM_DEVICE_IOTLB,
 	VM_SVM,
+	VM_PCI_BRIDGE,
 	VM_ACCEL,
 	VM_SSIDSIZE,
 	VM_OAS,
@@ -74,6 +75,7 @@ static const char *const vmm_member_names[_VM_MAX] = {
 	[VM_SCALABLE_MODE] = "scalable_mode",
 	[VM_DEVICE_IOTLB] = "device_iotlb",
 	[VM_SVM] = "svm",
+	[VM_PCI_BRIDGE] = "pci_bridge",
 };
 
 #define VM_BIT(m) (1u << (m))
@@ -82,7 +84,7 @@ static const unsigned vmm_members[] = {
 	[IOMMUCAP_VMM_QEMU_INTEL_IOMMU] = VM_BIT(VM_AW_BITS) | VM_BIT(VM_FLTS) | VM_BIT(VM_FS1GP) |
 					  VM_BIT(VM_PASID) | VM_BIT(VM_CACHING_MODE) |
 					  VM_BIT(VM_SCALABLE_MODE) | VM_BIT(VM_DEVICE_IOTLB) |
-					  VM_BIT(VM_SVM),
+					  VM_BIT(VM_SVM) | VM_BIT(VM_PCI_BRIDGE),
 	[IOMMUCAP_VMM_QEMU_ARM_SMMUV3] = VM_BIT(VM_ACCEL) | VM_BIT(VM_SSIDSIZE) | VM_BIT(VM_OAS) |
 					 VM_BIT(VM_SIDSIZE) | VM_BIT(VM_RIL) | VM_BIT(VM_ATS) |
 					 VM_BIT(VM_GRANULE),
@@ -526,6 +528,7 @@ static int parse_vmm(struct jsonpath *x, json_t *o, struct iommucap_vmm *q)
 	    (k = get_want(x, o, "scalable_mode", &q->scalable_mode)) < 0 ||
 	    (k = get_want(x, o, "device_iotlb", &q->device_iotlb)) < 0 ||
 	    (k = get_want(x, o, "svm", &q->svm)) < 0 ||
+	    (k = get_want(x, o, "pci_bridge", &q->pci_bridge)) < 0 ||
 	    (k = get_want(x, o, "accel", &q->accel)) < 0 ||
 	    (k = get_int(x, o, "ssidsize", 0, IOMMUCAP_PASID_BITS_MAX, &q->ssidsize)) < 0 ||
 	    (k = get_int(x, o, "oas", 0, IOMMUCAP_WIDTH_MAX, &q->oas)) < 0 ||
@@ -742,6 +745,7 @@ static json_t *vmm_json(const struct iommucap_vmm *q)
 		[VM_SCALABLE_MODE] = &q->scalable_mode,
 		[VM_DEVICE_IOTLB] = &q->device_iotlb,
 		[VM_SVM] = &q->svm,
+		[VM_PCI_BRIDGE] = &q->pci_bridge,
 	};
 	json_t *o = json_object();
 	bool ok = o && put(o, "device", json_string(vmm_device_name(q->kind)));

@@ -59,6 +59,11 @@ struct iommucap_vmm {
 	/* Guest features QEMU emulates without asking the host (a warning when the host does not
 	 * back them for the assigned device); device_iotlb also for amd-iommu. */
 	enum iommucap_want scalable_mode, device_iotlb, svm;
+	/* Where the VM puts the assigned device, not an intel-iommu property: downstream of a PCI
+	 * bridge in the guest (a conventional PCI bus between it and the vIOMMU's root bus, so
+	 * QEMU sees an aliased requester ID: pci_device_get_iommu_bus_devfn()). Only a
+	 * requirement document says it; QEMU refuses it under fsts. */
+	enum iommucap_want pci_bridge;
 	/* arm-smmuv3 */
 	enum iommucap_want accel;
 	struct iommucap_opt_int ssidsize, oas, sidsize;

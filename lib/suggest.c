@@ -80,7 +80,9 @@ static const struct knob intel_knobs[] = {
 	  .needs = "scalable-mode",
 	  .why = "first-stage translation by the host IOMMU: the guest's first-stage tables are "
 		 "nested over the host's second stage through iommufd; QEMU's vtd_check_hiod() "
-		 "then needs a VT-d host with nesting, and every other host check below applies",
+		 "then needs a VT-d host with nesting, and every other host check below applies; "
+		 "the VM must not place the device downstream of a PCI bridge "
+		 "(qemu.intel-iommu.pci-bridge)",
 	  .rules = { "qemu.intel-iommu.type", "features.nesting" } },
 	{ .qemu = "aw-bits",
 	  .libvirt = "aw_bits",

@@ -165,6 +165,16 @@ CASES = [
      "incompatible", ["features.nesting", "qemu.intel-iommu.fs1gp", "qemu.intel-iommu.iommufd",
                       "qemu.intel-iommu.pasid"],
      [], []),  # fs1gp defaults to on; the fixtures' Debian kernels have no /dev/iommu
+    # vtd_check_hiod_accel() (QEMU 11.1): under fsts, a device the guest places downstream of a
+    # PCI bridge (an aliased requester ID) is refused; the requirement says where it is.
+    ("qemu intel-iommu fsts, device downstream of a PCI bridge in the guest", I,
+     R(qemu=dict(device="intel-iommu", caching_mode=True, flts=True, pci_bridge=True)),
+     "incompatible", ["qemu.intel-iommu.iommufd", "qemu.intel-iommu.pci-bridge"], [], []),
+    ("qemu intel-iommu fsts, device on a PCIe port in the guest", I,
+     R(qemu=dict(device="intel-iommu", caching_mode=True, flts=True, pci_bridge=False)),
+     "incompatible", ["qemu.intel-iommu.iommufd"], [], []),
+    ("qemu intel-iommu without fsts: the topology is not checked", I,
+     R(qemu=dict(device="intel-iommu", caching_mode=True, pci_bridge=True)), "compatible", [], [], []),
     # Guest features QEMU 11.1 emulates without asking the host (vtd_check_hiod() checks aw-bits
     # and, under fsts, the first-stage facts; amd-iommu checks nothing): warnings.
     ("qemu intel-iommu scalable-mode on a legacy-mode host: a warning", ID,

@@ -530,6 +530,16 @@ static void test_qemu_member(void **state)
 			  "qemu/aw_bits: unknown key for amd-iommu");
 	assert_json_fails("{\"schema_version\": 1, \"qemu\": {\"aw_bits\": 48}}",
 			  "qemu/device: missing");
+	/* Where the VM places the device (the guest's PCI topology): intel-iommu's fsts only. */
+	assert_json_ok("{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\","
+		       " \"flts\": true, \"pci_bridge\": true}}",
+		       NULL);
+	assert_json_fails("{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\","
+			  " \"pci_bridge\": 1}}",
+			  "qemu/pci_bridge: expected true or false");
+	assert_json_fails("{\"schema_version\": 1, \"qemu\": {\"device\": \"arm-smmuv3\","
+			  " \"pci_bridge\": true}}",
+			  "qemu/pci_bridge: unknown key for arm-smmuv3");
 	assert_json_fails("{\"schema_version\": 1, \"qemu\": {\"device\": \"virtio-iommu-pci\","
 			  " \"granule\": \"2k\"}}",
 			  "qemu/granule: expected one of 4k, 8k, 16k, 64k, host");

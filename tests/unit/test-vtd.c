@@ -7,6 +7,8 @@
 #include "tree.h"
 #include "regs-vtd.h"
 #include "ksem.h"
+#include "compat.h"
+#include "requirement.h"
 
 #define BIT(n) (UINT64_C(1) << (n))
 
@@ -310,6 +312,71 @@ static void test_vtd_qemu_scalable_device_iotlb(void **state)
 	assert_cap_nums(&u, IOMMUCAP_PAGE_SIZES, R, SZ_4K, SZ_2M, SZ_1G);
 	assert_cap_empty(&u, IOMMUCAP_PASID_TABLE_FORMATS, R);
 	unit_done(&u);
+}
+
+/*
+ * QEMU 11.1's vtd_check_hiod_accel() (hw/i386/intel_iommu_accel.c; the message is in the
+ * 11.1.3 binary): under fsts an assigned device the guest's topology places downstream of a PCI
+ * bridge (pci_device_get_iommu_bus_devfn() returns true: its requester ID is aliased) is refused
+ * with "Host device downstream to a PCI bridge is unsupported when fsts=on". Without fsts QEMU
+ * does not look. The unit is QEMU's scalable-mode VT-d (test_vtd_qemu_scalable_pasid_caching);
+ * the rule reads the requirement only.
+ */
+static enum iommucap_result pci_bridge_rule(const char *qemu, char **ret_msg)
+{
+	struct iommucap_host h = { 0 };
+	struct iommucap_requirement *r = NULL;
+	struct iommucap_compat *c = NULL;
+	enum iommucap_result res = IOMMUCAP_NOT_APPLICABLE;
+	struct iommucap_unit u;
+	char *doc, *err = NULL;
+	json_t *j;
+
+	decode(&u, true, UINT64_C(0xd2008c222f0686), true, UINT64_C(0x490080f00f4a), NULL);
+	u.model = IOMMUCAP_MODEL_INTEL_VTD;
+	u.name = strdup("dmar0");
+	h.units = &u;
+	h.n_units = 1;
+	assert_true(asprintf(&doc,
+			     "{\"schema_version\": 1, \"qemu\": {\"device\": \"intel-iommu\", %s}}",
+			     qemu) > 0);
+	assert_non_null(j = json_loads(doc, 0, NULL));
+	if (iommucap_requirement_from_json(j, &r, &err) < 0)
+		fail_msg("%s: %s", doc, err);
+	assert_int_equal(iommucap_check(&h, r, &c), 0);
+	*ret_msg = NULL;
+	for (size_t i = 0; i < c->n_checks; i++)
+		if (streq(c->checks[i].rule->id, "qemu.intel-iommu.pci-bridge")) {
+			assert_null(*ret_msg);
+			*ret_msg = strdup(c->checks[i].message);
+			res = c->checks[i].result;
+		}
+	iommucap_compat_free(c);
+	iommucap_requirement_free(r);
+	json_decref(j);
+	free(doc);
+	unit_done(&u);
+	return res;
+}
+
+static void test_vtd_qemu_fsts_pci_bridge(void **state)
+{
+	char *msg;
+
+	assert_int_equal(pci_bridge_rule("\"flts\": true, \"pci_bridge\": true", &msg),
+			 IOMMUCAP_FAIL);
+	assert_string_equal(msg,
+			    "Host device downstream to a PCI bridge is unsupported when fsts=on");
+	free(msg);
+	assert_int_equal(pci_bridge_rule("\"flts\": true, \"pci_bridge\": false", &msg),
+			 IOMMUCAP_PASS);
+	free(msg);
+	/* QEMU checks the topology only under fsts; unsaid, there is nothing to check. */
+	assert_int_equal(pci_bridge_rule("\"flts\": false, \"pci_bridge\": true", &msg),
+			 IOMMUCAP_NOT_APPLICABLE);
+	assert_null(msg);
+	assert_int_equal(pci_bridge_rule("\"flts\": true", &msg), IOMMUCAP_NOT_APPLICABLE);
+	assert_null(msg);
 }
 
 static void test_vtd_qemu10_default_48bit(void **state)
@@ -953,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_vtd_qemu_scalable_pasid_caching),
 		cmocka_unit_test(test_vtd_qemu_scalable_device_iotlb),
 		cmocka_unit_test(test_vtd_qemu10_default_48bit),
+		cmocka_unit_test(test_vtd_qemu_fsts_pci_bridge),
 		cmocka_unit_test(test_vtd_every_documented_bit),
 		cmocka_unit_test(test_vtd_pasid_without_scalable_mode),
 		cmocka_unit_test(test_vtd_ssid_is_pss_plus_one),
