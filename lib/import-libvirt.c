@@ -45,7 +45,10 @@
  * Attributes libvirt 12.9.0 does not have for the model (the scalable_mode, fsts and pasid_bits
  * posted for 12.8.0 were not merged by 12.9.0; ssidSize is not libvirt's spelling) are refused.
  * <iommufd enabled='yes'/> (the domain's, libvirt 12.x: libvirt opens /dev/iommu and hands it
- * to QEMU) asks the host for iommufd: the requirement's "iommufd": true.
+ * to QEMU) asks the host for iommufd: the requirement's "iommufd": true. So does a PCI
+ * <hostdev> with <driver iommufd='yes'/>: libvirt's tests/qemuxmlconfdata/iommufd.xml gives
+ * "-object iommufd" with the fd libvirt opened and "vfio-pci" with "iommufd":"iommufd0"
+ * (iommufd.x86_64-latest.args).
  */
 
 enum atype {
@@ -367,6 +370,27 @@ static int iommufd(xmlNode *domain, enum iommucap_want *ret_want, char **error)
 	return k;
 }
 
+/* <hostdev mode='subsystem' type='pci'><driver iommufd='yes|no'/> (virTristateBool): a
+ * device libvirt hands to QEMU on the iommufd backend, for which it opens /dev/iommu. */
+static int hostdev_iommufd(xmlNode *domain, enum iommucap_want *ret_want, char **error)
+{
+	xmlNode *devs = domain ? first_child(domain, "devices") : NULL;
+	int k = 0;
+
+	for (xmlNode *h = devs ? devs->children : NULL; h && k == 0; h = h->next) {
+		xmlNode *drv = is_element(h, "hostdev") ? first_child(h, "driver") : NULL;
+		xmlChar *v = drv ? xmlGetNoNsProp(drv, (const xmlChar *)"iommufd") : NULL;
+
+		if (v && streq((const char *)v, "yes"))
+			*ret_want = IOMMUCAP_WANT_TRUE;
+		else if (v && !streq((const char *)v, "no"))
+			k = fail(error, "hostdev/driver/@iommufd: expected yes or no, not \"%s\"",
+				 (const char *)v);
+		xmlFree(v);
+	}
+	return k;
+}
+
 /* The QEMU -device argument libvirt would generate for this <iommu>. */
 static int iommu_to_qemu(xmlNode *iommu, xmlNode *domain, char **ret, char **error)
 {
@@ -534,6 +558,8 @@ int iommucap_requirement_from_libvirt(const char *xml, size_t len,
 		k = fail(&error, "iommu: %s", qerror ? qerror : "invalid");
 	if (k == 0)
 		k = iommufd(domain, &r->iommufd, &error);
+	if (k == 0)
+		k = hostdev_iommufd(domain, &r->iommufd, &error);
 out:
 	free(arg);
 	free(qerror);

@@ -1086,6 +1086,27 @@ static void test_libvirt_domain_rules(void **state)
 		 "</devices></domain>",
 		 head);
 	assert_libvirt_fails(xml, "iommufd/@enabled: expected yes or no, not \"on\"");
+	/* A PCI <hostdev> with <driver iommufd='yes'/> (libvirt's tests/qemuxmlconfdata/
+	 * iommufd.xml: "-object iommufd", vfio-pci "iommufd":"iommufd0"). */
+	snprintf(xml, sizeof(xml),
+		 "%s<devices><iommu model='virtio'/><hostdev mode='subsystem' type='pci'"
+		 " managed='yes'><driver iommufd='yes'/><source><address domain='0x0000'"
+		 " bus='0x06' slot='0x12' function='0x5'/></source></hostdev></devices></domain>",
+		 head);
+	assert_libvirt(xml, "{\"schema_version\": 1, \"iommufd\": true,"
+			    " \"qemu\": {\"device\": \"virtio-iommu-pci\"}}");
+	snprintf(xml, sizeof(xml),
+		 "%s<devices><iommu model='virtio'/><hostdev mode='subsystem' type='pci'>"
+		 "<driver iommufd='no'/></hostdev><hostdev mode='subsystem' type='pci'/>"
+		 "</devices></domain>",
+		 head);
+	assert_libvirt(xml,
+		       "{\"schema_version\": 1, \"qemu\": {\"device\": \"virtio-iommu-pci\"}}");
+	snprintf(xml, sizeof(xml),
+		 "%s<devices><iommu model='virtio'/><hostdev mode='subsystem' type='pci'>"
+		 "<driver iommufd='on'/></hostdev></devices></domain>",
+		 head);
+	assert_libvirt_fails(xml, "hostdev/driver/@iommufd: expected yes or no, not \"on\"");
 }
 
 static void test_libvirt_errors(void **state)
