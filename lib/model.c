@@ -463,7 +463,7 @@ struct iommucap_host *iommucap_host_free(struct iommucap_host *h)
 	return NULL;
 }
 
-static int cmp_unit(const void *a, const void *b)
+int unit_cmp(const void *a, const void *b)
 {
 	return strverscmp(((const struct iommucap_unit *)a)->name,
 			  ((const struct iommucap_unit *)b)->name);
@@ -472,7 +472,7 @@ static int cmp_unit(const void *a, const void *b)
 void host_sort_units(struct iommucap_host *h)
 {
 	if (h->n_units > 1)
-		qsort_safe(h->units, h->n_units, sizeof(*h->units), cmp_unit);
+		qsort_safe(h->units, h->n_units, sizeof(*h->units), unit_cmp);
 }
 
 /* Units are kept in version order (sysfs_list), so a lookup is a binary search. */
@@ -480,7 +480,7 @@ const struct iommucap_unit *iommucap_host_find_unit(const struct iommucap_host *
 {
 	struct iommucap_unit key = { .name = (char *)name };
 
-	return bsearch_safe(&key, h->units, h->n_units, sizeof(*h->units), cmp_unit);
+	return bsearch_safe(&key, h->units, h->n_units, sizeof(*h->units), unit_cmp);
 }
 
 void unit_drop_fields(struct iommucap_unit *u, const char *group)

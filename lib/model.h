@@ -15,8 +15,9 @@ int unit_add_field_owned(struct iommucap_unit *u, const char *group, const char 
 /* Remove every field of one group (a register decoded again from another source). */
 void unit_drop_fields(struct iommucap_unit *u, const char *group);
 
-/* Units in the order lookups expect (version order of their names). */
+/* Units in the order lookups expect (version order of their names): unit_cmp. */
 void host_sort_units(struct iommucap_host *h);
+int unit_cmp(const void *a, const void *b);
 
 /* The same for a name that is not static (a property file's name): it is copied. */
 int unit_add_field_dup(struct iommucap_unit *u, const char *group, const char *name,

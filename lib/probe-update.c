@@ -84,6 +84,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -714,7 +721,8 @@ static void patch_sorted(void *v, size_t *n, const size_t *drop, size_t n_drop, 
 	i = m;
 	for (size_t j = n_add; j-- > 0;) {
 		const void *e = b + j * size;
-		size_t lo = 0, hi = i, o = i + j + 1; /* i + j + 1: where v[0..i) and add[0..j] end */
+		/* o: where v[0..i) and add[0..j] end once merged */
+		size_t lo = 0, hi = i, o = i + j + 1;
 
 		while (lo < hi) { /* the first of v[0..i) after e */
 			size_t mid = lo + (hi - lo) / 2;
@@ -760,23 +768,35 @@ static size_t groups_replaced(const struct update *up, struct iommucap_host *h, 
 	return n;
 }
 
-/* The units changed out, their new state in (uv: h->units with room for them). */
-static int commit_units(struct update *up, struct iommucap_host *h, struct iommucap_unit *uv)
+/*
+ * The units changed out, their new state in (h->units has room for them), in place as the
+ * devices and groups: sorting the whole array again made a copy of it (qsort's buffer), 6 MB
+ * on a 5,000-unit host.
+ */
+static int commit_units(struct update *up, struct iommucap_host *h)
 {
-	size_t m = 0;
+	_cleanup_free_ size_t *idx = calloc(up->n_unit_names ?: 1, sizeof(size_t));
+	size_t n_idx = 0;
 	int k = 0;
 
-	h->units = uv;
-	for (size_t i = 0; i < h->n_units; i++)
-		if (unit_changed(up, uv[i].name))
-			unit_done(&uv[i]);
-		else
-			uv[m++] = uv[i];
-	for (size_t i = 0; i < up->n_new_units; i++)
-		uv[m++] = up->new_units[i];
-	h->n_units = m;
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < up->n_unit_names; i++) {
+		struct iommucap_unit *u =
+			(struct iommucap_unit *)iommucap_host_find_unit(h, up->unit_names[i]);
+
+		if (u)
+			idx[n_idx++] = (size_t)(u - h->units);
+	}
+	/* Freed once all are found (a lookup compares names); unit_names is in strcmp order,
+	 * the units in version order. */
+	for (size_t i = 0; i < n_idx; i++)
+		unit_done(&h->units[idx[i]]);
+	qsort_safe(idx, n_idx, sizeof(*idx), cmp_size);
+	qsort_safe(up->new_units, up->n_new_units, sizeof(*up->new_units), unit_cmp);
+	patch_sorted(h->units, &h->n_units, idx, n_idx, up->new_units, up->n_new_units,
+		     sizeof(*h->units), unit_cmp);
 	up->n_new_units = 0;
-	host_sort_units(h);
 	for (size_t i = 0; i < up->n_unit_names && k >= 0; i++) {
 		struct iommucap_unit *u =
 			(struct iommucap_unit *)iommucap_host_find_unit(h, up->unit_names[i]);
@@ -825,8 +845,7 @@ static int commit(struct update *up, struct iommucap_root *r, struct iommucap_ho
 	n_grp = groups_replaced(up, h, grp_idx);
 	/* Room first (an array only grows here), so that nothing after fails half way. */
 	dv = h->n_devices - n_dev + up->n_devices > h->n_devices
-		     ? reallocarray(h->devices, h->n_devices - n_dev + up->n_devices,
-				    sizeof(*dv))
+		     ? reallocarray(h->devices, h->n_devices - n_dev + up->n_devices, sizeof(*dv))
 		     : h->devices;
 	if (dv)
 		h->devices = dv;
@@ -859,10 +878,10 @@ static int commit(struct update *up, struct iommucap_root *r, struct iommucap_ho
 	up->n_devices = 0;
 	for (size_t i = 0; i < n_grp; i++)
 		group_done(&h->groups[grp_idx[i]]);
-	patch_sorted(h->groups, &h->n_groups, grp_idx, n_grp, up->groups, up->n_groups,
-		     sizeof(*gv), group_cmp);
+	patch_sorted(h->groups, &h->n_groups, grp_idx, n_grp, up->groups, up->n_groups, sizeof(*gv),
+		     group_cmp);
 	up->n_groups = 0;
-	k = up->n_unit_names > 0 ? commit_units(up, h, uv) : 0;
+	k = up->n_unit_names > 0 ? commit_units(up, h) : 0;
 	if (k < 0)
 		return k;
 	k = commit_passes(up, r, h);
