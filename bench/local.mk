@@ -29,10 +29,11 @@ TESTS += bench/bench-smoke
 EXTRA_DIST += bench/README.md
 
 # Build and run the benchmarks (BENCH_FLAGS: e.g. --units 1,16 --reps 9 --dir /dev/shm), then
-# bench-scale: the daemon's RSS, "iommuctl show" and "tree" through it (wall and peak RSS), a re-probe, and
-# the daemon's RSS across a million queries and a thousand re-probes on generated hosts, each
-# against its baseline of the same run (BENCH_SCALE_FLAGS: e.g. --units 64 --reps 5
-# --queries 100000 --churn 100; bench/README.md, "Scale"), and bench-suggest: "iommuctl suggest" and
+# bench-scale: the daemon's RSS, "iommuctl show" and "tree" through it (wall and peak RSS), a re-probe,
+# the daemon's RSS across a million queries and a thousand re-probes on generated hosts, and its
+# CPU for one device's hotplug on a 5,000-unit host (21,250 devices), each against its baseline of
+# the same run (BENCH_SCALE_FLAGS: e.g. --units 64 --reps 5 --queries 100000 --churn 100
+# --hotplug-units 0; bench/README.md, "Scale"), and bench-suggest: "iommuctl suggest" and
 # "dump --format=nfd" against "show" on the same generated hosts (BENCH_SUGGEST_FLAGS; "Suggest").
 bench: bench/bench-probe$(EXEEXT) bench-scale bench-suggest
 	./bench/bench-probe$(EXEEXT) $(BENCH_FLAGS)
